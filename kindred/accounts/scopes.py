@@ -1,0 +1,27 @@
+"""API token scopes. A token can do what its scopes allow AND its owner's roles allow;
+a scope never grants more than the owner has."""
+
+from __future__ import annotations
+
+from enum import StrEnum
+
+
+class Scope(StrEnum):
+    PRACTICE_READ = "practice:read"
+    PRACTICE_WRITE = "practice:write"
+    CLINICIANS_READ = "clinicians:read"
+    CLINICIANS_WRITE = "clinicians:write"
+    CLIENTS_READ = "clients:read"
+    CLIENTS_WRITE = "clients:write"
+    AUDIT_READ = "audit:read"
+
+
+SCOPE_DESCRIPTIONS: dict[Scope, str] = {
+    Scope.PRACTICE_READ: "Read the practice profile, locations, rooms and compacts",
+    Scope.PRACTICE_WRITE: "Change the practice profile, locations, rooms and compacts",
+    Scope.CLINICIANS_READ: "Read staff, clinician profiles, licenses and privileges",
+    Scope.CLINICIANS_WRITE: "Change staff, clinician profiles, licenses and privileges",
+    Scope.CLIENTS_READ: "Read client records",
+    Scope.CLIENTS_WRITE: "Create and change client records and send invitations",
+    Scope.AUDIT_READ: "Read the audit log",
+}

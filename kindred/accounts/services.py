@@ -1,0 +1,282 @@
+"""Writes for accounts: staff accounts, roles, deactivation, API tokens."""
+
+from __future__ import annotations
+
+from collections.abc import Iterable
+from datetime import timedelta
+
+from django.contrib.auth.password_validation import validate_password
+from django.core.exceptions import ValidationError
+from django.core.validators import validate_email
+from django.db import IntegrityError, transaction
+from django.utils import timezone
+from django.utils.translation import gettext as _
+
+from kindred.accounts.models import ApiToken, RoleGrant, User, UserKind
+from kindred.accounts.scopes import Scope
+from kindred.accounts.tokens import new_token
+from kindred.audit.services import audit_change
+from kindred.core.errors import Conflict, InvalidState, ValidationFailed
+from kindred.practice import roles as role_checks
+from kindred.practice.roles import Capability, Role
+
+
+def _clean_email(email: str, *, field: str = "email") -> str:
+    email = (email or "").strip().lower()
+    try:
+        validate_email(email)
+    except ValidationError as exc:
+        raise ValidationFailed(_("Enter a valid email address."), field=field) from exc
+    return email
+
+
+def _clean_name(full_name: str) -> str:
+    name = (full_name or "").strip()
+    if not name:
+        raise ValidationFailed(_("Enter the person's name."), field="full_name")
+    if len(name) > 150:
+        raise ValidationFailed(_("Use at most 150 characters."), field="full_name")
+    return name
+
+
+def _ensure_email_free(email: str, *, exclude_pk: int | None = None) -> None:
+    qs = User.objects.filter(email__iexact=email)
+    if exclude_pk is not None:
+        qs = qs.exclude(pk=exclude_pk)
+    if qs.exists():
+        raise Conflict(_("An account with this email address already exists."), field="email")
+
+
+def staff_create(
+    *,
+    actor: User | None,
+    email: str,
+    full_name: str,
+    roles: Iterable[Role],
+    password: str | None = None,
+) -> User:
+    """Create a staff account. ``actor`` None means a system command (seed, set-up)."""
+    if actor is not None:
+        role_checks.require(actor, Capability.MANAGE_STAFF)
+    email = _clean_email(email)
+    full_name = _clean_name(full_name)
+    role_set = {Role(r) for r in roles}
+    if not role_set:
+        raise ValidationFailed(_("Choose at least one role."), field="roles")
+    if password is not None:
+        try:
+            validate_password(password, User(email=email, full_name=full_name))
+        except ValidationError as exc:
+            raise ValidationFailed(errors={"password": list(exc.messages)}) from exc
+    _ensure_email_free(email)
+    try:
+        with transaction.atomic():
+            user = User.objects.create_user(
+                email, password, full_name=full_name, kind=UserKind.STAFF
+            )
+            RoleGrant.objects.bulk_create(
+                [RoleGrant(user=user, role=r, granted_by=actor) for r in sorted(role_set)]
+            )
+            audit_change(
+                actor=actor,
+                action="accounts.user.created",
+                obj=user,
+                detail={"kind": "staff", "roles": sorted(role_set)},
+            )
+    except IntegrityError as exc:  # a concurrent create with the same email
+        raise Conflict(
+            _("An account with this email address already exists."), field="email"
+        ) from exc
+    return user
+
+
+def staff_update(*, actor: User, user: User, email: str, full_name: str) -> User:
+    role_checks.require(actor, Capability.MANAGE_STAFF)
+    if not user.is_staff_member:
+        raise InvalidState(_("This is not a staff account."))
+    email = _clean_email(email)
+    full_name = _clean_name(full_name)
+    changed = [f for f, v in (("email", email), ("full_name", full_name)) if getattr(user, f) != v]
+    if not changed:
+        return user
+    if "email" in changed:
+        _ensure_email_free(email, exclude_pk=user.pk)
+    with transaction.atomic():
+        user.email = email
+        user.full_name = full_name
+        user.save(update_fields=changed)
+        if "email" in changed:
+            from allauth.account.models import EmailAddress
+
+            EmailAddress.objects.filter(user=user).delete()
+        audit_change(actor=actor, action="accounts.user.updated", obj=user, changed=changed)
+    return user
+
+
+def _admin_count() -> int:
+    return RoleGrant.objects.filter(role=Role.ADMIN, user__is_active=True).count()
+
+
+def staff_set_roles(*, actor: User, user: User, roles: Iterable[Role]) -> User:
+    role_checks.require(actor, Capability.MANAGE_STAFF)
+    if not user.is_staff_member:
+        raise InvalidState(_("Members cannot hold staff roles."))
+    wanted = {Role(r) for r in roles}
+    if not wanted:
+        raise ValidationFailed(_("Choose at least one role."), field="roles")
+    with transaction.atomic():
+        # Lock the grants of every admin so two admins cannot demote each other at once.
+        current = {
+            Role(r)
+            for r in RoleGrant.objects.select_for_update()
+            .filter(user=user)
+            .values_list("role", flat=True)
+        }
+        removed, added = current - wanted, wanted - current
+        if Role.ADMIN in removed:
+            admins = list(
+                RoleGrant.objects.select_for_update()
+                .filter(role=Role.ADMIN, user__is_active=True)
+                .values_list("user_id", flat=True)
+            )
+            if len(admins) <= 1:
+                raise Conflict(
+                    _("This is the last admin. Make someone else an admin first."), field="roles"
+                )
+        RoleGrant.objects.filter(user=user, role__in=removed).delete()
+        RoleGrant.objects.bulk_create(
+            [RoleGrant(user=user, role=r, granted_by=actor) for r in sorted(added)]
+        )
+        if removed or added:
+            audit_change(
+                actor=actor,
+                action="accounts.user.roles_changed",
+                obj=user,
+                detail={"added": sorted(added), "removed": sorted(removed)},
+            )
+    user.forget_roles()
+    return user
+
+
+def _end_sessions_and_tokens(user: User) -> None:
+    from allauth.usersessions.models import UserSession
+
+    for session in UserSession.objects.filter(user=user):
+        session.end()
+    ApiToken.objects.filter(user=user, revoked_at__isnull=True).update(revoked_at=timezone.now())
+
+
+def user_deactivate(*, actor: User, user: User, reason: str) -> User:
+    """Switch an account off: its sessions end and its API tokens stop working at once."""
+    role_checks.require(actor, Capability.MANAGE_STAFF)
+    if user.pk == actor.pk:
+        raise InvalidState(_("You cannot deactivate your own account."))
+    reason = (reason or "").strip()
+    if not reason:
+        raise ValidationFailed(_("Say why the account is being deactivated."), field="reason")
+    if not user.is_active:
+        return user
+    with transaction.atomic():
+        if Role.ADMIN in user.roles and _admin_count() <= 1:
+            raise Conflict(_("This is the last admin. Make someone else an admin first."))
+        user.is_active = False
+        user.deactivated_at = timezone.now()
+        user.save(update_fields=["is_active", "deactivated_at"])
+        _end_sessions_and_tokens(user)
+        audit_change(
+            actor=actor,
+            action="accounts.user.deactivated",
+            obj=user,
+            detail={"reason": reason[:500]},
+        )
+    return user
+
+
+def user_reactivate(*, actor: User, user: User) -> User:
+    role_checks.require(actor, Capability.MANAGE_STAFF)
+    if user.is_active:
+        return user
+    with transaction.atomic():
+        user.is_active = True
+        user.deactivated_at = None
+        user.save(update_fields=["is_active", "deactivated_at"])
+        audit_change(actor=actor, action="accounts.user.reactivated", obj=user)
+    return user
+
+
+def allowed_scopes(user: User) -> set[Scope]:
+    """The scopes a person may put on a token: never more than their roles allow."""
+    caps = role_checks.capabilities_of(user.roles)
+    scopes: set[Scope] = set()
+    if Capability.MANAGE_PRACTICE in caps:
+        scopes |= {Scope.PRACTICE_READ, Scope.PRACTICE_WRITE}
+    if Capability.VIEW_CLINICIANS in caps:
+        scopes |= {Scope.CLINICIANS_READ, Scope.PRACTICE_READ}
+    if Capability.MANAGE_CLINICIANS in caps or Capability.MANAGE_STAFF in caps:
+        scopes.add(Scope.CLINICIANS_WRITE)
+    if Capability.VIEW_ALL_CLIENTS in caps:
+        scopes.add(Scope.CLIENTS_READ)
+    if Capability.MANAGE_CLIENTS in caps:
+        scopes.add(Scope.CLIENTS_WRITE)
+    if Capability.VIEW_AUDIT in caps:
+        scopes.add(Scope.AUDIT_READ)
+    return scopes
+
+
+def api_token_create(
+    *, actor: User, name: str, scopes: Iterable[str], expires_in_days: int | None = 90
+) -> tuple[str, ApiToken]:
+    """Create a token for ``actor``; returns the raw token (shown once) and the row."""
+    role_checks.require(actor, Capability.MANAGE_OWN_TOKENS)
+    name = (name or "").strip()
+    if not name:
+        raise ValidationFailed(
+            _("Give the token a name, such as the system that uses it."), field="name"
+        )
+    if len(name) > 80:
+        raise ValidationFailed(_("Use at most 80 characters."), field="name")
+    try:
+        wanted = {Scope(s) for s in scopes}
+    except ValueError as exc:
+        raise ValidationFailed(_("Unknown scope."), field="scopes") from exc
+    if not wanted:
+        raise ValidationFailed(_("Choose at least one scope."), field="scopes")
+    beyond = wanted - allowed_scopes(actor)
+    if beyond:
+        raise ValidationFailed(
+            _("Your roles do not allow these scopes: %(s)s.") % {"s": ", ".join(sorted(beyond))},
+            field="scopes",
+        )
+    if expires_in_days is not None and not 1 <= expires_in_days <= 366:
+        raise ValidationFailed(_("Choose between 1 and 366 days."), field="expires_in_days")
+    raw, prefix, digest = new_token()
+    with transaction.atomic():
+        token = ApiToken.objects.create(
+            user=actor,
+            name=name,
+            prefix=prefix,
+            token_hash=digest,
+            scopes=sorted(wanted),
+            expires_at=timezone.now() + timedelta(days=expires_in_days)
+            if expires_in_days
+            else None,
+        )
+        audit_change(
+            actor=actor,
+            action="accounts.api_token.created",
+            obj=token,
+            detail={"scopes": sorted(wanted)},
+        )
+    return raw, token
+
+
+def api_token_revoke(*, actor: User, token: ApiToken) -> ApiToken:
+    if token.user_id != actor.pk and not role_checks.has(actor, Capability.MANAGE_STAFF):
+        raise InvalidState(_("You can only revoke your own tokens."))
+    if token.revoked_at is not None:
+        return token
+    with transaction.atomic():
+        token.revoked_at = timezone.now()
+        token.save(update_fields=["revoked_at"])
+        audit_change(actor=actor, action="accounts.api_token.revoked", obj=token)
+    return token

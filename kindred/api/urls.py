@@ -1,0 +1,19 @@
+"""REST API v1 and its OpenAPI schema (staff only)."""
+
+from django.urls import include, path
+from drf_spectacular.views import SpectacularAPIView, SpectacularSwaggerSplitView
+
+from kindred.api.v1.accounts_urls import urlpatterns as accounts_urls
+from kindred.api.v1.audit_urls import urlpatterns as audit_urls
+from kindred.api.v1.clients_urls import urlpatterns as clients_urls
+from kindred.api.v1.practice_urls import urlpatterns as practice_urls
+
+app_name = "api"
+
+v1 = [*practice_urls, *clients_urls, *audit_urls, *accounts_urls]
+
+urlpatterns = [
+    path("schema/", SpectacularAPIView.as_view(), name="schema"),
+    path("docs/", SpectacularSwaggerSplitView.as_view(url_name="api:schema"), name="docs"),
+    path("v1/", include((v1, "v1"))),
+]

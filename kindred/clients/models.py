@@ -1,0 +1,184 @@
+"""Client records: the people the practice serves, and their portal invitations."""
+
+from __future__ import annotations
+
+from django.conf import settings
+from django.db import models
+from django.db.models import Q
+from django.db.models.functions import Lower
+from django.utils.translation import gettext_lazy as _
+
+from kindred.core.models import TimeStampedModel
+from kindred.core.validators import (
+    validate_not_future,
+    validate_phone,
+    validate_state_code,
+    validate_timezone,
+)
+from kindred.practice.states import STATE_CHOICES
+
+
+class ConcernTag(TimeStampedModel):
+    """A presenting concern the practice groups people by (grief, anxiety, ...)."""
+
+    name = models.CharField(_("name"), max_length=60)
+    description = models.CharField(_("description"), max_length=300, blank=True)
+    is_active = models.BooleanField(_("offered"), default=True)
+
+    class Meta:
+        ordering = ["name", "id"]
+        constraints = [models.UniqueConstraint(Lower("name"), name="clients_concern_name_unique")]
+
+    def __str__(self) -> str:
+        return self.name
+
+
+class Modality(models.TextChoices):
+    VIRTUAL = "virtual", _("Virtual")
+    IN_PERSON = "in_person", _("In person")
+    EITHER = "either", _("Either")
+
+
+class ClientStatus(models.TextChoices):
+    ACTIVE = "active", _("Active")
+    ARCHIVED = "archived", _("Archived")
+
+
+LANGUAGE_CHOICES = [
+    ("en", _("English")),
+    ("es", _("Spanish")),
+    ("pl", _("Polish")),
+    ("zh", _("Chinese")),
+    ("ar", _("Arabic")),
+    ("tl", _("Tagalog")),
+    ("vi", _("Vietnamese")),
+    ("ko", _("Korean")),
+    ("ru", _("Russian")),
+    ("ht", _("Haitian Creole")),
+    ("asl", _("American Sign Language")),
+    ("other", _("Other")),
+]
+
+
+class Client(TimeStampedModel):
+    legal_first_name = models.CharField(_("legal first name"), max_length=100)
+    legal_last_name = models.CharField(_("legal last name"), max_length=100)
+    preferred_name = models.CharField(_("preferred name"), max_length=100, blank=True)
+    pronouns = models.CharField(_("pronouns"), max_length=40, blank=True)
+    date_of_birth = models.DateField(_("date of birth"), validators=[validate_not_future])
+    email = models.EmailField(_("email"), blank=True)
+    phone = models.CharField(_("phone"), max_length=25, blank=True, validators=[validate_phone])
+    state_of_residence = models.CharField(
+        _("state of residence"), max_length=2, choices=STATE_CHOICES,
+        validators=[validate_state_code],
+    )  # fmt: skip
+    timezone = models.CharField(
+        _("time zone"), max_length=64, default="America/Chicago", validators=[validate_timezone]
+    )
+    emergency_contact_name = models.CharField(_("emergency contact"), max_length=150, blank=True)
+    emergency_contact_relationship = models.CharField(_("relationship"), max_length=60, blank=True)
+    emergency_contact_phone = models.CharField(
+        _("emergency contact phone"), max_length=25, blank=True, validators=[validate_phone]
+    )
+    preferred_modality = models.CharField(
+        _("preferred modality"), max_length=10, choices=Modality.choices, default=Modality.EITHER
+    )
+    language = models.CharField(
+        _("language"), max_length=10, choices=LANGUAGE_CHOICES, default="en"
+    )
+    concerns = models.ManyToManyField(
+        ConcernTag, blank=True, related_name="clients", verbose_name=_("presenting concerns")
+    )
+    status = models.CharField(
+        _("status"), max_length=10, choices=ClientStatus.choices, default=ClientStatus.ACTIVE
+    )
+    user = models.OneToOneField(
+        settings.AUTH_USER_MODEL,
+        on_delete=models.PROTECT,
+        null=True,
+        blank=True,
+        related_name="client",
+        verbose_name=_("portal account"),
+    )
+    created_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.SET_NULL, null=True, blank=True, related_name="+"
+    )
+    # Lower-cased "first last preferred" for name search; maintained by the services.
+    search_name = models.CharField(max_length=310, editable=False, db_index=True)
+
+    class Meta:
+        ordering = ["legal_last_name", "legal_first_name", "id"]
+        indexes = [
+            models.Index(
+                Lower("legal_last_name"), Lower("legal_first_name"), name="clients_name_idx"
+            ),
+            models.Index(fields=["date_of_birth"], name="clients_dob_idx"),
+        ]
+
+    def __str__(self) -> str:
+        return self.display_name
+
+    @property
+    def display_name(self) -> str:
+        """The name staff address the person by: preferred first name, legal last name."""
+        first = self.preferred_name or self.legal_first_name
+        return f"{first} {self.legal_last_name}"
+
+    @property
+    def legal_name(self) -> str:
+        return f"{self.legal_first_name} {self.legal_last_name}"
+
+
+class Weekday(models.IntegerChoices):
+    MONDAY = 0, _("Monday")
+    TUESDAY = 1, _("Tuesday")
+    WEDNESDAY = 2, _("Wednesday")
+    THURSDAY = 3, _("Thursday")
+    FRIDAY = 4, _("Friday")
+    SATURDAY = 5, _("Saturday")
+    SUNDAY = 6, _("Sunday")
+
+
+class AvailabilityWindow(models.Model):
+    """A weekly window in which the client can attend, in the client's time zone."""
+
+    client = models.ForeignKey(Client, on_delete=models.CASCADE, related_name="availability")
+    weekday = models.PositiveSmallIntegerField(_("day"), choices=Weekday.choices)
+    start_time = models.TimeField(_("from"))
+    end_time = models.TimeField(_("until"))
+
+    class Meta:
+        ordering = ["weekday", "start_time", "id"]
+        constraints = [
+            models.CheckConstraint(
+                condition=Q(end_time__gt=models.F("start_time")), name="clients_window_order"
+            ),
+            models.CheckConstraint(condition=Q(weekday__lte=6), name="clients_window_weekday"),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.get_weekday_display()} {self.start_time:%H:%M}–{self.end_time:%H:%M}"
+
+
+class PortalInvitation(models.Model):
+    """A one-time link that lets a client create their member account.
+
+    Only a hash of the token is stored; the token itself exists only in the email.
+    """
+
+    client = models.ForeignKey(Client, on_delete=models.CASCADE, related_name="invitations")
+    email = models.EmailField()
+    token_hash = models.CharField(max_length=64, unique=True)
+    created_at = models.DateTimeField(auto_now_add=True)
+    created_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.SET_NULL, null=True, related_name="+"
+    )
+    expires_at = models.DateTimeField()
+    accepted_at = models.DateTimeField(null=True, blank=True)
+    revoked_at = models.DateTimeField(null=True, blank=True)
+
+    class Meta:
+        ordering = ["-created_at", "-id"]
+
+    def __str__(self) -> str:
+        return f"invitation {self.pk} for client {self.client_id}"

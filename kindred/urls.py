@@ -1,0 +1,16 @@
+"""Kindred's URLs: the web pages, the API, and the account flows (allauth)."""
+
+from django.http import HttpRequest, HttpResponse
+from django.urls import include, path
+
+
+def healthz(request: HttpRequest) -> HttpResponse:
+    return HttpResponse(b"ok", content_type="text/plain")
+
+
+urlpatterns = [
+    path("healthz", healthz, name="healthz"),
+    path("accounts/", include("allauth.urls")),
+    path("api/", include("kindred.api.urls")),
+    path("", include("kindred.web.urls")),
+]

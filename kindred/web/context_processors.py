@@ -1,0 +1,55 @@
+"""Template context every page gets: the practice's name and crisis text, and the
+navigation the signed-in person may use."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import Any
+
+from django.http import HttpRequest
+from django.urls import reverse
+from django.utils.translation import gettext_lazy as _
+
+from kindred.practice import roles
+from kindred.practice.roles import Capability, Role
+from kindred.practice.settings import practice_settings
+
+
+@dataclass(frozen=True)
+class NavItem:
+    label: str
+    url: str
+    section: str
+
+
+def _nav_for(user: Any) -> list[NavItem]:
+    items: list[NavItem] = [NavItem(str(_("Home")), reverse("web:home"), "home")]
+    if not user.is_authenticated:
+        return []
+    if getattr(user, "is_member", False):
+        return items
+    if roles.has(user, Capability.VIEW_ALL_CLIENTS):
+        items.append(NavItem(str(_("Clients")), reverse("web:client_list"), "clients"))
+    if roles.has(user, Capability.VIEW_CLINICIANS):
+        items.append(NavItem(str(_("Clinicians")), reverse("web:clinician_list"), "clinicians"))
+    if roles.has(user, Capability.MANAGE_PRACTICE):
+        items.append(NavItem(str(_("Practice")), reverse("web:practice_profile"), "practice"))
+    if roles.has(user, Capability.MANAGE_STAFF):
+        items.append(NavItem(str(_("Staff")), reverse("web:staff_list"), "staff"))
+    if roles.has(user, Capability.VIEW_AUDIT):
+        items.append(NavItem(str(_("Audit log")), reverse("web:audit_list"), "audit"))
+    return items
+
+
+def kindred(request: HttpRequest) -> dict[str, Any]:
+    user = request.user
+    prefs = practice_settings()
+    is_member = bool(user.is_authenticated and getattr(user, "is_member", False))
+    return {
+        "practice": prefs,
+        "nav_items": _nav_for(user),
+        "is_member_view": is_member,
+        "user_roles": sorted(getattr(user, "roles", frozenset()), key=list(Role).index)
+        if user.is_authenticated
+        else [],
+    }
