@@ -61,6 +61,7 @@ INSTALLED_APPS = [
     "django.contrib.messages",
     "django.contrib.staticfiles",
     "django.contrib.humanize",
+    "django.forms",
     "allauth",
     "allauth.account",
     "allauth.mfa",
@@ -103,6 +104,7 @@ MIDDLEWARE = [
 ]
 
 ROOT_URLCONF = "kindred.urls"
+FORM_RENDERER = "kindred.web.forms.KindredFormRenderer"
 WSGI_APPLICATION = "kindred.wsgi.application"
 
 TEMPLATES = [
