@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 from collections.abc import Iterable
-from datetime import timedelta
 
 from django.contrib.auth.password_validation import validate_password
 from django.core.exceptions import ValidationError
@@ -13,8 +12,6 @@ from django.utils import timezone
 from django.utils.translation import gettext as _
 
 from kindred.accounts.models import ApiToken, RoleGrant, User, UserKind
-from kindred.accounts.scopes import Scope
-from kindred.accounts.tokens import new_token
 from kindred.audit.services import audit_change
 from kindred.core.errors import Conflict, InvalidState, ValidationFailed
 from kindred.practice import roles as role_checks
@@ -202,81 +199,3 @@ def user_reactivate(*, actor: User, user: User) -> User:
         user.save(update_fields=["is_active", "deactivated_at"])
         audit_change(actor=actor, action="accounts.user.reactivated", obj=user)
     return user
-
-
-def allowed_scopes(user: User) -> set[Scope]:
-    """The scopes a person may put on a token: never more than their roles allow."""
-    caps = role_checks.capabilities_of(user.roles)
-    scopes: set[Scope] = set()
-    if Capability.MANAGE_PRACTICE in caps:
-        scopes |= {Scope.PRACTICE_READ, Scope.PRACTICE_WRITE}
-    if Capability.VIEW_CLINICIANS in caps:
-        scopes |= {Scope.CLINICIANS_READ, Scope.PRACTICE_READ}
-    if Capability.MANAGE_CLINICIANS in caps or Capability.MANAGE_STAFF in caps:
-        scopes.add(Scope.CLINICIANS_WRITE)
-    if Capability.VIEW_ALL_CLIENTS in caps:
-        scopes.add(Scope.CLIENTS_READ)
-    if Capability.MANAGE_CLIENTS in caps:
-        scopes.add(Scope.CLIENTS_WRITE)
-    if Capability.VIEW_AUDIT in caps:
-        scopes.add(Scope.AUDIT_READ)
-    return scopes
-
-
-def api_token_create(
-    *, actor: User, name: str, scopes: Iterable[str], expires_in_days: int | None = 90
-) -> tuple[str, ApiToken]:
-    """Create a token for ``actor``; returns the raw token (shown once) and the row."""
-    role_checks.require(actor, Capability.MANAGE_OWN_TOKENS)
-    name = (name or "").strip()
-    if not name:
-        raise ValidationFailed(
-            _("Give the token a name, such as the system that uses it."), field="name"
-        )
-    if len(name) > 80:
-        raise ValidationFailed(_("Use at most 80 characters."), field="name")
-    try:
-        wanted = {Scope(s) for s in scopes}
-    except ValueError as exc:
-        raise ValidationFailed(_("Unknown scope."), field="scopes") from exc
-    if not wanted:
-        raise ValidationFailed(_("Choose at least one scope."), field="scopes")
-    beyond = wanted - allowed_scopes(actor)
-    if beyond:
-        raise ValidationFailed(
-            _("Your roles do not allow these scopes: %(s)s.") % {"s": ", ".join(sorted(beyond))},
-            field="scopes",
-        )
-    if expires_in_days is not None and not 1 <= expires_in_days <= 366:
-        raise ValidationFailed(_("Choose between 1 and 366 days."), field="expires_in_days")
-    raw, prefix, digest = new_token()
-    with transaction.atomic():
-        token = ApiToken.objects.create(
-            user=actor,
-            name=name,
-            prefix=prefix,
-            token_hash=digest,
-            scopes=sorted(wanted),
-            expires_at=timezone.now() + timedelta(days=expires_in_days)
-            if expires_in_days
-            else None,
-        )
-        audit_change(
-            actor=actor,
-            action="accounts.api_token.created",
-            obj=token,
-            detail={"scopes": sorted(wanted)},
-        )
-    return raw, token
-
-
-def api_token_revoke(*, actor: User, token: ApiToken) -> ApiToken:
-    if token.user_id != actor.pk and not role_checks.has(actor, Capability.MANAGE_STAFF):
-        raise InvalidState(_("You can only revoke your own tokens."))
-    if token.revoked_at is not None:
-        return token
-    with transaction.atomic():
-        token.revoked_at = timezone.now()
-        token.save(update_fields=["revoked_at"])
-        audit_change(actor=actor, action="accounts.api_token.revoked", obj=token)
-    return token
