@@ -38,6 +38,8 @@ class Cast:
     client: Client
     client_b: Client
     outsider_client: Client
+    # TOTP secrets of the staff, by user id, so tests can compute valid codes.
+    totp_secrets: dict[int, str]
 
     @property
     def staff(self) -> list[User]:
@@ -62,9 +64,9 @@ def enrol_totp(user: User) -> str:
     return secret
 
 
-def _staff(email: str, name: str, *roles: Role) -> User:
+def _staff(secrets: dict[int, str], email: str, name: str, *roles: Role) -> User:
     user = staff_create(actor=None, email=email, full_name=name, roles=roles, password=PASSWORD)
-    enrol_totp(user)
+    secrets[user.pk] = enrol_totp(user)
     return user
 
 
@@ -92,20 +94,22 @@ def build_cast() -> Cast:
     member, client = _member("Avery", "Member", date(1990, 4, 1), "IL")
     member_b, client_b = _member("Blair", "Member", date(1985, 9, 12), "KS")
     outsider, outsider_client = _member("Casey", "Outsider", date(1979, 1, 30), "FL")
+    secrets: dict[int, str] = {}
     return Cast(
         practice=practice,
-        admin=_staff("admin@example.test", "Ada Admin", Role.ADMIN),
-        coordinator=_staff("coordinator@example.test", "Cora Coordinator", Role.COORDINATOR),
-        facilitator=_staff("facilitator@example.test", "Fern Facilitator", Role.FACILITATOR),
-        facilitator_b=_staff("facilitator.b@example.test", "Flint Facilitator", Role.FACILITATOR),
-        supervisor=_staff("supervisor@example.test", "Sage Supervisor", Role.SUPERVISOR),
-        billing=_staff("billing@example.test", "Bill Billing", Role.BILLING),
+        admin=_staff(secrets, "admin@example.test", "Ada Admin", Role.ADMIN),
+        coordinator=_staff(secrets, "coordinator@example.test", "Cora Coordinator", Role.COORDINATOR),
+        facilitator=_staff(secrets, "facilitator@example.test", "Fern Facilitator", Role.FACILITATOR),
+        facilitator_b=_staff(secrets, "facilitator.b@example.test", "Flint Facilitator", Role.FACILITATOR),
+        supervisor=_staff(secrets, "supervisor@example.test", "Sage Supervisor", Role.SUPERVISOR),
+        billing=_staff(secrets, "billing@example.test", "Bill Billing", Role.BILLING),
         member=member,
         member_b=member_b,
         outsider=outsider,
         client=client,
         client_b=client_b,
         outsider_client=outsider_client,
+        totp_secrets=secrets,
     )
 
 
