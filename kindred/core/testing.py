@@ -98,9 +98,15 @@ def build_cast() -> Cast:
     return Cast(
         practice=practice,
         admin=_staff(secrets, "admin@example.test", "Ada Admin", Role.ADMIN),
-        coordinator=_staff(secrets, "coordinator@example.test", "Cora Coordinator", Role.COORDINATOR),
-        facilitator=_staff(secrets, "facilitator@example.test", "Fern Facilitator", Role.FACILITATOR),
-        facilitator_b=_staff(secrets, "facilitator.b@example.test", "Flint Facilitator", Role.FACILITATOR),
+        coordinator=_staff(
+            secrets, "coordinator@example.test", "Cora Coordinator", Role.COORDINATOR
+        ),
+        facilitator=_staff(
+            secrets, "facilitator@example.test", "Fern Facilitator", Role.FACILITATOR
+        ),
+        facilitator_b=_staff(
+            secrets, "facilitator.b@example.test", "Flint Facilitator", Role.FACILITATOR
+        ),
         supervisor=_staff(secrets, "supervisor@example.test", "Sage Supervisor", Role.SUPERVISOR),
         billing=_staff(secrets, "billing@example.test", "Bill Billing", Role.BILLING),
         member=member,
