@@ -199,3 +199,84 @@ def user_reactivate(*, actor: User, user: User) -> User:
         user.save(update_fields=["is_active", "deactivated_at"])
         audit_change(actor=actor, action="accounts.user.reactivated", obj=user)
     return user
+
+
+# --- Staff invitations (a link to choose a password) ----------------------------------
+
+
+def staff_password_link(user: User) -> str:
+    """An absolute link where ``user`` chooses a password: allauth's password-reset
+    page with a token from its generator (valid PASSWORD_RESET_TIMEOUT seconds; it stops
+    working once the password changes). Nobody is signed in by it, and two-step
+    verification is still set up at the first sign-in."""
+    from allauth.account.forms import default_token_generator
+    from allauth.account.utils import user_pk_to_url_str
+    from django.conf import settings
+    from django.urls import reverse
+
+    path = reverse(
+        "account_reset_password_from_key",
+        kwargs={
+            "uidb36": user_pk_to_url_str(user),
+            "key": default_token_generator.make_token(user),
+        },
+    )
+    return settings.SITE_URL.rstrip("/") + path
+
+
+def send_staff_welcome(user_id: int) -> None:
+    """Email a staff member the link to choose their password. Runs after commit; the
+    body names the practice and the next step only (no clinical content)."""
+    from django.conf import settings
+    from django.core.mail import EmailMessage
+
+    from kindred.practice.settings import practice_settings
+
+    user = User.objects.filter(pk=user_id, is_active=True, kind=UserKind.STAFF).first()
+    if user is None:
+        return
+    practice = practice_settings().name
+    days = max(1, settings.PASSWORD_RESET_TIMEOUT // (24 * 60 * 60))
+    subject = _("Your staff account at %(practice)s") % {"practice": practice}
+    body = _(
+        "Hello %(name)s,\n\n"
+        "%(practice)s has made a staff account for you on Kindred, with the sign-in "
+        "email %(email)s.\n\n"
+        "Choose your password here (the link works for %(days)d days, once):\n"
+        "%(link)s\n\n"
+        "When you first sign in you will also set up two-step verification with an "
+        "authenticator app.\n\n"
+        "If you were not expecting this email, you can ignore it."
+    ) % {
+        "name": user.full_name,
+        "practice": practice,
+        "email": user.email,
+        "days": days,
+        "link": staff_password_link(user),
+    }
+    EmailMessage(subject=subject, body=body, to=[user.email]).send()
+
+
+def staff_invite(*, actor: User | None, email: str, full_name: str, roles: Iterable[Role]) -> User:
+    """Create a staff account without a password and email its owner a link to choose
+    one (after commit)."""
+    with transaction.atomic():
+        user = staff_create(actor=actor, email=email, full_name=full_name, roles=roles)
+        audit_change(actor=actor, action="accounts.user.invited", obj=user)
+        user_id = user.pk
+        transaction.on_commit(lambda: send_staff_welcome(user_id), robust=True)
+    return user
+
+
+def staff_resend_welcome(*, actor: User, user: User) -> User:
+    """Send the choose-a-password link again (the first one expired or went astray)."""
+    role_checks.require(actor, Capability.MANAGE_STAFF)
+    if not user.is_staff_member:
+        raise InvalidState(_("This is not a staff account."))
+    if not user.is_active:
+        raise InvalidState(_("Reactivate the account first."))
+    with transaction.atomic():
+        audit_change(actor=actor, action="accounts.user.invited", obj=user, detail={"again": True})
+        user_id = user.pk
+        transaction.on_commit(lambda: send_staff_welcome(user_id), robust=True)
+    return user
