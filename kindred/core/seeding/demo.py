@@ -1,0 +1,397 @@
+"""The demo practice: "Prairie & Gulf Counseling Collective", small, realistic and
+entirely synthetic. Built through the real services where they exist, so the demo data
+obeys the same rules (and leaves the same audit trail) as data entered by hand."""
+
+from __future__ import annotations
+
+import secrets
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from datetime import date, time, timedelta
+from random import Random
+
+from django.conf import settings
+from django.db import transaction
+from django.utils import timezone
+from django.utils.translation import gettext as _
+
+from kindred.accounts.models import User, UserKind
+from kindred.accounts.services import staff_create
+from kindred.clients import invitation_services
+from kindred.clients import services as client_services
+from kindred.clients.models import Client, ConcernTag, Modality, PortalInvitation
+from kindred.core.seeding import names
+from kindred.core.seeding.reference import COMPACTS, CONCERN_TAGS, STATE_TIMEZONES
+from kindred.practice import services as practice_services
+from kindred.practice.models import (
+    DEFAULT_CRISIS_TEXT,
+    ClinicianProfile,
+    Compact,
+    CredentialStatus,
+    License,
+    Location,
+    Practice,
+)
+from kindred.practice.roles import Role
+
+PRACTICE_NAME = "Prairie & Gulf Counseling Collective"
+DEMO_DOMAIN = "demo.example.test"
+# Published in the README output on purpose: demo accounts exist only on a developer's
+# machine (seed_demo refuses to run without DEBUG).
+DEMO_PASSWORD = "prairie-gulf-demo-login"  # noqa: S105
+DEMO_SEED = 20260401
+CLIENT_COUNT = 40
+# Clients with member portal accounts (the first ones created).
+MEMBER_COUNT = 2
+# One facilitator's Kansas license runs out this many days after the demo is loaded.
+EXPIRING_SOON_DAYS = 21
+
+Advance = Callable[[int, str], None]
+
+
+@dataclass(frozen=True)
+class DemoLogin:
+    email: str
+    password: str
+    role: str
+
+
+@dataclass(frozen=True)
+class StaffSpec:
+    local: str
+    first: str
+    last: str
+    role: Role
+
+
+STAFF: tuple[StaffSpec, ...] = (
+    StaffSpec("admin", "Adaeze", "Morgan", Role.ADMIN),
+    StaffSpec("coordinator", "Luis", "Ramos", Role.COORDINATOR),
+    StaffSpec("facilitator", "Nadia", "Cho", Role.FACILITATOR),
+    StaffSpec("facilitator2", "Marcus", "Delgado", Role.FACILITATOR),
+    StaffSpec("supervisor", "Ruth", "Okafor", Role.SUPERVISOR),
+    StaffSpec("billing", "Teresa", "Novak", Role.BILLING),
+)
+
+# (weekday, start, end): evenings, lunchtimes and weekend mornings, as people offer.
+WINDOWS: tuple[tuple[int, time, time], ...] = (
+    (0, time(17, 30), time(20, 30)),
+    (1, time(18, 0), time(21, 0)),
+    (2, time(12, 0), time(13, 30)),
+    (2, time(17, 30), time(20, 0)),
+    (3, time(9, 0), time(11, 0)),
+    (3, time(18, 0), time(20, 30)),
+    (4, time(12, 0), time(14, 0)),
+    (5, time(9, 0), time(12, 0)),
+    (6, time(14, 0), time(17, 0)),
+)
+LANGUAGES: tuple[str, ...] = ("en",) * 17 + ("es", "es", "pl", "vi")
+STATES: tuple[str, ...] = ("IL",) * 9 + ("KS",) * 5 + ("FL",) * 6
+
+
+def demo_email(local: str) -> str:
+    return f"{local}@{DEMO_DOMAIN}"
+
+
+def is_demo_email(email: str) -> bool:
+    return email.strip().lower().endswith(f"@{DEMO_DOMAIN}")
+
+
+@dataclass
+class DemoResult:
+    logins: list[DemoLogin] = field(default_factory=list)
+    clients: int = 0
+
+
+def seed_practice() -> Practice:
+    existing = Practice.objects.filter(pk=1).first()
+    if existing is not None:
+        return existing
+    return practice_services.practice_save(
+        actor=None,
+        name=PRACTICE_NAME,
+        timezone="America/Chicago",
+        states_served=["IL", "KS", "FL"],
+        crisis_resources=DEFAULT_CRISIS_TEXT,
+        contact_email=demo_email("hello"),
+        contact_phone="+1 312 555 0100",
+    )
+
+
+def seed_locations() -> list[Location]:
+    chicago = practice_services.location_create(
+        actor=None,
+        name="Chicago — Loop office",
+        address_line1="400 Prairie Way",
+        address_line2="Suite 1200",
+        city="Chicago",
+        state="IL",
+        postal_code="60601",
+        timezone="America/Chicago",
+        phone="+1 312 555 0101",
+        directions="Enter from the lobby on Prairie Way; the elevators are on the left. "
+        "Step-free access from the street. Paid parking in the garage next door.",
+    )
+    tampa = practice_services.location_create(
+        actor=None,
+        name="Tampa — Harbor office",
+        address_line1="250 Gulf Breeze Boulevard",
+        address_line2="Floor 3",
+        city="Tampa",
+        state="FL",
+        postal_code="33602",
+        timezone="America/New_York",
+        phone="+1 813 555 0102",
+        directions="Free visitor parking behind the building; ramp at the rear entrance.",
+    )
+    for location, rooms in (
+        (chicago, (("Lakeview Room", 12, "Step-free; hearing loop"), ("Willow Room", 8, ""))),
+        (tampa, (("Mangrove Room", 10, "Step-free"), ("Pelican Room", 8, ""))),
+    ):
+        for room_name, capacity, access in rooms:
+            practice_services.room_create(
+                actor=None,
+                location=location,
+                name=room_name,
+                capacity=capacity,
+                accessibility_notes=access,
+            )
+    return [chicago, tampa]
+
+
+def seed_compacts() -> dict[str, Compact]:
+    compacts: dict[str, Compact] = {}
+    for facts in COMPACTS:
+        existing = Compact.objects.filter(code=facts.code).first()
+        if existing is not None:
+            compacts[facts.code] = existing
+            continue
+        compact = practice_services.compact_create(
+            actor=None,
+            code=facts.code,
+            name=facts.name,
+            profession=facts.profession,
+            notes=facts.notes,
+        )
+        for state, since in facts.members:
+            practice_services.compact_member_state_add(
+                actor=None, compact=compact, state=state, effective_from=since
+            )
+        compacts[facts.code] = compact
+    return compacts
+
+
+def seed_concerns() -> list[ConcernTag]:
+    tags = []
+    for name, description in CONCERN_TAGS:
+        tag = ConcernTag.objects.filter(name__iexact=name).first()
+        if tag is None:
+            tag = client_services.concern_create(actor=None, name=name, description=description)
+        tags.append(tag)
+    return tags
+
+
+def seed_staff(advance: Advance) -> dict[str, User]:
+    staff: dict[str, User] = {}
+    for spec in STAFF:
+        staff[spec.local] = staff_create(
+            actor=None,
+            email=demo_email(spec.local),
+            full_name=f"{spec.first} {spec.last}",
+            roles=[spec.role],
+            password=DEMO_PASSWORD,
+        )
+        advance(1, "staff")
+    return staff
+
+
+def _license(
+    clinician: ClinicianProfile,
+    state: str,
+    license_type: str,
+    number: str,
+    *,
+    issued: date,
+    expires: date,
+) -> License:
+    return practice_services.license_create(
+        actor=None,
+        clinician=clinician,
+        state=state,
+        license_type=license_type,
+        number=number,
+        issued_on=issued,
+        expires_on=expires,
+        status=CredentialStatus.ACTIVE,
+        verified_on=timezone.localdate() - timedelta(days=30),
+    )
+
+
+def seed_clinicians(staff: dict[str, User], compacts: dict[str, Compact]) -> None:
+    today = timezone.localdate()
+    years = 365
+    supervisor = practice_services.clinician_create(
+        actor=None,
+        user=staff["supervisor"],
+        npi=names.synthetic_npi(1),
+        credentials="LCSW",
+        pronouns="she/her",
+        bio="Clinical supervisor; twenty years of group work in community mental health.",
+    )
+    _license(
+        supervisor, "IL", "LCSW", "149-0001",
+        issued=today - timedelta(days=20 * years), expires=today + timedelta(days=400),
+    )  # fmt: skip
+    psychologist = practice_services.clinician_create(
+        actor=None,
+        user=staff["facilitator"],
+        npi=names.synthetic_npi(2),
+        credentials="PhD, Licensed Psychologist",
+        pronouns="she/her",
+        bio="Runs grief and anxiety groups, in person in Chicago and online.",
+    )
+    _license(
+        psychologist, "IL", "Licensed Psychologist", "071-0002",
+        issued=today - timedelta(days=9 * years), expires=today + timedelta(days=500),
+    )  # fmt: skip
+    # PSYPACT: practise by telepsychology in Kansas from an Illinois license.
+    practice_services.privilege_create(
+        actor=None,
+        clinician=psychologist,
+        compact=compacts["psypact"],
+        home_state="IL",
+        privilege_states=["KS"],
+        identifier="APIT-DEMO-0002",
+        valid_from=today - timedelta(days=300),
+        valid_until=today + timedelta(days=430),
+    )
+    counselor = practice_services.clinician_create(
+        actor=None,
+        user=staff["facilitator2"],
+        npi=names.synthetic_npi(3),
+        credentials="LMHC, LCPC",
+        pronouns="he/him",
+        bio="Leads caregiving and chronic-illness groups from Tampa; also licensed in Kansas.",
+        supervisor=supervisor,
+    )
+    _license(
+        counselor, "FL", "LMHC", "MH-0003",
+        issued=today - timedelta(days=6 * years), expires=today + timedelta(days=610),
+    )  # fmt: skip
+    # Expiring soon on purpose: the demo shows the renewal warning.
+    _license(
+        counselor, "KS", "LCPC", "KS-LCPC-0003",
+        issued=today - timedelta(days=2 * years - 21),
+        expires=today + timedelta(days=EXPIRING_SOON_DAYS),
+    )  # fmt: skip
+
+
+def seed_clients(
+    advance: Advance, *, coordinator: User, concerns: list[ConcernTag], rng: Random
+) -> list[Client]:
+    """The clients, entered by the demo coordinator as they would be by hand."""
+    today = timezone.localdate()
+    clients = []
+    used: set[tuple[str, str]] = set()
+    for index in range(CLIENT_COUNT):
+        name = names.person_name(rng)
+        while (name.first, name.last) in used:
+            name = names.person_name(rng)
+        used.add((name.first, name.last))
+        state = rng.choice(STATES)
+        emergency = names.person_name(rng) if rng.random() < 0.7 else None
+        client = client_services.client_create(
+            actor=coordinator,
+            legal_first_name=name.first,
+            legal_last_name=name.last,
+            preferred_name=rng.choice(names.FIRST_NAMES) if rng.random() < 0.1 else "",
+            pronouns=rng.choice(names.PRONOUNS) if rng.random() < 0.8 else "",
+            date_of_birth=names.birth_date(rng, today=today),
+            state_of_residence=state,
+            timezone=STATE_TIMEZONES[state],
+            email=names.email_for(name, DEMO_DOMAIN)
+            if index < MEMBER_COUNT or rng.random() < 0.8
+            else "",
+            phone=names.fictional_phone(rng, state) if rng.random() < 0.9 else "",
+            emergency_contact_name=emergency.full if emergency else "",
+            emergency_contact_relationship=rng.choice(names.RELATIONSHIPS) if emergency else "",
+            emergency_contact_phone=names.fictional_phone(rng, state) if emergency else "",
+            preferred_modality=rng.choice(list(Modality)),
+            language=rng.choice(LANGUAGES),
+            concerns=rng.sample(concerns, k=rng.choice((1, 1, 2, 2, 3))),
+        )
+        for weekday, start, end in sorted(rng.sample(WINDOWS, k=rng.choice((1, 2, 2, 3)))):
+            client_services.availability_add(
+                actor=coordinator, client=client, weekday=weekday, start_time=start, end_time=end
+            )
+        clients.append(client)
+        advance(1, "clients")
+    return clients
+
+
+def seed_members(coordinator: User, clients: list[Client]) -> list[User]:
+    """Portal accounts for the first clients. The invitation is recorded as sent (the
+    demo sends no email) and accepted through the real acceptance service."""
+    members = []
+    now = timezone.now()
+    for client in clients[:MEMBER_COUNT]:
+        token = secrets.token_urlsafe(32)
+        PortalInvitation.objects.create(
+            client=client,
+            email=client.email,
+            token_hash=invitation_services.hash_invitation_token(token),
+            created_by=coordinator,
+            expires_at=now + timedelta(days=settings.KINDRED_INVITATION_DAYS),
+            sent_at=now,
+            send_count=1,
+        )
+        members.append(
+            invitation_services.invitation_accept(
+                token_hash=invitation_services.hash_invitation_token(token),
+                password=DEMO_PASSWORD,
+            )
+        )
+    return members
+
+
+def total_steps() -> int:
+    return len(STAFF) + CLIENT_COUNT + 4
+
+
+def seed_demo(advance: Advance) -> DemoResult:
+    """Create the demo practice. Call on an empty database (the command checks)."""
+    rng = Random(DEMO_SEED)  # noqa: S311 - synthetic data, not secrets
+    result = DemoResult()
+    with transaction.atomic():
+        seed_practice()
+        seed_locations()
+        advance(1, "practice and locations")
+        compacts = seed_compacts()
+        concerns = seed_concerns()
+        advance(1, "compacts and concern tags")
+        staff = seed_staff(advance)
+        seed_clinicians(staff, compacts)
+        advance(1, "clinicians and licenses")
+        coordinator = staff["coordinator"]
+        clients = seed_clients(advance, coordinator=coordinator, concerns=concerns, rng=rng)
+        members = seed_members(coordinator, clients)
+        advance(1, "member accounts")
+    for spec in STAFF:
+        result.logins.append(DemoLogin(demo_email(spec.local), DEMO_PASSWORD, str(spec.role.label)))
+    result.logins.extend(DemoLogin(m.email, DEMO_PASSWORD, _("Member")) for m in members)
+    result.clients = len(clients)
+    return result
+
+
+def existing_logins() -> list[DemoLogin]:
+    """The demo logins, when the demo data is already loaded (for ``--if-empty``)."""
+    users = User.objects.filter(email__endswith=f"@{DEMO_DOMAIN}", is_active=True).order_by("id")
+    labels = {spec.local: str(spec.role.label) for spec in STAFF}
+    logins = []
+    for user in users:
+        local = user.email.split("@", maxsplit=1)[0]
+        if user.kind == UserKind.STAFF and local in labels:
+            logins.append(DemoLogin(user.email, DEMO_PASSWORD, labels[local]))
+        elif user.kind == UserKind.MEMBER:
+            logins.append(DemoLogin(user.email, DEMO_PASSWORD, _("Member")))
+    return logins

@@ -1,0 +1,325 @@
+"""seed_demo, seed_scale and demo_totp: what they create, and when they refuse."""
+
+from datetime import timedelta
+from io import StringIO
+from random import Random
+
+import pytest
+from allauth.mfa.totp.internal.auth import validate_totp_code
+from django.contrib.auth.password_validation import validate_password
+from django.core.management import CommandError, call_command
+from django.utils import timezone
+
+from kindred.accounts.models import RoleGrant, User, UserKind
+from kindred.accounts.services import staff_create
+from kindred.audit.models import AuditEvent, Category
+from kindred.clients.models import AvailabilityWindow, Client, ConcernTag
+from kindred.core.management.commands.demo_totp import current_code
+from kindred.core.seeding import demo, names
+from kindred.core.seeding.reference import CONCERN_TAGS
+from kindred.core.seeding.scale import ScalePlan, ScaleSeeder
+from kindred.core.testing import PASSWORD, enrol_totp
+from kindred.core.validators import validate_npi, validate_phone
+from kindred.practice.models import (
+    ClinicianProfile,
+    Compact,
+    CompactPrivilege,
+    License,
+    Location,
+    Practice,
+    Room,
+)
+from kindred.practice.roles import Role
+
+
+def run(command: str, *args: str, **options: object) -> str:
+    out = StringIO()
+    call_command(command, *args, stdout=out, stderr=StringIO(), **options)
+    return out.getvalue()
+
+
+@pytest.fixture
+def debug(settings):
+    settings.DEBUG = True
+
+
+@pytest.fixture
+def demo_loaded(db, debug):
+    return run("seed_demo")
+
+
+# --- seed_demo ---------------------------------------------------------------------------
+
+
+def test_demo_practice_serves_three_states_from_two_offices(demo_loaded):
+    practice = Practice.objects.get()
+    assert practice.name == "Prairie & Gulf Counseling Collective"
+    assert practice.states_served == ["FL", "IL", "KS"]
+    offices = {(loc.city, loc.state) for loc in Location.objects.all()}
+    assert offices == {("Chicago", "IL"), ("Tampa", "FL")}
+    for location in Location.objects.all():
+        assert Room.objects.filter(location=location).count() >= 2
+
+
+def test_demo_compacts_are_data_with_floridas_status_to_verify(demo_loaded):
+    compacts = {c.code: c for c in Compact.objects.prefetch_related("member_states")}
+    assert set(compacts) == {"psypact", "counseling", "social-work"}
+    psypact_states = {m.state for m in compacts["psypact"].member_states.all()}
+    assert {"IL", "KS"} <= psypact_states
+    for compact in compacts.values():
+        assert "Florida: status to verify" in compact.notes
+        assert "FL" not in {m.state for m in compact.member_states.all()}
+
+
+def test_demo_has_the_practices_concern_tags(demo_loaded):
+    assert sorted(ConcernTag.objects.values_list("name", flat=True)) == sorted(
+        name for name, _ in CONCERN_TAGS
+    )
+    assert {"Grief", "LGBTQ+ support", "Veterans"} <= set(
+        ConcernTag.objects.values_list("name", flat=True)
+    )
+
+
+def test_demo_has_one_login_per_role_with_long_passwords(demo_loaded):
+    staff = User.objects.filter(kind=UserKind.STAFF)
+    roles = sorted(RoleGrant.objects.filter(user__in=staff).values_list("role", flat=True))
+    expected = [Role.ADMIN, Role.COORDINATOR, Role.FACILITATOR, Role.FACILITATOR]
+    assert roles == sorted([*expected, Role.SUPERVISOR, Role.BILLING])
+    assert len(demo.DEMO_PASSWORD) >= 15
+    for user in User.objects.all():
+        assert user.email.endswith("@demo.example.test")
+        assert user.check_password(demo.DEMO_PASSWORD)
+        validate_password(demo.DEMO_PASSWORD, user)  # the real rules accept it
+    # Two-factor is left for the person to set up at first sign-in.
+    from allauth.mfa.models import Authenticator
+
+    assert not Authenticator.objects.exists()
+
+
+def test_demo_facilitators_hold_licenses_in_all_three_states(demo_loaded):
+    facilitators = ClinicianProfile.objects.filter(user__role_grants__role=Role.FACILITATOR)
+    assert facilitators.count() == 2
+    licenses = License.objects.filter(clinician__in=facilitators)
+    assert {lic.state for lic in licenses} == {"IL", "KS", "FL"}
+    soon = timezone.localdate() + timedelta(days=60)
+    assert licenses.filter(expires_on__lte=soon, expires_on__gte=timezone.localdate()).count() == 1
+    privilege = CompactPrivilege.objects.get()
+    assert privilege.clinician in facilitators
+    assert privilege.compact.code == "psypact"
+    assert privilege.home_state == "IL"
+    assert privilege.privilege_states == ["KS"]
+
+
+def test_demo_clients_have_availability_concerns_and_two_portal_accounts(demo_loaded):
+    assert Client.objects.count() == demo.CLIENT_COUNT
+    for client in Client.objects.prefetch_related("availability", "concerns"):
+        assert client.availability.count() >= 1
+        assert client.concerns.count() >= 1
+        assert client.state_of_residence in {"IL", "KS", "FL"}
+        assert client.email == "" or client.email.endswith("@demo.example.test")
+        assert client.phone == "" or " 555 01" in client.phone
+    members = User.objects.filter(kind=UserKind.MEMBER)
+    assert members.count() == 2
+    assert Client.objects.filter(user__in=members).count() == 2
+
+
+def test_demo_writes_through_the_services_so_changes_are_audited(demo_loaded):
+    created = AuditEvent.objects.filter(action="clients.client.created").count()
+    assert created == demo.CLIENT_COUNT
+    assert AuditEvent.objects.filter(action="accounts.user.created").count() == 8
+
+
+def test_demo_prints_the_logins_and_the_two_factor_note(demo_loaded):
+    out = demo_loaded
+    for local in ("admin", "coordinator", "facilitator", "facilitator2", "supervisor", "billing"):
+        assert f"{local}@demo.example.test" in out
+    for member in User.objects.filter(kind=UserKind.MEMBER):
+        assert member.email in out
+    assert out.count(demo.DEMO_PASSWORD) == 8
+    assert "two-factor" in out
+    assert "demo_totp" in out
+
+
+def test_demo_refuses_a_database_with_data_and_saves_nothing(cast, debug):
+    clients_before = Client.objects.count()
+    with pytest.raises(CommandError, match="already holds data"):
+        run("seed_demo")
+    assert Client.objects.count() == clients_before
+    assert not User.objects.filter(email__endswith="@demo.example.test").exists()
+
+
+def test_demo_if_empty_leaves_a_database_with_data_alone(cast, debug):
+    users_before = User.objects.count()
+    out = run("seed_demo", if_empty=True)
+    assert "already holds data" in out
+    assert User.objects.count() == users_before
+
+
+def test_demo_if_empty_reprints_the_logins_when_the_demo_is_there(demo_loaded):
+    out = run("seed_demo", if_empty=True)
+    assert "admin@demo.example.test" in out
+    assert Client.objects.count() == demo.CLIENT_COUNT
+
+
+def test_demo_force_adds_to_a_database_with_data(cast, debug):
+    run("seed_demo", force=True)
+    assert User.objects.filter(email="admin@demo.example.test").exists()
+    assert Practice.objects.get().name == "Test Practice"  # the existing profile is kept
+
+
+def test_demo_force_does_not_load_the_demo_twice(demo_loaded):
+    with pytest.raises(CommandError, match="already loaded"):
+        run("seed_demo", force=True)
+
+
+def test_demo_refuses_outside_development(db, settings):
+    settings.DEBUG = False
+    with pytest.raises(CommandError, match="DJANGO_DEBUG=1"):
+        run("seed_demo")
+    assert not User.objects.exists()
+
+
+# --- demo_totp -----------------------------------------------------------------------------
+
+
+@pytest.fixture
+def demo_admin(db):
+    return staff_create(
+        actor=None,
+        email="admin@demo.example.test",
+        full_name="Adaeze Morgan",
+        roles=[Role.ADMIN],
+        password=PASSWORD,
+    )
+
+
+def test_demo_totp_prints_a_code_the_sign_in_accepts(demo_admin, debug):
+    secret = enrol_totp(demo_admin)
+    out = run("demo_totp", "Admin@demo.example.test")
+    code = out.split()[0]
+    assert len(code) == 6
+    assert code.isdigit()
+    assert validate_totp_code(secret, code)
+
+
+def test_demo_totp_says_when_two_factor_is_not_set_up(demo_admin, debug):
+    with pytest.raises(CommandError, match="has not set up two-factor"):
+        run("demo_totp", "admin@demo.example.test")
+
+
+def test_demo_totp_refuses_accounts_that_are_not_demo_accounts(cast, debug):
+    with pytest.raises(CommandError, match="not a demo account"):
+        run("demo_totp", cast.admin.email)
+
+
+def test_demo_totp_refuses_outside_development(demo_admin, settings):
+    enrol_totp(demo_admin)
+    settings.DEBUG = False
+    with pytest.raises(CommandError, match="only in development"):
+        run("demo_totp", "admin@demo.example.test")
+
+
+def test_current_code_follows_the_rfc_6238_test_vector():
+    # RFC 6238 appendix B, SHA-1, T = 59 s: 94287082 (we show the last six digits).
+    secret = "GEZDGNBVGY3TQOJQGEZDGNBVGY3TQOJQ"  # base32 of "12345678901234567890"
+    assert current_code(secret, now=59) == ("287082", 1)
+
+
+# --- seed_scale ----------------------------------------------------------------------------
+
+
+def test_scale_plan_is_proportional_to_clients():
+    assert (ScalePlan(20_000).clinicians, ScalePlan(20_000).locations) == (200, 60)
+    assert (ScalePlan(2_000).clinicians, ScalePlan(2_000).locations) == (20, 6)
+    assert ScalePlan(10).clinicians >= 2
+    assert ScalePlan(10).locations >= 1
+
+
+def test_scale_creates_each_entity_in_proportion(db):
+    out = run("seed_scale", clients=300, batch_size=128)
+    plan = ScalePlan(300)
+    assert "300 clients" in out
+    assert Client.objects.count() == 300
+    assert ClinicianProfile.objects.count() == plan.clinicians
+    assert Location.objects.count() == plan.locations
+    assert Room.objects.count() >= 2 * plan.locations
+    assert License.objects.count() >= plan.clinicians
+    assert not Client.objects.filter(availability__isnull=True).exists()
+    assert not Client.objects.filter(concerns__isnull=True).exists()
+    assert AvailabilityWindow.objects.count() >= 300
+    assert AuditEvent.objects.filter(client_id__isnull=False).count() == 300 * 5
+    assert Practice.objects.exists()
+
+
+def test_scale_clients_are_findable_by_name(db):
+    run("seed_scale", clients=50)
+    client = Client.objects.earliest("id")
+    assert client.legal_last_name.casefold() in client.search_name
+
+
+def test_scale_audit_rows_hold_field_names_never_values(db):
+    run("seed_scale", clients=40)
+    updates = AuditEvent.objects.filter(action="clients.client.updated")
+    assert updates.count() == 40
+    for event in updates:
+        assert set(event.detail) == {"fields"}
+        assert set(event.detail["fields"]) <= {"email", "phone", "pronouns"}
+        assert event.actor_id is not None
+    assert AuditEvent.objects.filter(category=Category.ACCESS).count() == 40 * 3
+
+
+def test_scale_is_deterministic_for_a_seed():
+    def first_clients(seed: int) -> list[tuple[object, ...]]:
+        seeder = ScaleSeeder(ScalePlan(100), seed=seed, today=timezone.localdate())
+        return [
+            (c.legal_first_name, c.legal_last_name, c.date_of_birth, c.email, c.phone)
+            for c in seeder.client_batch(seeder.rng("clients"), range(50))
+        ]
+
+    assert first_clients(7) == first_clients(7)
+    assert first_clients(7) != first_clients(8)
+
+
+def test_scale_refuses_a_database_with_data_and_saves_nothing(cast):
+    clients_before = Client.objects.count()
+    with pytest.raises(CommandError, match="already holds data"):
+        run("seed_scale", clients=20)
+    assert Client.objects.count() == clients_before
+
+
+def test_scale_force_adds_a_second_set_without_clashing(db):
+    run("seed_scale", clients=30)
+    run("seed_scale", clients=30, force=True)
+    assert Client.objects.count() == 60
+    assert User.objects.count() == User.objects.values("email").distinct().count()
+
+
+def test_scale_rejects_a_silly_size(db):
+    with pytest.raises(CommandError, match="at least 1"):
+        run("seed_scale", clients=0)
+
+
+# --- synthetic values ----------------------------------------------------------------------
+
+
+def test_synthetic_npis_pass_the_check_digit_but_are_never_issued_numbers():
+    for number in range(200):
+        npi = names.synthetic_npi(number)
+        validate_npi(npi)
+        assert npi.startswith("9")  # issued NPIs start with 1 or 2
+
+
+def test_synthetic_phones_are_valid_and_fictional():
+    rng = Random(1)
+    for state in ("IL", "KS", "FL", "MO", "TX"):
+        phone = names.fictional_phone(rng, state)
+        validate_phone(phone)
+        assert " 555 01" in phone
+
+
+def test_synthetic_birth_dates_are_adults():
+    rng = Random(3)
+    today = timezone.localdate()
+    for _ in range(100):
+        born = names.birth_date(rng, today=today)
+        assert today - timedelta(days=81 * 366) < born < today - timedelta(days=18 * 365)
