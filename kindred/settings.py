@@ -91,12 +91,14 @@ MIDDLEWARE = [
     "django.middleware.common.CommonMiddleware",
     "django.middleware.csrf.CsrfViewMiddleware",
     "django.contrib.auth.middleware.AuthenticationMiddleware",
-    "kindred.accounts.middleware.SessionTimeoutMiddleware",
     "django.contrib.messages.middleware.MessageMiddleware",
+    # After messages, so the "you were signed out" notice reaches the sign-in page.
+    "kindred.accounts.middleware.SessionTimeoutMiddleware",
     "django.middleware.clickjacking.XFrameOptionsMiddleware",
     "allauth.account.middleware.AccountMiddleware",
     "allauth.usersessions.middleware.UserSessionsMiddleware",
     "kindred.accounts.middleware.RequireStaffMFAMiddleware",
+    "kindred.accounts.middleware.ManagedAccountPagesMiddleware",
     "django_htmx.middleware.HtmxMiddleware",
     "kindred.core.middleware.NoStoreMiddleware",
     # django-axes must stay last.
@@ -210,12 +212,20 @@ ACCOUNT_LOGIN_ON_PASSWORD_RESET = False
 ACCOUNT_SESSION_REMEMBER = False
 ACCOUNT_PASSWORD_RESET_BY_CODE_ENABLED = False
 ACCOUNT_EMAIL_SUBJECT_PREFIX = "Kindred: "
-# Failed sign-ins are throttled and locked out by django-axes (database-backed, so it
-# keeps working when Redis is down); allauth's own cache-based counter is switched off.
-ACCOUNT_RATE_LIMITS = {"login_failed": False}
+# Nobody can sign up, so a reset request for an unknown address sends nothing.
+ACCOUNT_EMAIL_UNKNOWN_ACCOUNTS = False
+ACCOUNT_PREVENT_ENUMERATION = True
+# Sensitive actions (two-factor changes, API tokens) need a sign-in or re-authentication
+# this recent.
+ACCOUNT_REAUTHENTICATION_TIMEOUT = 10 * 60
+# Failed password sign-ins are throttled and locked out by django-axes (database-backed, so
+# it keeps working when Redis is down); the adapter skips allauth's cache-based counter for
+# passwords. allauth's "login_failed" limit still guards two-factor codes.
+ACCOUNT_RATE_LIMITS = {"login_failed": "10/m/ip,5/5m/key"}
 MFA_SUPPORTED_TYPES = ["totp", "recovery_codes"]
 MFA_TOTP_ISSUER = "Kindred"
 MFA_RECOVERY_CODE_COUNT = 10
+MFA_TRUST_ENABLED = False
 # Record each signed-in session so deactivating an account can end all of them at once.
 USERSESSIONS_TRACK_ACTIVITY = False
 
@@ -226,6 +236,13 @@ AXES_LOCKOUT_CALLABLE = "kindred.accounts.lockout.lockout_response"
 AXES_USERNAME_CALLABLE = "kindred.accounts.lockout.username_from_request"
 AXES_RESET_ON_SUCCESS = True
 AXES_HTTP_RESPONSE_CODE = 429
+# A refused attempt during a lock-out does not restart the wait; the next lock-out of the
+# same account or address waits longer instead (kindred.accounts.lockout).
+AXES_RESET_COOL_OFF_ON_FAILURE_DURING_LOCKOUT = False
+# One row per failure (email, address, time; never the password): the lock-out history
+# the growing wait is computed from.
+AXES_ENABLE_ACCESS_FAILURE_LOG = True
+AXES_ENABLE_ADMIN = False
 AXES_IPWARE_META_PRECEDENCE_ORDER = env.list(
     "AXES_IPWARE_META_PRECEDENCE_ORDER", default=["REMOTE_ADDR"]
 )

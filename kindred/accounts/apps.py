@@ -5,3 +5,8 @@ class AccountsConfig(AppConfig):
     name = "kindred.accounts"
     label = "accounts"
     verbose_name = "Accounts"
+
+    def ready(self) -> None:
+        from kindred.accounts import receivers
+
+        receivers.connect()

@@ -1,15 +1,19 @@
-"""Session time-outs and the staff two-factor requirement."""
+"""Session time-outs, the staff two-factor requirement, and account pages the practice
+manages instead of the person."""
 
 from __future__ import annotations
 
 import time
 from collections.abc import Callable
+from urllib.parse import urlencode
 
 from django.contrib import messages
 from django.contrib.auth import logout
 from django.http import HttpRequest, HttpResponse, JsonResponse
 from django.shortcuts import redirect
+from django.urls import reverse
 from django.utils.translation import gettext as _
+from django.utils.translation import ngettext
 
 from kindred.practice.settings import practice_settings
 
@@ -19,11 +23,15 @@ MFA_OK_KEY = "kindred_mfa_ok"
 ABSOLUTE_SECONDS = 12 * 60 * 60
 # Writing the session on every request costs a query; a 30 s granularity is enough.
 TOUCH_EVERY_SECONDS = 30
+# Set on the request when the middleware ends a session, so the sign-out audit event
+# can say why.
+SIGNOUT_REASON_ATTR = "kindred_signout_reason"
 
 
 class SessionTimeoutMiddleware:
     """Ends a session after the practice's idle time (staff and members differ) and,
-    whatever happens, 12 hours after sign-in."""
+    whatever happens, 12 hours after sign-in. Enforced here, on the server: the browser's
+    cookie lifetime is only a convenience."""
 
     def __init__(self, get_response: Callable[[HttpRequest], HttpResponse]):
         self.get_response = get_response
@@ -45,31 +53,47 @@ class SessionTimeoutMiddleware:
                 if getattr(user, "is_staff_member", False)
                 else prefs.member_idle_minutes
             )
-            if now - last_seen > idle_minutes * 60 or now - signed_in > ABSOLUTE_SECONDS:
-                logout(request)
-                return self._signed_out(request, idle_minutes)
+            if now - signed_in > ABSOLUTE_SECONDS:
+                return self._sign_out(request, "absolute_timeout", idle_minutes)
+            if now - last_seen > idle_minutes * 60:
+                return self._sign_out(request, "idle_timeout", idle_minutes)
             if now - last_seen >= TOUCH_EVERY_SECONDS or LAST_SEEN_KEY not in session:
                 session[LAST_SEEN_KEY] = now
         return self.get_response(request)
 
-    def _signed_out(self, request: HttpRequest, minutes: int) -> HttpResponse:
-        text = _("You were signed out after %(minutes)d minutes without activity.") % {
-            "minutes": minutes
-        }
+    def _sign_out(self, request: HttpRequest, reason: str, minutes: int) -> HttpResponse:
+        setattr(request, SIGNOUT_REASON_ATTR, reason)
+        logout(request)
+        if reason == "absolute_timeout":
+            text = _(
+                "You were signed out because you had been signed in for 12 hours. "
+                "Please sign in again."
+            )
+        else:
+            text = ngettext(
+                "You were signed out after %(minutes)d minute without activity.",
+                "You were signed out after %(minutes)d minutes without activity.",
+                minutes,
+            ) % {"minutes": minutes}
         if request.path.startswith("/api/"):
             return JsonResponse({"detail": text}, status=401)
         messages.info(request, text)
+        login_url = reverse("account_login")
         if request.headers.get("HX-Request"):
             response = HttpResponse(status=204)
-            response["HX-Redirect"] = "/accounts/login/"
+            response["HX-Redirect"] = login_url
             return response
-        return redirect(f"/accounts/login/?next={request.path}")
+        if request.method == "GET":
+            login_url = f"{login_url}?{urlencode({'next': request.get_full_path()})}"
+        return redirect(login_url)
 
 
 class RequireStaffMFAMiddleware:
-    """Staff see clinical data, so they must enrol TOTP before anything else."""
+    """Staff see clinical data, so they must enrol TOTP before anything else: every page
+    but the account flows sends them to the enrolment page, and the API (with the
+    browser's session) refuses them until they have."""
 
-    allowed_prefixes = ("/accounts/", "/static/", "/healthz", "/api/")
+    allowed_prefixes = ("/accounts/", "/static/", "/healthz", "/help/")
 
     def __init__(self, get_response: Callable[[HttpRequest], HttpResponse]):
         self.get_response = get_response
@@ -88,9 +112,34 @@ class RequireStaffMFAMiddleware:
             if Authenticator.objects.filter(user=user, type=Authenticator.Type.TOTP).exists():
                 request.session[MFA_OK_KEY] = True
             else:
+                text = _("Staff accounts need two-step verification. Set it up to continue.")
+                if request.path.startswith("/api/"):
+                    return JsonResponse({"detail": text}, status=403)
+                messages.info(request, text)
+                return redirect("mfa_activate_totp")
+        return self.get_response(request)
+
+
+class ManagedAccountPagesMiddleware:
+    """The practice manages each person's email address (it is how they sign in, and
+    staff records and invitations depend on it), so allauth's page for adding or changing
+    email addresses is closed; the account page says whom to ask."""
+
+    closed_paths = ("/accounts/email/",)
+
+    def __init__(self, get_response: Callable[[HttpRequest], HttpResponse]):
+        self.get_response = get_response
+
+    def __call__(self, request: HttpRequest) -> HttpResponse:
+        if request.path in self.closed_paths:
+            if request.user.is_authenticated:
                 messages.info(
                     request,
-                    _("Staff accounts need two-step verification. Set it up to continue."),
+                    _(
+                        "Your email address is managed by your practice. Ask your practice admin "
+                        "to change it."
+                    ),
                 )
-                return redirect("mfa_activate_totp")
+                return redirect("web:account")
+            return redirect("account_login")
         return self.get_response(request)

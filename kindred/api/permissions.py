@@ -29,7 +29,12 @@ class HasTokenScope(BasePermission):
             return True  # a browser session: roles decide
         scopes: dict[str, str] = getattr(view, "required_scopes", {})
         needed = scopes.get("read" if request.method in SAFE_METHODS else "write")
-        return needed is not None and needed in token.scopes
+        if needed is None or needed not in token.scopes:
+            return False
+        # Checked on every request, so a token never outlives its owner's roles.
+        from kindred.accounts.token_services import allowed_scopes
+
+        return needed in allowed_scopes(user)
 
 
 class IsStaffUser(BasePermission):

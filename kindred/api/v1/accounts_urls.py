@@ -1,3 +1,9 @@
-from django.urls import URLPattern, URLResolver
+from django.urls import URLPattern, URLResolver, path
 
-urlpatterns: list[URLPattern | URLResolver] = []
+from kindred.api.v1 import accounts
+
+urlpatterns: list[URLPattern | URLResolver] = [
+    path("me/", accounts.MeView.as_view(), name="me"),
+    path("tokens/", accounts.TokenListView.as_view(), name="token_list"),
+    path("tokens/<int:token_id>/", accounts.TokenDetailView.as_view(), name="token_detail"),
+]

@@ -1,7 +1,7 @@
 from django.urls import path
 
-from kindred.web.placeholder import placeholder
+from kindred.web.audit import views
 
 urlpatterns = [
-    path("audit/", placeholder, name="audit_list"),
+    path("audit/", views.audit_list, name="audit_list"),
 ]
