@@ -2,10 +2,13 @@
 
 from __future__ import annotations
 
+from datetime import datetime
+
 from django.conf import settings
 from django.db import models
 from django.db.models import Q
 from django.db.models.functions import Lower
+from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 
 from kindred.core.models import TimeStampedModel
@@ -113,6 +116,10 @@ class Client(TimeStampedModel):
                 Lower("legal_last_name"), Lower("legal_first_name"), name="clients_name_idx"
             ),
             models.Index(fields=["date_of_birth"], name="clients_dob_idx"),
+            # The list page's default order; lets PostgreSQL read a page without sorting.
+            models.Index(
+                fields=["legal_last_name", "legal_first_name", "id"], name="clients_order_idx"
+            ),
         ]
 
     def __str__(self) -> str:
@@ -127,6 +134,28 @@ class Client(TimeStampedModel):
     @property
     def legal_name(self) -> str:
         return f"{self.legal_first_name} {self.legal_last_name}"
+
+
+class ClientStatusChange(models.Model):
+    """One archive or restore of a client record, with the reason given.
+
+    The reason may be clinical ("admitted to hospital"), so it lives here, readable by
+    those who can read the record, and never in the audit log's ``detail``.
+    """
+
+    client = models.ForeignKey(Client, on_delete=models.CASCADE, related_name="status_changes")
+    status = models.CharField(_("status"), max_length=10, choices=ClientStatus.choices)
+    reason = models.CharField(_("reason"), max_length=500)
+    changed_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.SET_NULL, null=True, related_name="+"
+    )
+    changed_at = models.DateTimeField(_("changed"), auto_now_add=True)
+
+    class Meta:
+        ordering = ["-changed_at", "-id"]
+
+    def __str__(self) -> str:
+        return f"client {self.client_id} {self.status}"
 
 
 class Weekday(models.IntegerChoices):
@@ -160,10 +189,20 @@ class AvailabilityWindow(models.Model):
         return f"{self.get_weekday_display()} {self.start_time:%H:%M}–{self.end_time:%H:%M}"
 
 
+class InvitationStatus(models.TextChoices):
+    SENDING = "sending", _("Being sent")
+    SENT = "sent", _("Sent, waiting")
+    ACCEPTED = "accepted", _("Accepted")
+    REVOKED = "revoked", _("Revoked")
+    EXPIRED = "expired", _("Expired")
+
+
 class PortalInvitation(models.Model):
     """A one-time link that lets a client create their member account.
 
-    Only a hash of the token is stored; the token itself exists only in the email.
+    Only a hash of the token is stored; the token itself exists only in the email. The
+    token is made by the sending task (``sent_at`` NULL means "not sent yet"), so it is
+    never written to the task queue either.
     """
 
     client = models.ForeignKey(Client, on_delete=models.CASCADE, related_name="invitations")
@@ -176,9 +215,30 @@ class PortalInvitation(models.Model):
     expires_at = models.DateTimeField()
     accepted_at = models.DateTimeField(null=True, blank=True)
     revoked_at = models.DateTimeField(null=True, blank=True)
+    sent_at = models.DateTimeField(null=True, blank=True)
+    send_count = models.PositiveSmallIntegerField(default=0)
 
     class Meta:
         ordering = ["-created_at", "-id"]
 
     def __str__(self) -> str:
         return f"invitation {self.pk} for client {self.client_id}"
+
+    def status_at(self, now: datetime) -> InvitationStatus:
+        if self.accepted_at is not None:
+            return InvitationStatus.ACCEPTED
+        if self.revoked_at is not None:
+            return InvitationStatus.REVOKED
+        if self.expires_at <= now:
+            return InvitationStatus.EXPIRED
+        if self.sent_at is None:
+            return InvitationStatus.SENDING
+        return InvitationStatus.SENT
+
+    @property
+    def status(self) -> InvitationStatus:
+        return self.status_at(timezone.now())
+
+    @property
+    def is_open(self) -> bool:
+        return self.status in {InvitationStatus.SENDING, InvitationStatus.SENT}
