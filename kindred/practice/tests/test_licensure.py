@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from dataclasses import replace
 from datetime import date, timedelta
 
@@ -12,6 +13,7 @@ from hypothesis import strategies as st
 from kindred.practice.licensure import (
     ACTIVE,
     LicenseFact,
+    LicensureDecision,
     MembershipPeriod,
     PrivilegeFact,
     Reason,
@@ -41,7 +43,13 @@ MEMBERS = [
 ON = D(2025, 3, 1)
 
 
-def run(state="KS", on=ON, licenses=(IL_LICENSE,), privileges=(PRIV,), members=MEMBERS):
+def run(
+    state: str = "KS",
+    on: date = ON,
+    licenses: Sequence[LicenseFact] = (IL_LICENSE,),
+    privileges: Sequence[PrivilegeFact] = (PRIV,),
+    members: Sequence[MembershipPeriod] = MEMBERS,
+) -> LicensureDecision:
     return decide(state=state, on=on, licenses=licenses, privileges=privileges, memberships=members)
 
 
@@ -234,13 +242,19 @@ facts = st.tuples(
 )
 
 
-def _independent_answer(lics, privs, members, state, on):
+def _independent_answer(
+    lics: list[LicenseFact],
+    privs: list[PrivilegeFact],
+    members: list[MembershipPeriod],
+    state: str,
+    on: date,
+) -> bool:
     """The rule written out again, as plainly as possible, to check decide() against."""
 
-    def in_force(lic):
+    def in_force(lic: LicenseFact) -> bool:
         return lic.status == ACTIVE and lic.issued_on <= on <= lic.expires_on
 
-    def member(compact_id, s):
+    def member(compact_id: int, s: str) -> bool:
         return any(
             m.compact_id == compact_id
             and m.state == s

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from datetime import date
+from typing import Any
 
 import pytest
 
@@ -23,11 +24,11 @@ from kindred.practice.models import (
 from kindred.practice.settings import practice_settings
 
 
-def actions():
+def actions() -> list[str]:
     return list(AuditEvent.objects.order_by("id").values_list("action", flat=True))
 
 
-def practice_kwargs(**overrides):
+def practice_kwargs(**overrides: Any) -> dict[str, Any]:
     values = {
         "name": "Prairie Groups",
         "timezone": "America/Chicago",
@@ -60,6 +61,7 @@ def test_practice_profile_is_created_then_updated(db, cast, django_capture_on_co
     assert practice_settings().name == "Prairie Circle"
     assert actions()[-2:] == ["practice.practice.created", "practice.practice.updated"]
     event = AuditEvent.objects.order_by("-id").first()
+    assert event is not None
     assert event.detail == {"fields": ["name"]}  # names of fields, never values
 
 
@@ -102,7 +104,7 @@ def test_only_practice_managers_change_the_profile(cast, who):
 # --- Locations and rooms --------------------------------------------------------------
 
 
-def location_kwargs(**overrides):
+def location_kwargs(**overrides: Any) -> dict[str, Any]:
     values = {
         "name": "Wichita Office",
         "address_line1": "200 Example Ave",
@@ -352,7 +354,7 @@ def test_facilitators_cannot_edit_clinicians(cast, clinician):
 # --- Licenses -------------------------------------------------------------------------
 
 
-def license_kwargs(**overrides):
+def license_kwargs(**overrides: Any) -> dict[str, Any]:
     values = {
         "state": "KS",
         "license_type": "LCPC",
@@ -436,7 +438,7 @@ def test_license_update_and_end(cast, clinician, il_license):
 # --- Compact privileges ---------------------------------------------------------------
 
 
-def privilege_kwargs(compact, **overrides):
+def privilege_kwargs(compact: Compact, **overrides: Any) -> dict[str, Any]:
     values = {
         "compact": compact,
         "home_state": "IL",
