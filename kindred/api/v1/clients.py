@@ -26,6 +26,7 @@ from kindred.clients.models import (
     Client,
     ClientStatus,
     ConcernTag,
+    InvitationStatus,
     PortalInvitation,
 )
 from kindred.core.errors import NotFound
@@ -151,7 +152,7 @@ class WindowSerializer(serializers.ModelSerializer[AvailabilityWindow]):
 
 
 class InvitationSerializer(serializers.ModelSerializer[PortalInvitation]):
-    status = serializers.CharField(read_only=True)
+    status = serializers.ChoiceField(choices=InvitationStatus.choices, read_only=True)
 
     class Meta:
         model = PortalInvitation
