@@ -12,5 +12,6 @@ urlpatterns = [
     path("healthz", healthz, name="healthz"),
     path("accounts/", include("allauth.urls")),
     path("api/", include("kindred.api.urls")),
+    path("bench/", include("kindred.bench.urls")),  # empty unless KINDRED_BENCH=1
     path("", include("kindred.web.urls")),
 ]

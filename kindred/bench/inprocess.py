@@ -1,0 +1,235 @@
+"""The in-process phase: query counts and single-user latency through Django's test
+client, on whatever database the environment names.
+
+Run by the orchestrator as ``python -m kindred.bench.inprocess --out FILE`` with the
+benchmark environment set; it also creates the benchmark's own signed-in people and
+hands their session cookies to the HTTP phase (in FILE, which the orchestrator deletes).
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import os
+import sys
+import time
+from pathlib import Path
+from typing import TYPE_CHECKING, Any
+
+from kindred.bench.stats import percentiles
+from kindred.bench.targets import TARGETS, Target, fill
+
+if TYPE_CHECKING:
+    from django.test import Client as HttpClient
+
+    from kindred.accounts.models import User
+
+BENCH_DOMAIN = "bench.example.test"
+# Paging size of the web list and the API (kindred.web.paging, kindred.api.pagination).
+PAGE_SIZE = 50
+QUERY_SAMPLES = 3
+
+
+def bench_people() -> dict[str, User]:
+    """One signed-in person per actor the targets need, made through the real services
+    (staff with a TOTP authenticator, as every real staff member has)."""
+    from allauth.mfa.totp.internal.auth import TOTP, generate_totp_secret
+    from django.utils import timezone
+
+    from kindred.accounts.models import User, UserKind
+    from kindred.accounts.services import staff_create
+    from kindred.clients.services import client_create
+    from kindred.practice.roles import Role
+
+    people: dict[str, User] = {}
+    for actor, role in (("admin", Role.ADMIN), ("coordinator", Role.COORDINATOR)):
+        email = f"{actor}@{BENCH_DOMAIN}"
+        user = User.objects.filter(email=email).first()
+        if user is None:
+            user = staff_create(
+                actor=None, email=email, full_name=f"Bench {actor.title()}", roles=[role]
+            )
+            TOTP.activate(user, generate_totp_secret())
+        people[actor] = user
+    member = User.objects.filter(email=f"member@{BENCH_DOMAIN}").first()
+    if member is None:
+        client = client_create(
+            actor=None,
+            legal_first_name="Bench",
+            legal_last_name="Member",
+            date_of_birth=timezone.localdate().replace(year=1990, month=6, day=15),
+            state_of_residence="IL",
+            email=f"member@{BENCH_DOMAIN}",
+        )
+        member = User.objects.create_user(
+            client.email, None, full_name=client.display_name, kind=UserKind.MEMBER
+        )
+        client.user = member
+        client.save(update_fields=["user"])
+    people["member"] = member
+    return people
+
+
+def path_values() -> dict[str, str]:
+    """A client in the middle of the table, a surname shared by many clients, and the
+    middle page of the list: realistic, and the same on every run of one data set."""
+    from django.db.models import Count
+
+    from kindred.clients.models import Client
+
+    total = Client.objects.count()
+    middle = Client.objects.order_by("id").values_list("id", flat=True)[total // 2]
+    common = (
+        Client.objects.values("legal_last_name")
+        .annotate(n=Count("id"))
+        .order_by("-n", "legal_last_name")
+        .first()
+    )
+    surname = common["legal_last_name"] if common else "Garcia"
+    return {
+        "client_id": str(middle),
+        "search": surname.lower(),
+        "page": str(max(1, (total // PAGE_SIZE) // 2)),
+    }
+
+
+def unavailable_reason(path: str) -> str | None:
+    """Why a route cannot be measured yet (missing, or still the placeholder)."""
+    from django.urls import Resolver404, resolve
+
+    from kindred.web.placeholder import placeholder
+
+    try:
+        match = resolve(path.split("?", 1)[0])
+    except Resolver404:
+        return f"no route for {path.split('?', 1)[0]} yet"
+    if match.func is placeholder:
+        return f"{path.split('?', 1)[0]} is still the 'being built' placeholder"
+    return None
+
+
+def signed_in_client(user: User | None) -> HttpClient:
+    from django.test import Client as HttpClient
+
+    http = HttpClient(HTTP_X_FORWARDED_PROTO="https")
+    if user is not None:
+        http.force_login(user, backend="allauth.account.auth_backends.AuthenticationBackend")
+    return http
+
+
+def _get(http: HttpClient, path: str) -> Any:
+    return http.get(path, secure=True)
+
+
+def measure_target(http: HttpClient, path: str, *, requests: int, warmup: int) -> dict[str, Any]:
+    from django.db import connection
+    from django.test.utils import CaptureQueriesContext
+
+    response = _get(http, path)
+    if response.status_code != 200:
+        location = response.get("Location", "")
+        return {"error": f"status {response.status_code} {location}".strip()}
+    for _ in range(warmup):
+        _get(http, path)
+    counts = []
+    for _ in range(QUERY_SAMPLES):
+        with CaptureQueriesContext(connection) as captured:
+            _get(http, path)
+        counts.append(len(captured.captured_queries))
+    samples = []
+    for _ in range(requests):
+        started = time.perf_counter_ns()
+        _get(http, path)
+        samples.append((time.perf_counter_ns() - started) / 1e6)
+    return {
+        "status": response.status_code,
+        "bytes": len(response.content),
+        "queries": max(counts),
+        "queries_min": min(counts),
+        "latency_ms": percentiles(samples),
+    }
+
+
+def measure(
+    targets: tuple[Target, ...] = TARGETS,
+    *,
+    people: dict[str, User],
+    values: dict[str, str],
+    requests: int,
+    warmup: int,
+) -> dict[str, dict[str, Any]]:
+    """Query count and in-process latency of every target that exists."""
+    clients = {actor: signed_in_client(user) for actor, user in people.items()}
+    clients["anonymous"] = signed_in_client(None)
+    results: dict[str, dict[str, Any]] = {}
+    for target in targets:
+        path = fill(target, values)
+        reason = unavailable_reason(path)
+        if reason:
+            results[target.name] = {"path": path, "skipped": reason}
+            continue
+        result = measure_target(clients[target.actor], path, requests=requests, warmup=warmup)
+        results[target.name] = {"path": path, **result}
+    return results
+
+
+def session_cookies(people: dict[str, User]) -> dict[str, str]:
+    """A ``Cookie`` header value per actor, for the HTTP phase."""
+    from django.conf import settings
+
+    cookies: dict[str, str] = {"anonymous": ""}
+    for actor, user in people.items():
+        http = signed_in_client(user)
+        # One request through the middleware records that two-factor is in place, so
+        # the first measured HTTP request is like every later one.
+        _get(http, "/home/")
+        cookies[actor] = (
+            f"{settings.SESSION_COOKIE_NAME}={http.cookies[settings.SESSION_COOKIE_NAME].value}"
+        )
+    return cookies
+
+
+def dataset_rows() -> dict[str, int]:
+    from kindred.accounts.models import User
+    from kindred.audit.models import AuditEvent
+    from kindred.clients.models import AvailabilityWindow, Client
+    from kindred.practice.models import ClinicianProfile, License, Location, Room
+
+    return {
+        "clients": Client.objects.count(),
+        "availability_windows": AvailabilityWindow.objects.count(),
+        "client_concerns": Client.concerns.through.objects.count(),
+        "users": User.objects.count(),
+        "clinicians": ClinicianProfile.objects.count(),
+        "licenses": License.objects.count(),
+        "locations": Location.objects.count(),
+        "rooms": Room.objects.count(),
+        "audit_events": AuditEvent.objects.count(),
+    }
+
+
+def main(argv: list[str] | None = None) -> int:
+    parser = argparse.ArgumentParser(prog="python -m kindred.bench.inprocess")
+    parser.add_argument("--out", type=Path, required=True)
+    parser.add_argument("--requests", type=int, default=200)
+    parser.add_argument("--warmup", type=int, default=20)
+    parser.add_argument("--cookies", action="store_true", help="also write session cookies")
+    args = parser.parse_args(argv)
+
+    os.environ.setdefault("DJANGO_SETTINGS_MODULE", "kindred.settings")
+    import django
+
+    django.setup()
+    people = bench_people()
+    values = path_values()
+    rows = dataset_rows()
+    results = measure(people=people, values=values, requests=args.requests, warmup=args.warmup)
+    payload: dict[str, Any] = {"rows": rows, "values": values, "targets": results}
+    if args.cookies:
+        payload["cookies"] = session_cookies(people)
+    args.out.write_text(json.dumps(payload, indent=2), encoding="utf-8")
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())

@@ -1,0 +1,497 @@
+"""The benchmark orchestrator (``python -m kindred.bench``; ``make bench``).
+
+It never imports Django settings itself: every phase runs in a subprocess with the
+benchmark's environment (production settings, DEBUG off, its own PostgreSQL database):
+
+1. create the database, migrate, ``seed_scale`` a small data set (2,000 clients) and
+   measure query counts and in-process latency;
+2. the same on the full data set (20,000 clients), then serve it with gunicorn and
+   measure single-user latency over HTTP and requests/s under 16 connections with wrk,
+   beside the minimal hello view measured in the same run;
+3. drop the database, write ``bench/results/<timestamp>.json`` and ``latest.json`` and
+   print a summary.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import os
+import platform
+import secrets
+import shutil
+import subprocess
+import sys
+import tempfile
+import time
+from datetime import UTC, datetime
+from pathlib import Path
+from typing import Any
+from urllib.parse import urlsplit, urlunsplit
+
+from kindred.bench import load
+from kindred.bench.targets import HELLO, TARGETS, Target
+
+ROOT = Path(__file__).resolve().parents[2]
+DEFAULT_DATABASE_URL = "postgres://postgres@127.0.0.1:5432/kindred_bench"
+RESULTS_DIR = ROOT / "bench" / "results"
+# PERFORMANCE.md targets.
+P95_TARGET_MS = 50.0
+MAX_QUERIES = 15
+MIN_RATIO_TO_HELLO = 0.25
+
+
+def say(message: str) -> None:
+    print(f"==> {message}", file=sys.stderr, flush=True)
+
+
+# --- the database ----------------------------------------------------------------------
+
+
+def bench_database_url(given: str | None) -> tuple[str, str]:
+    """The PostgreSQL URL to use and a note on how it was chosen. The benchmark drops
+    and re-creates its database, so it only ever uses one whose name says "bench"."""
+    if not given:
+        return DEFAULT_DATABASE_URL, ""
+    parts = urlsplit(given)
+    if parts.scheme not in {"postgres", "postgresql", "pgsql"}:
+        return DEFAULT_DATABASE_URL, f"DATABASE_URL is not PostgreSQL; using {DEFAULT_DATABASE_URL}"
+    name = parts.path.lstrip("/") or "kindred"
+    if "bench" in name:
+        return given, ""
+    url = urlunsplit(parts._replace(path=f"/{name}_bench"))
+    return url, f"DATABASE_URL names {name!r}; the benchmark uses its own {name}_bench"
+
+
+def _maintenance_url(url: str) -> str:
+    return urlunsplit(urlsplit(url)._replace(path="/postgres"))
+
+
+def _database_name(url: str) -> str:
+    return urlsplit(url).path.lstrip("/")
+
+
+def recreate_database(url: str) -> None:
+    import psycopg
+    from psycopg import sql
+
+    name = _database_name(url)
+    with psycopg.connect(_maintenance_url(url), autocommit=True) as conn:
+        conn.execute(
+            sql.SQL("DROP DATABASE IF EXISTS {} WITH (FORCE)").format(sql.Identifier(name))
+        )
+        conn.execute(sql.SQL("CREATE DATABASE {}").format(sql.Identifier(name)))
+
+
+def drop_database(url: str) -> None:
+    import psycopg
+    from psycopg import sql
+
+    name = _database_name(url)
+    with psycopg.connect(_maintenance_url(url), autocommit=True) as conn:
+        conn.execute(
+            sql.SQL("DROP DATABASE IF EXISTS {} WITH (FORCE)").format(sql.Identifier(name))
+        )
+
+
+def server_version(url: str) -> str:
+    import psycopg
+
+    with psycopg.connect(url) as conn:
+        row = conn.execute("SHOW server_version").fetchone()
+    return f"PostgreSQL {row[0]}" if row else "PostgreSQL"
+
+
+# --- subprocesses ---------------------------------------------------------------------
+
+
+def bench_env(url: str, static_root: Path) -> dict[str, str]:
+    env = {
+        k: v
+        for k, v in os.environ.items()
+        # The benchmark is production-like and self-contained: no test mode, no Redis,
+        # no secrets from files meant for something else.
+        if k not in {"KINDRED_TESTING", "SECRET_KEY_FILE", "REDIS_URL", "REDIS_URL_FILE"}
+    }
+    env.update(
+        {
+            "DATABASE_URL": url,
+            "DJANGO_DEBUG": "0",
+            "SECRET_KEY": secrets.token_urlsafe(50),
+            "KINDRED_BENCH": "1",
+            "ALLOWED_HOSTS": "127.0.0.1,localhost,testserver",
+            "STATIC_ROOT": str(static_root),
+            "LOG_LEVEL": "WARNING",
+            "DJANGO_SETTINGS_MODULE": "kindred.settings",
+        }
+    )
+    return env
+
+
+def run_step(args: list[str], env: dict[str, str]) -> tuple[float, str]:
+    started = time.perf_counter()
+    done = subprocess.run(
+        [sys.executable, *args], cwd=ROOT, env=env, capture_output=True, text=True, check=False
+    )
+    if done.returncode != 0:
+        raise RuntimeError(
+            f"{' '.join(args)} failed ({done.returncode}):\n{done.stdout}\n{done.stderr}"
+        )
+    return time.perf_counter() - started, done.stdout
+
+
+def measure_in_process(
+    env: dict[str, str], *, requests: int, warmup: int, cookies: bool
+) -> dict[str, Any]:
+    with tempfile.TemporaryDirectory() as tmp:
+        out = Path(tmp) / "inprocess.json"
+        args = ["-m", "kindred.bench.inprocess", "--out", str(out)]
+        args += ["--requests", str(requests), "--warmup", str(warmup)]
+        if cookies:
+            args.append("--cookies")
+        run_step(args, env)
+        result: dict[str, Any] = json.loads(out.read_text(encoding="utf-8"))
+    return result
+
+
+def prepare_data(url: str, env: dict[str, str], clients: int, seed: int) -> dict[str, Any]:
+    say(f"PostgreSQL: fresh database {_database_name(url)}, migrate")
+    recreate_database(url)
+    migrate_s, _ = run_step(["manage.py", "migrate", "--no-input"], env)
+    say(f"seed_scale --clients {clients}")
+    seed_s, _ = run_step(
+        ["manage.py", "seed_scale", "--clients", str(clients), "--seed", str(seed)], env
+    )
+    return {
+        "clients": clients,
+        "seed": seed,
+        "migrate_seconds": round(migrate_s, 1),
+        "seed_seconds": round(seed_s, 1),
+    }
+
+
+# --- the HTTP phase -------------------------------------------------------------------
+
+
+def http_phase(
+    env: dict[str, str],
+    *,
+    available: list[tuple[Target, str]],
+    cookies: dict[str, str],
+    options: argparse.Namespace,
+    wrk: str | None,
+) -> tuple[dict[str, dict[str, Any]], dict[str, float]]:
+    results: dict[str, dict[str, Any]] = {}
+    order = [(HELLO, HELLO.path), *available, (HELLO, HELLO.path)]
+    with load.gunicorn(env, workers=options.workers, python=sys.executable) as (port, pid):
+        for index, (target, path) in enumerate(order):
+            key = "hello_again" if target is HELLO and index > 0 else target.name
+            request = load.Request(path, cookies.get(target.actor, ""))
+            say(f"HTTP {key}: {path}")
+            # Unrecorded load first, so that every worker has loaded this view and its
+            # templates before anything is timed.
+            _load(request, port, options, wrk, seconds=options.warmup_seconds)
+            single = load.single_user(
+                request, port, requests=options.requests, warmup=options.warmup
+            )
+            if "error" in single:
+                results[key] = {"error": single["error"]}
+                continue
+            under_load = _load(request, port, options, wrk, seconds=options.duration)
+            results[key] = {"single_user": single, "load": under_load}
+        rss = load.peak_rss_mb(pid)
+    return results, rss
+
+
+def _load(
+    request: load.Request, port: int, options: argparse.Namespace, wrk: str | None, *, seconds: int
+) -> dict[str, Any]:
+    if wrk is not None:
+        return load.wrk_load(
+            wrk,
+            request,
+            port,
+            connections=options.connections,
+            threads=options.threads,
+            seconds=seconds,
+        )
+    return load.python_load(request, port, connections=options.connections, seconds=seconds)
+
+
+# --- assembling -----------------------------------------------------------------------
+
+
+def _git_commit() -> str:
+    try:
+        head = subprocess.run(
+            ["git", "rev-parse", "--short", "HEAD"],
+            cwd=ROOT,
+            capture_output=True,
+            text=True,
+            check=False,
+        ).stdout.strip()
+        dirty = subprocess.run(
+            ["git", "status", "--porcelain", "--untracked-files=no"],
+            cwd=ROOT,
+            capture_output=True,
+            text=True,
+            check=False,
+        ).stdout.strip()
+    except OSError:
+        return "unknown"
+    return f"{head}{'+local changes' if dirty else ''}"
+
+
+def combine(
+    small: dict[str, Any] | None,
+    large: dict[str, Any],
+    http: dict[str, dict[str, Any]],
+    *,
+    small_clients: int,
+    large_clients: int,
+) -> tuple[dict[str, Any], float | None]:
+    hello_rps = [
+        http[key]["load"].get("requests_per_s", 0.0)
+        for key in ("hello", "hello_again")
+        if key in http and "load" in http[key]
+    ]
+    hello = sum(hello_rps) / len(hello_rps) if hello_rps else None
+    out: dict[str, Any] = {}
+    for target in TARGETS:
+        inproc_large = large["targets"].get(target.name, {})
+        if "skipped" in inproc_large:
+            out[target.name] = {"title": target.title, "skipped": inproc_large["skipped"]}
+            continue
+        entry: dict[str, Any] = {
+            "title": target.title,
+            "path": inproc_large.get("path"),
+            "as": target.actor,
+            "kind": target.kind,
+        }
+        sizes = [(str(large_clients), inproc_large)]
+        if small is not None:
+            sizes.insert(0, (str(small_clients), small["targets"].get(target.name, {})))
+        errors = {size: r["error"] for size, r in sizes if "error" in r}
+        if errors:
+            entry["error"] = errors
+        entry["queries"] = {size: r.get("queries") for size, r in sizes}
+        counts = [c for c in entry["queries"].values() if c is not None]
+        entry["queries_constant"] = len(set(counts)) == 1 if len(counts) > 1 else None
+        entry["in_process_latency_ms"] = {size: r.get("latency_ms") for size, r in sizes}
+        measured = http.get(target.name, {})
+        if "error" in measured:
+            entry["http_error"] = measured["error"]
+        if "single_user" in measured:
+            entry["http_single_user_latency_ms"] = measured["single_user"]["latency_ms"]
+            entry["load"] = measured["load"]
+            rps = measured["load"].get("requests_per_s")
+            if hello and rps is not None:
+                entry["ratio_to_hello"] = round(rps / hello, 3)
+        if target is HELLO and "hello_again" in http and "load" in http["hello_again"]:
+            entry["load_again_at_end"] = http["hello_again"]["load"]
+        entry["meets_targets"] = _targets_met(entry, target)
+        out[target.name] = entry
+    return out, hello
+
+
+def _targets_met(entry: dict[str, Any], target: Target) -> dict[str, bool | None]:
+    if target is HELLO:
+        return {}
+    counts = [c for c in entry.get("queries", {}).values() if c is not None]
+    p95 = entry.get("http_single_user_latency_ms", {}).get("p95")
+    ratio = entry.get("ratio_to_hello")
+    return {
+        "queries_at_most_15": max(counts) <= MAX_QUERIES if counts else None,
+        "queries_constant": entry.get("queries_constant"),
+        "p95_under_50ms": p95 < P95_TARGET_MS if p95 is not None else None,
+        "at_least_25pct_of_hello": ratio >= MIN_RATIO_TO_HELLO if ratio is not None else None,
+    }
+
+
+def summary(results: dict[str, Any]) -> str:
+    s = results["setup"]
+    lines = [
+        "",
+        f"Kindred benchmark {results['started_at']} ({results['git_commit']})",
+        (
+            f"  {s['database']}; gunicorn {s['gunicorn_workers']} sync workers on "
+            f"{s['cpu_count']} cores; {s['load_generator']}, {s['connections']} connections "
+            f"x {s['duration_seconds']} s; {s['single_user_requests']} single-user requests"
+        ),
+    ]
+    lines.extend(
+        f"  data: {data['clients']:,} clients, seeded in {data['seed_seconds']} s "
+        f"(migrate {data['migrate_seconds']} s)"
+        for data in results["datasets"]
+    )
+    sizes = [str(d["clients"]) for d in results["datasets"]]
+    header = (
+        f"  {'target':<24}{'queries ' + '/'.join(_thousands(k) for k in sizes):>20}"
+        f"{'p50 ms':>9}{'p95 ms':>9}{'p99 ms':>9}{'req/s':>9}{'x hello':>9}  ok"
+    )
+    lines += ["", header]
+    skipped = []
+    for name, entry in results["targets"].items():
+        if "skipped" in entry:
+            skipped.append(f"  skipped {name}: {entry['skipped']}")
+            continue
+        queries = "/".join(
+            "-" if entry["queries"].get(k) is None else str(entry["queries"][k]) for k in sizes
+        )
+        lat = entry.get("http_single_user_latency_ms", {})
+        rps = entry.get("load", {}).get("requests_per_s")
+        ratio = entry.get("ratio_to_hello")
+        met = [v for v in entry.get("meets_targets", {}).values() if v is not None]
+        ok = "" if name == "hello" else ("yes" if all(met) else "NO")
+        if "error" in entry or "http_error" in entry:
+            ok = "ERROR"
+        lines.append(
+            f"  {name:<24}{queries:>20}{_f(lat.get('p50')):>9}{_f(lat.get('p95')):>9}"
+            f"{_f(lat.get('p99')):>9}{_f(rps, 0):>9}{_f(ratio, 2):>9}  {ok}"
+        )
+    lines += ["", *skipped]
+    peak = results.get("worker_peak_rss_mb") or {}
+    if peak:
+        lines.append(f"  worker peak RSS: {max(peak.values())} MB (of {len(peak)} workers)")
+    lines.append(
+        "  targets (PERFORMANCE.md): queries <= 15 and constant; HTTP p95 < 50 ms; "
+        "req/s >= 25 % of hello"
+    )
+    return "\n".join(lines)
+
+
+def _thousands(count: str) -> str:
+    return f"{int(count) / 1000:g}k"
+
+
+def _f(value: float | None, digits: int = 1) -> str:
+    return "-" if value is None else f"{value:.{digits}f}"
+
+
+def write_results(results: dict[str, Any], out_dir: Path) -> Path:
+    out_dir.mkdir(parents=True, exist_ok=True)
+    stamp = datetime.now(UTC).strftime("%Y%m%dT%H%M%SZ")
+    text = json.dumps(results, indent=2) + "\n"
+    path = out_dir / f"{stamp}.json"
+    path.write_text(text, encoding="utf-8")
+    (out_dir / "latest.json").write_text(text, encoding="utf-8")
+    return path
+
+
+# --- main ----------------------------------------------------------------------------
+
+
+def parse_args(argv: list[str] | None) -> argparse.Namespace:
+    cores = os.cpu_count() or 1
+    parser = argparse.ArgumentParser(
+        prog="python -m kindred.bench", description="Kindred benchmarks (docs/benchmarks.md)."
+    )
+    parser.add_argument("--database-url", default=os.environ.get("DATABASE_URL"))
+    parser.add_argument("--clients", type=int, default=20_000)
+    parser.add_argument(
+        "--small-clients",
+        type=int,
+        default=2_000,
+        help="a smaller data set to compare query counts with (0 to skip)",
+    )
+    parser.add_argument("--seed", type=int, default=2026)
+    parser.add_argument("--requests", type=int, default=200, help="single-user requests")
+    parser.add_argument("--warmup", type=int, default=20)
+    parser.add_argument("--connections", type=int, default=16)
+    parser.add_argument("--duration", type=int, default=10, help="seconds of load per target")
+    parser.add_argument(
+        "--warmup-seconds", type=int, default=2, help="unrecorded load before each target"
+    )
+    parser.add_argument("--threads", type=int, default=cores, help="wrk threads")
+    parser.add_argument("--workers", type=int, default=2 * cores, help="gunicorn workers")
+    parser.add_argument("--keep-db", action="store_true", help="leave the database in place")
+    parser.add_argument("--out-dir", type=Path, default=RESULTS_DIR)
+    return parser.parse_args(argv)
+
+
+def main(argv: list[str] | None = None) -> int:
+    options = parse_args(argv)
+    url, note = bench_database_url(options.database_url)
+    if note:
+        say(note)
+    try:
+        version = server_version(_maintenance_url(url))
+    except Exception as exc:  # any connection failure gets the same advice
+        print(
+            f"error: PostgreSQL is not reachable at {_maintenance_url(url)} ({exc}).\n"
+            "Start PostgreSQL, or point DATABASE_URL at one "
+            "(e.g. postgres://postgres@127.0.0.1:5432/kindred_bench).",
+            file=sys.stderr,
+        )
+        return 2
+    wrk, detail = load.ensure_wrk()
+    generator = detail if wrk else f"Python threads (fallback, wrk unavailable: {detail})"
+    say(f"load generator: {generator}")
+    started_at = datetime.now(UTC).isoformat(timespec="seconds")
+    static_root = Path(tempfile.mkdtemp(prefix="kindred-bench-static-"))
+    env = bench_env(url, static_root)
+    datasets: list[dict[str, Any]] = []
+    small: dict[str, Any] | None = None
+    try:
+        say("collectstatic (production static storage)")
+        run_step(["manage.py", "collectstatic", "--no-input", "-v0"], env)
+        if options.small_clients > 0:
+            datasets.append(prepare_data(url, env, options.small_clients, options.seed))
+            say("in-process: query counts and latency (small data set)")
+            small = measure_in_process(
+                env, requests=options.requests, warmup=options.warmup, cookies=False
+            )
+            datasets[-1]["rows"] = small["rows"]
+        datasets.append(prepare_data(url, env, options.clients, options.seed))
+        say("in-process: query counts and latency (full data set)")
+        large = measure_in_process(
+            env, requests=options.requests, warmup=options.warmup, cookies=True
+        )
+        datasets[-1]["rows"] = large["rows"]
+        cookies: dict[str, str] = large.pop("cookies")
+        available = [
+            (t, large["targets"][t.name]["path"])
+            for t in TARGETS
+            if t is not HELLO
+            and "skipped" not in large["targets"][t.name]
+            and "error" not in large["targets"][t.name]
+        ]
+        http, rss = http_phase(env, available=available, cookies=cookies, options=options, wrk=wrk)
+    finally:
+        shutil.rmtree(static_root, ignore_errors=True)
+        if not options.keep_db:
+            drop_database(url)
+    targets, hello = combine(
+        small, large, http, small_clients=options.small_clients, large_clients=options.clients
+    )
+    results: dict[str, Any] = {
+        "format": 1,
+        "started_at": started_at,
+        "finished_at": datetime.now(UTC).isoformat(timespec="seconds"),
+        "git_commit": _git_commit(),
+        "setup": {
+            "database": version,
+            "database_name": _database_name(url),
+            "python": platform.python_version(),
+            "platform": platform.platform(),
+            "cpu_count": os.cpu_count(),
+            "gunicorn_workers": options.workers,
+            "load_generator": generator,
+            "load_generator_is_fallback": wrk is None,
+            "connections": options.connections,
+            "wrk_threads": options.threads if wrk else None,
+            "duration_seconds": options.duration,
+            "single_user_requests": options.requests,
+            "warmup_requests": options.warmup,
+            "warmup_load_seconds": options.warmup_seconds,
+            "settings": "production (DJANGO_DEBUG=0), requests sent as if from a TLS proxy",
+        },
+        "datasets": datasets,
+        "hello_requests_per_s": round(hello, 1) if hello else None,
+        "targets": targets,
+        "worker_peak_rss_mb": rss,
+    }
+    path = write_results(results, options.out_dir)
+    print(summary(results))
+    print(f"\n  results: {path.relative_to(ROOT) if path.is_relative_to(ROOT) else path}")
+    return 0

@@ -1,0 +1,77 @@
+"""What the benchmark measures: each page and API endpoint, who asks for it, and the
+minimal "hello" view beside them. No Django imports: the orchestrator reads this too.
+
+Paths may hold ``{client_id}``, ``{search}`` and ``{page}``; the in-process phase fills
+them from the seeded data (a client in the middle of the table, a common surname, the
+middle page of the list). A target whose route is missing, or still points at the
+"being built" placeholder, is reported as skipped with the reason.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import Literal
+
+Actor = Literal["anonymous", "admin", "coordinator", "member"]
+
+
+@dataclass(frozen=True)
+class Target:
+    name: str
+    path: str
+    actor: Actor
+    kind: Literal["hello", "web", "api"]
+    title: str
+
+
+HELLO = Target("hello", "/bench/hello/", "anonymous", "hello", "minimal hello view")
+
+TARGETS: tuple[Target, ...] = (
+    HELLO,
+    Target("home_admin", "/home/admin/", "admin", "web", "admin home"),
+    Target("home_coordinator", "/home/coordinator/", "coordinator", "web", "coordinator home"),
+    Target("home_member", "/home/member/", "member", "web", "member home"),
+    Target("api_me", "/api/v1/me/", "coordinator", "api", "API: who am I"),
+    Target("client_list", "/clients/", "coordinator", "web", "client list, first page"),
+    Target(
+        "client_list_paged",
+        "/clients/?page={page}",
+        "coordinator",
+        "web",
+        "client list, middle page",
+    ),
+    Target(
+        "client_search",
+        "/clients/?search={search}",
+        "coordinator",
+        "web",
+        "client list searched by name",
+    ),
+    Target("client_detail", "/clients/{client_id}/", "coordinator", "web", "client detail"),
+    Target("api_client_list", "/api/v1/clients/", "coordinator", "api", "API: client list"),
+    Target(
+        "api_client_list_paged",
+        "/api/v1/clients/?page={page}",
+        "coordinator",
+        "api",
+        "API: client list, middle page",
+    ),
+    Target(
+        "api_client_search",
+        "/api/v1/clients/?search={search}",
+        "coordinator",
+        "api",
+        "API: client search by name",
+    ),
+    Target(
+        "api_client_detail",
+        "/api/v1/clients/{client_id}/",
+        "coordinator",
+        "api",
+        "API: client detail",
+    ),
+)
+
+
+def fill(target: Target, values: dict[str, str]) -> str:
+    return target.path.format(**values)
