@@ -338,7 +338,9 @@ SPECTACULAR_SETTINGS = {
     "SWAGGER_UI_FAVICON_HREF": "SIDECAR",
     "COMPONENT_SPLIT_REQUEST": True,
     "SCHEMA_PATH_PREFIX": "/api/v1",
-    "ENUM_NAME_OVERRIDES": {},
+    "ENUM_NAME_OVERRIDES": {
+        "ScopeEnum": "kindred.api.v1.accounts.SCOPE_CHOICES",
+    },
 }
 
 # --- Internationalisation -------------------------------------------------------------

@@ -19,6 +19,10 @@ from kindred.accounts.scopes import Scope
 from kindred.accounts.token_services import api_token_create, api_token_revoke
 from kindred.practice.roles import Role
 
+# One choice set for every field that names scopes, so the schema has one ScopeEnum
+# (settings.SPECTACULAR_SETTINGS["ENUM_NAME_OVERRIDES"] points here).
+SCOPE_CHOICES = [(s.value, s.value) for s in Scope]
+
 
 class IsSignedIn(BasePermission):
     """Any active person, by session or by a valid token whatever its scopes."""
@@ -61,7 +65,7 @@ class MeSerializer(serializers.Serializer[dict[str, Any]]):
         choices=["session", "token"], read_only=True, help_text="How this request signed in."
     )
     token_scopes = serializers.ListField(
-        child=serializers.ChoiceField(choices=[s.value for s in Scope]),
+        child=serializers.ChoiceField(choices=SCOPE_CHOICES),
         read_only=True,
         allow_null=True,
         help_text="The scopes of the token this request used (null for a session).",
@@ -88,7 +92,7 @@ class MeView(APIView):
 
 
 class TokenSerializer(serializers.ModelSerializer[ApiToken]):
-    scopes = serializers.ListField(child=serializers.ChoiceField(choices=[s.value for s in Scope]))
+    scopes = serializers.ListField(child=serializers.ChoiceField(choices=SCOPE_CHOICES))
 
     class Meta:
         model = ApiToken
@@ -102,7 +106,7 @@ class TokenSerializer(serializers.ModelSerializer[ApiToken]):
 class TokenCreateSerializer(serializers.Serializer[Any]):
     name = serializers.CharField(max_length=80)
     scopes = serializers.ListField(
-        child=serializers.ChoiceField(choices=[s.value for s in Scope]), allow_empty=False
+        child=serializers.ChoiceField(choices=SCOPE_CHOICES), allow_empty=False
     )
     expires_in_days = serializers.IntegerField(min_value=1, max_value=366, default=90)
 
