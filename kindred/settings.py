@@ -340,6 +340,8 @@ SPECTACULAR_SETTINGS = {
     "SCHEMA_PATH_PREFIX": "/api/v1",
     "ENUM_NAME_OVERRIDES": {
         "ScopeEnum": "kindred.api.v1.accounts.SCOPE_CHOICES",
+        "StateEnum": "kindred.practice.states.STATE_CHOICES",
+        "CredentialStatusEnum": "kindred.practice.models.CredentialStatus",
     },
 }
 
