@@ -62,7 +62,11 @@ class AccountAdapter(DefaultAccountAdapter):  # type: ignore[misc]
         request.session[LAST_SEEN_KEY] = now
 
     def send_mail(self, template_prefix: str, email: str, context: dict[str, Any]) -> None:
-        # Emails carry no clinical content; the templates say only what to do next.
+        # Emails carry no clinical content; the templates say only what to do next, in
+        # the practice's name.
+        from kindred.practice.settings import practice_settings
+
+        context = {**context, "practice_name": practice_settings().name}
         super().send_mail(template_prefix, email, context)
 
     def send_password_reset_mail(self, user: Any, email: str, context: dict[str, Any]) -> None:

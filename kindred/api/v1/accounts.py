@@ -5,6 +5,7 @@ from __future__ import annotations
 from typing import Any
 
 from django.http import HttpRequest
+from django.utils.translation import gettext_lazy as _
 from drf_spectacular.utils import OpenApiResponse, extend_schema, inline_serializer
 from rest_framework import serializers, status
 from rest_framework.permissions import BasePermission
@@ -35,7 +36,7 @@ class IsSignedIn(BasePermission):
 class SessionOnly(BasePermission):
     """Tokens may not manage tokens: a leaked token must not be able to mint more."""
 
-    message = "API tokens are managed from a signed-in browser session, not with a token."
+    message = _("API tokens are managed from a signed-in browser session, not with a token.")
 
     def has_permission(self, request: Request, view: Any) -> bool:
         user = request.user
@@ -75,7 +76,12 @@ class MeSerializer(serializers.Serializer[dict[str, Any]]):
 class MeView(APIView):
     permission_classes = [IsSignedIn]
 
-    @extend_schema(operation_id="me_retrieve", responses={200: MeSerializer})
+    @extend_schema(
+        operation_id="me_retrieve",
+        responses={200: MeSerializer},
+        summary="Who am I: the signed-in person, their roles, and the token's scopes",
+        description="Works with a session or with any valid token, whatever its scopes.",
+    )
     def get(self, request: Request) -> Response:
         user = _user(request)
         token = request.auth if isinstance(request.auth, ApiToken) else None
@@ -121,7 +127,7 @@ class TokenCreatedSerializer(TokenSerializer):
         read_only_fields = fields
 
 
-REAUTH_MESSAGE = (
+REAUTH_MESSAGE = _(
     "Creating a token needs a recent sign-in. Confirm your password on the account page "
     "(or sign in again), then retry within 10 minutes."
 )
@@ -136,13 +142,19 @@ def _recently_authenticated(request: HttpRequest) -> bool:
 class TokenListView(APIView):
     permission_classes = [SessionOnly]
 
-    @extend_schema(operation_id="tokens_list", responses={200: TokenSerializer(many=True)})
+    @extend_schema(
+        operation_id="tokens_list",
+        responses={200: TokenSerializer(many=True)},
+        summary="Your API tokens that are not revoked (browser session only)",
+    )
     def get(self, request: Request) -> Response:
         tokens = token_selectors.api_token_list(actor=_user(request))
         return Response(TokenSerializer(tokens, many=True).data)
 
     @extend_schema(
         operation_id="tokens_create",
+        summary="Create an API token; the token is in this response only (browser session, "
+        "signed in or re-authenticated in the last 10 minutes)",
         request=TokenCreateSerializer,
         responses={
             201: TokenCreatedSerializer,
@@ -157,7 +169,7 @@ class TokenListView(APIView):
         user = _user(request)
         if not _recently_authenticated(request._request):
             return Response(
-                {"detail": REAUTH_MESSAGE, "code": "reauthentication_required"},
+                {"detail": str(REAUTH_MESSAGE), "code": "reauthentication_required"},
                 status=status.HTTP_403_FORBIDDEN,
             )
         incoming = TokenCreateSerializer(data=request.data)
@@ -176,12 +188,20 @@ class TokenListView(APIView):
 class TokenDetailView(APIView):
     permission_classes = [SessionOnly]
 
-    @extend_schema(operation_id="tokens_retrieve", responses={200: TokenSerializer})
+    @extend_schema(
+        operation_id="tokens_retrieve",
+        responses={200: TokenSerializer},
+        summary="One of your tokens",
+    )
     def get(self, request: Request, token_id: int) -> Response:
         token = token_selectors.get_api_token_for(_user(request), token_id)
         return Response(TokenSerializer(token).data)
 
-    @extend_schema(operation_id="tokens_revoke", responses={204: None})
+    @extend_schema(
+        operation_id="tokens_revoke",
+        responses={204: None},
+        summary="Revoke one of your tokens (it stops working at once)",
+    )
     def delete(self, request: Request, token_id: int) -> Response:
         user = _user(request)
         token = token_selectors.get_api_token_for(user, token_id)

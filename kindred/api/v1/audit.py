@@ -5,6 +5,7 @@ from __future__ import annotations
 from typing import Any
 
 from django.db.models import QuerySet
+from django.utils.translation import gettext as _
 from drf_spectacular.utils import extend_schema
 from rest_framework import generics, serializers
 
@@ -54,7 +55,9 @@ class AuditFilterSerializer(serializers.Serializer[Any]):
     def validate(self, attrs: dict[str, Any]) -> dict[str, Any]:
         start, end = attrs.get("date_from"), attrs.get("date_to")
         if start and end and end < start:
-            raise serializers.ValidationError({"date_to": ["The end date is before the start."]})
+            raise serializers.ValidationError(
+                {"date_to": [_("The end date is before the start date.")]}
+            )
         return attrs
 
     def filters(self) -> AuditFilters:
@@ -82,7 +85,11 @@ class AuditEventListView(generics.ListAPIView[AuditEvent]):
         assert isinstance(user, User)  # noqa: S101 - HasTokenScope requires a signed-in user
         return audit_event_list(actor=user, filters=params.filters())
 
-    @extend_schema(operation_id="audit_events_list", parameters=[AuditFilterSerializer])
+    @extend_schema(
+        operation_id="audit_events_list",
+        parameters=[AuditFilterSerializer],
+        summary="The audit log, newest first (admins; scope audit:read). Read-only.",
+    )
     def get(self, *args: Any, **kwargs: Any) -> Any:
         return super().get(*args, **kwargs)
 
@@ -96,6 +103,6 @@ class AuditEventDetailView(generics.RetrieveAPIView[AuditEvent]):
         assert isinstance(user, User)  # noqa: S101 - HasTokenScope requires a signed-in user
         return audit_event_get(actor=user, event_id=int(self.kwargs["event_id"]))
 
-    @extend_schema(operation_id="audit_events_retrieve")
+    @extend_schema(operation_id="audit_events_retrieve", summary="One audit event")
     def get(self, *args: Any, **kwargs: Any) -> Any:
         return super().get(*args, **kwargs)
