@@ -8,6 +8,9 @@ from typing import Any
 
 from django import forms
 from django.db.models import QuerySet
+from django.forms.utils import flatatt
+from django.utils.html import format_html
+from django.utils.safestring import SafeString, mark_safe
 from django.utils.translation import gettext_lazy as _
 
 from kindred.clients.models import LANGUAGE_CHOICES, ClientStatus, ConcernTag, Modality, Weekday
@@ -33,6 +36,40 @@ def timezone_choices() -> list[tuple[str, Any]]:
         (str(_("United States")), [(tz, tz.replace("_", " ")) for tz in US_TIMEZONES]),
         (str(_("Everywhere else")), [(tz, tz.replace("_", " ")) for tz in others]),
     ]
+
+
+class FastSelect(forms.Select):
+    """The same ``<select>`` as Django's, built in Python. The default renders one
+    template per option, which costs milliseconds on the list page's filters and tens of
+    milliseconds for the time-zone list."""
+
+    def render(
+        self,
+        name: str,
+        value: Any,
+        attrs: dict[str, Any] | None = None,
+        renderer: Any = None,
+    ) -> SafeString:
+        widget = self.get_context(name, value, attrs)["widget"]
+        parts: list[str] = [
+            format_html('<select name="{}"{}>', widget["name"], flatatt(widget["attrs"]))
+        ]
+        for group_name, options, _index in widget["optgroups"]:
+            if group_name:
+                parts.append(format_html('<optgroup label="{}">', group_name))
+            parts.extend(
+                format_html(
+                    '<option value="{}"{}>{}</option>',
+                    option["value"] if option["value"] is not None else "",
+                    flatatt(option["attrs"]),
+                    option["label"],
+                )
+                for option in options
+            )
+            if group_name:
+                parts.append("</optgroup>")
+        parts.append("</select>")
+        return mark_safe("".join(parts))  # noqa: S308 - every part is escaped above
 
 
 class ConcernCheckboxes(forms.CheckboxSelectMultiple):
@@ -89,8 +126,9 @@ class ClientForm(forms.Form):
     state_of_residence = forms.ChoiceField(
         label=_("State of residence"),
         choices=[("", _("Choose a state")), *STATE_CHOICES],
+        widget=FastSelect,
     )
-    timezone = forms.ChoiceField(label=_("Time zone"), initial="America/Chicago")
+    timezone = forms.ChoiceField(label=_("Time zone"), initial="America/Chicago", widget=FastSelect)
     emergency_contact_name = forms.CharField(label=_("Name"), max_length=150, required=False)
     emergency_contact_relationship = forms.CharField(
         label=_("Relationship"),
@@ -107,7 +145,9 @@ class ClientForm(forms.Form):
         initial=Modality.EITHER,
         widget=ChoiceRadios,
     )
-    language = forms.ChoiceField(label=_("Language"), choices=LANGUAGE_CHOICES, initial="en")
+    language = forms.ChoiceField(
+        label=_("Language"), choices=LANGUAGE_CHOICES, initial="en", widget=FastSelect
+    )
     concerns = forms.ModelMultipleChoiceField(
         label=_("Presenting concerns"),
         queryset=ConcernTag.objects.none(),
@@ -144,7 +184,9 @@ class ReasonForm(forms.Form):
 
 
 class AvailabilityForm(forms.Form):
-    weekday = forms.TypedChoiceField(label=_("Day"), choices=Weekday.choices, coerce=int)
+    weekday = forms.TypedChoiceField(
+        label=_("Day"), choices=Weekday.choices, coerce=int, widget=FastSelect
+    )
     start_time = forms.TimeField(label=_("From"), widget=forms.TimeInput({"type": "time"}))
     end_time = forms.TimeField(label=_("Until"), widget=forms.TimeInput({"type": "time"}))
 
@@ -160,20 +202,26 @@ class ClientFilterForm(forms.Form):
         label=_("Status"),
         required=False,
         choices=[*ClientStatus.choices, (STATUS_ALL, _("Any status"))],
+        widget=FastSelect,
     )
     state = forms.ChoiceField(
-        label=_("State"), required=False, choices=[("", _("Any state")), *STATE_CHOICES]
+        label=_("State"),
+        required=False,
+        choices=[("", _("Any state")), *STATE_CHOICES],
+        widget=FastSelect,
     )
     concern = forms.ModelChoiceField(
         label=_("Concern"),
         required=False,
         queryset=ConcernTag.objects.none(),
         empty_label=_("Any concern"),
+        widget=FastSelect,
     )
     modality = forms.ChoiceField(
         label=_("Way to meet"),
         required=False,
         choices=[("", _("Any")), *Modality.choices],
+        widget=FastSelect,
     )
 
     def __init__(self, *args: Any, concerns: QuerySet[ConcernTag], **kwargs: Any):

@@ -549,3 +549,36 @@ def test_invitations_are_not_for_everyone(cast, invitee, who):
     response = signed_in(getattr(cast, who)).post(f"/clients/{invitee.pk}/invite/")
     assert response.status_code == 404
     assert not PortalInvitation.objects.exists()
+
+
+# --- The fast <select> renders exactly what Django's would ----------------------------------
+
+
+@pytest.mark.parametrize(
+    ("data", "field"),
+    [
+        ({}, "state"),
+        ({"state": "KS"}, "state"),
+        ({"state": "ZZ"}, "state"),  # an error: aria-invalid and the description
+        ({"status": "archived"}, "status"),
+        ({"concern": "abc"}, "concern"),
+    ],
+)
+def test_fast_select_matches_django(cast, data, field):
+    from django import forms
+    from django.test.html import parse_html
+
+    from kindred.web.clients.forms import ClientFilterForm, ClientForm
+
+    concern_create(actor=cast.admin, name="Grief & <loss>")
+    form = ClientFilterForm(data or None, concerns=ConcernTag.objects.all())
+    form.is_valid()
+    bound = form[field]
+    fast = bound.as_widget()
+    slow = bound.as_widget(widget=forms.Select(choices=bound.field.widget.choices))
+    assert parse_html(fast) == parse_html(slow)
+    tz = ClientForm(None, concerns=ConcernTag.objects.none())["timezone"]
+    fast = tz.as_widget()
+    slow = tz.as_widget(widget=forms.Select(choices=tz.field.widget.choices))
+    assert "<optgroup" in fast
+    assert parse_html(fast) == parse_html(slow)
