@@ -343,7 +343,7 @@ class InvitationListView(GenericAPIView[PortalInvitation]):
     )
     def get(self, request: Request, client_id: int) -> Response:
         actor = _actor(request)
-        client = access.get_client_for(actor, client_id)
+        client = selectors.client_get(actor=actor, client_id=client_id)
         rows = selectors.invitation_list(actor=actor, client=client)
         return Response(InvitationSerializer(rows, many=True).data)
 

@@ -21,12 +21,14 @@ from django.shortcuts import redirect, render
 from django.urls import reverse
 from django.utils import timezone
 from django.utils.translation import gettext as _
-from django.views.decorators.http import require_http_methods, require_POST
+from django.views.decorators.http import require_http_methods, require_POST, require_safe
 
 from kindred.clients import access, selectors
 from kindred.clients import invitation_services as invitations
 from kindred.clients import services as client_services
+from kindred.clients.models import Client as ClientModel
 from kindred.clients.models import ClientStatus
+from kindred.core.access import deny
 from kindred.core.errors import KindredError, NotPermitted, ValidationFailed
 from kindred.practice import roles as role_checks
 from kindred.practice.roles import Capability
@@ -62,6 +64,8 @@ def staff_page(view: View) -> View:
     @wraps(view)
     def wrapper(request: HttpRequest, *args: Any, **kwargs: Any) -> HttpResponse:
         if not getattr(request.user, "is_staff_member", False):
+            if "client_id" in kwargs:  # a member trying a record's address: on the record
+                deny(_actor(request), ClientModel, kwargs["client_id"])
             raise Http404
         try:
             return view(request, *args, **kwargs)
@@ -157,7 +161,7 @@ def concern_restore(request: HttpRequest, concern_id: int) -> HttpResponse:
 
 
 @staff_page
-@require_http_methods(["GET"])
+@require_safe
 def client_list(request: HttpRequest) -> HttpResponse:
     actor = _actor(request)
     concerns = selectors.concern_list(actor=actor)
@@ -266,7 +270,7 @@ def _detail_context(actor: User, client_id: int) -> dict[str, Any]:
 
 
 @staff_page
-@require_http_methods(["GET"])
+@require_safe
 def client_detail(request: HttpRequest, client_id: int) -> HttpResponse:
     context = _detail_context(_actor(request), client_id)
     context["availability_form"] = AvailabilityForm()
@@ -411,7 +415,7 @@ def _link_dead(request: HttpRequest) -> HttpResponse:
     )
 
 
-@require_http_methods(["GET"])
+@require_safe
 def invitation_open(request: HttpRequest, token: str) -> HttpResponse:
     """The emailed link: check it, keep its hash in the session, and move on to a URL
     without the token (so it is not left in the address bar, history or referrers)."""
