@@ -299,6 +299,7 @@ class Standing(StrEnum):
 class CredentialStanding:
     standing: Standing
     days_left: int | None = None  # days until the end date, when there is one
+    status: str = ACTIVE
 
     @property
     def label(self) -> str:
@@ -307,7 +308,7 @@ class CredentialStanding:
         if self.standing == Standing.NOT_YET:
             return _("Not yet valid")
         if self.standing == Standing.NOT_ACTIVE:
-            return _("Not active")
+            return _status(self.status).capitalize()
         if self.standing == Standing.EXPIRING and self.days_left is not None:
             if self.days_left == 0:
                 return _("Expires today")
@@ -329,7 +330,7 @@ class CredentialStanding:
 def standing(*, status: str, starts: date, ends: date | None, today: date) -> CredentialStanding:
     days_left = (ends - today).days if ends is not None else None
     if status != ACTIVE:
-        return CredentialStanding(Standing.NOT_ACTIVE, days_left)
+        return CredentialStanding(Standing.NOT_ACTIVE, days_left, status)
     if ends is not None and today > ends:
         return CredentialStanding(Standing.ENDED, days_left)
     if today < starts:

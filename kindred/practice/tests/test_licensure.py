@@ -176,7 +176,8 @@ def test_member_states_on():
         ("active", D(2026, 9, 30), Standing.EXPIRING, "Expires today"),
         ("active", D(2026, 10, 1), Standing.ENDED, "Expired"),
         ("active", D(2019, 1, 1), Standing.NOT_YET, "Not yet valid"),
-        ("suspended", D(2025, 1, 1), Standing.NOT_ACTIVE, "Not active"),
+        ("suspended", D(2025, 1, 1), Standing.NOT_ACTIVE, "Suspended"),
+        ("pending", D(2025, 1, 1), Standing.NOT_ACTIVE, "Pending"),
     ],
 )
 def test_standing(status, today, expected, label):
