@@ -888,7 +888,9 @@ def _check_privilege(priv: CompactPrivilege, errors: Errors) -> None:
         end_field="valid_until",
         start_label=_("valid from"),
     )
-    if errors or priv.valid_from is None or priv.compact_id is None:
+    # The membership and home-license rules are about a privilege that counts; recording
+    # one as revoked or lapsed (often because those rules stopped holding) must work.
+    if errors or priv.status != CredentialStatus.ACTIVE:
         return
     members = licensure.member_states_on(
         _membership_periods([priv.compact_id]), priv.compact_id, priv.valid_from

@@ -527,3 +527,22 @@ def test_privilege_update_and_end(cast, clinician, il_license, psypact):
 def test_conflict_is_a_kindred_error():
     # Races past the checks become a Conflict naming the field (never a 500).
     assert issubclass(Conflict, Exception)
+
+
+def test_a_privilege_can_be_marked_revoked_after_its_home_license_lapsed(
+    cast, clinician, il_license, psypact
+):
+    priv = services.privilege_create(
+        actor=cast.admin, clinician=clinician, **privilege_kwargs(psypact)
+    )
+    services.license_end(actor=cast.admin, license=il_license, status=CredentialStatus.EXPIRED)
+    values = privilege_kwargs(psypact)
+    with pytest.raises(ValidationFailed):  # it can no longer count...
+        services.privilege_update(
+            actor=cast.admin, privilege=priv, **values, identifier="", status="active"
+        )
+    services.privilege_update(  # ...but it can be recorded as revoked
+        actor=cast.admin, privilege=priv, **values, identifier="", status="revoked"
+    )
+    priv.refresh_from_db()
+    assert priv.status == "revoked"
