@@ -6,8 +6,7 @@ import re
 import time
 
 from allauth.mfa.totp.internal.auth import format_hotp_value, hotp_value
-from django.test import Client as HttpClient
-from django.test.client import Client
+from django.test import Client
 
 from kindred.core.testing import PASSWORD
 
@@ -20,7 +19,7 @@ def totp_code(secret: str, *, offset_periods: int = 0) -> str:
 
 
 def new_browser(ip: str = "127.0.0.1") -> Client:
-    return HttpClient(REMOTE_ADDR=ip, HTTP_USER_AGENT="Kindred tests")
+    return Client(REMOTE_ADDR=ip, HTTP_USER_AGENT="Kindred tests")
 
 
 def post_password(http: Client, email: str, password: str = PASSWORD, **extra: str):
