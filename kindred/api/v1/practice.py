@@ -15,6 +15,7 @@ from typing import TYPE_CHECKING, Any
 
 from django.db.models import Model, QuerySet
 from django.http import HttpRequest
+from django.utils.translation import gettext_lazy as _
 from drf_spectacular.utils import OpenApiResponse, extend_schema, inline_serializer
 from rest_framework import serializers, status
 from rest_framework.generics import GenericAPIView
@@ -44,7 +45,7 @@ if TYPE_CHECKING:
 PRACTICE_SCOPES = {"read": Scope.PRACTICE_READ, "write": Scope.PRACTICE_WRITE}
 CLINICIAN_SCOPES = {"read": Scope.CLINICIANS_READ, "write": Scope.CLINICIANS_WRITE}
 ROLE_VALUES = [r.value for r in Role]
-REAUTH_MESSAGE = (
+REAUTH_MESSAGE = _(
     "Changing staff accounts needs a recent sign-in. Confirm your password (or sign in "
     "again), then retry within 10 minutes. API tokens are not asked."
 )
@@ -468,7 +469,7 @@ class PracticeView(GenericAPIView[Practice]):
     def get(self, request: Request) -> Response:
         practice = selectors.practice_get(actor=_actor(request))
         if practice is None:
-            raise NotFound("The practice profile is not set up yet.")
+            raise NotFound(str(_("The practice profile is not set up yet.")))
         return Response(PracticeSerializer(practice).data)
 
     @extend_schema(
@@ -892,7 +893,7 @@ def _supervisor(pk: int | None) -> ClinicianProfile | None:
         ClinicianProfile.objects.select_related("user"),
         pk,
         "supervisor",
-        "No clinician with this id.",
+        str(_("No clinician with this id.")),
     )
 
 
@@ -921,7 +922,7 @@ class ClinicianListView(GenericAPIView[ClinicianProfile]):
             User.objects.filter(kind=UserKind.STAFF),
             data.pop("user"),
             "user",
-            "No staff account with this id.",
+            str(_("No staff account with this id.")),
         )
         assert user is not None  # noqa: S101 - the id is required, so a user was found
         data["supervisor"] = _supervisor(data["supervisor"])
@@ -1058,7 +1059,7 @@ def _privilege_data(data: dict[str, Any]) -> dict[str, Any]:
     data = dict(data)
     if "compact" in data:
         data["compact"] = _lookup(
-            Compact.objects.all(), data["compact"], "compact", "No compact with this id."
+            Compact.objects.all(), data["compact"], "compact", str(_("No compact with this id."))
         )
     return data
 
