@@ -77,6 +77,9 @@ INSTALLED_APPS = [
     "kindred.accounts",
     "kindred.practice",
     "kindred.clients",
+    "kindred.groups",
+    "kindred.scheduling",
+    "kindred.notifications",
     "kindred.web",
     "kindred.api",
 ]
