@@ -6,11 +6,24 @@ from drf_spectacular.views import SpectacularAPIView, SpectacularSwaggerSplitVie
 from kindred.api.v1.accounts_urls import urlpatterns as accounts_urls
 from kindred.api.v1.audit_urls import urlpatterns as audit_urls
 from kindred.api.v1.clients_urls import urlpatterns as clients_urls
+from kindred.api.v1.groups_urls import urlpatterns as groups_urls
+from kindred.api.v1.member_urls import urlpatterns as member_urls
+from kindred.api.v1.notifications_urls import urlpatterns as notifications_urls
 from kindred.api.v1.practice_urls import urlpatterns as practice_urls
+from kindred.api.v1.sessions_urls import urlpatterns as sessions_urls
 
 app_name = "api"
 
-v1 = [*practice_urls, *clients_urls, *audit_urls, *accounts_urls]
+v1 = [
+    *practice_urls,
+    *clients_urls,
+    *audit_urls,
+    *accounts_urls,
+    *groups_urls,
+    *sessions_urls,
+    *member_urls,
+    *notifications_urls,
+]
 
 urlpatterns = [
     path("schema/", SpectacularAPIView.as_view(), name="schema"),

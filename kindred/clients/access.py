@@ -30,9 +30,8 @@ def visible_clients(actor: User | None) -> QuerySet[Client]:
     """The client records ``actor`` may see.
 
     - Practice admins and intake coordinators (``VIEW_ALL_CLIENTS``): every record.
-    - Facilitators and supervisors: the clients of the groups they run or supervise.
-      Groups arrive with issue 3; until then they see none. Issue 3 adds the group join
-      HERE (and only here), e.g. ``Client.objects.filter(enrollments__group__in=...)``.
+    - Facilitators and supervisors: the clients who hold or held a place in a group
+      they run or supervise (groups/access.py ``visible_groups`` decides which groups).
     - Billing: none for now. Members: none (their own record is not a staff record).
     """
     if actor is None or not actor.is_authenticated or not actor.is_active:
@@ -41,7 +40,12 @@ def visible_clients(actor: User | None) -> QuerySet[Client]:
         return Client.objects.none()
     if role_checks.has(actor, Capability.VIEW_ALL_CLIENTS):
         return Client.objects.all()
-    return Client.objects.none()
+    from kindred.groups.access import visible_groups
+    from kindred.groups.models import Enrollment
+
+    return Client.objects.filter(
+        pk__in=Enrollment.objects.filter(group__in=visible_groups(actor)).values("client_id")
+    )
 
 
 def get_client_for(actor: User | None, client_id: object, *, write: bool = False) -> Client:

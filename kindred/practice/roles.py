@@ -53,6 +53,10 @@ class Capability(StrEnum):
     VIEW_ALL_CLIENTS = "view_all_clients"  # every client record, not only one's groups
     MANAGE_CLIENTS = "manage_clients"  # create and edit client records
     INVITE_CLIENTS = "invite_clients"  # send portal invitations
+    # Groups and sessions
+    VIEW_ALL_GROUPS = "view_all_groups"  # every group, not only the ones one runs
+    MANAGE_GROUPS = "manage_groups"  # create/edit groups, sessions and enrollments
+    VIEW_LICENSURE_REPORT = "view_licensure_report"  # sessions at risk, expiring licenses
     # Oversight
     VIEW_AUDIT = "view_audit"
     MANAGE_OWN_TOKENS = "manage_own_tokens"  # API tokens for integrations
@@ -70,6 +74,9 @@ ROLE_CAPABILITIES: dict[Role, frozenset[Capability]] = {
             Capability.INVITE_CLIENTS,
             Capability.VIEW_AUDIT,
             Capability.MANAGE_OWN_TOKENS,
+            Capability.VIEW_ALL_GROUPS,
+            Capability.MANAGE_GROUPS,
+            Capability.VIEW_LICENSURE_REPORT,
         }
     ),
     Role.COORDINATOR: frozenset(
@@ -79,6 +86,9 @@ ROLE_CAPABILITIES: dict[Role, frozenset[Capability]] = {
             Capability.MANAGE_CLIENTS,
             Capability.INVITE_CLIENTS,
             Capability.MANAGE_OWN_TOKENS,
+            Capability.VIEW_ALL_GROUPS,
+            Capability.MANAGE_GROUPS,
+            Capability.VIEW_LICENSURE_REPORT,
         }
     ),
     # Facilitators and supervisors see the clients of their own (or their supervisees')

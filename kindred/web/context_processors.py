@@ -30,6 +30,8 @@ def _nav_for(user: Any) -> list[NavItem]:
         return items
     if roles.has(user, Capability.VIEW_ALL_CLIENTS):
         items.append(NavItem(str(_("Clients")), reverse("web:client_list"), "clients"))
+    if roles.has(user, Capability.VIEW_ALL_GROUPS) or getattr(user, "clinician", None):
+        items.append(NavItem(str(_("Groups")), reverse("web:group_list"), "groups"))
     if roles.has(user, Capability.VIEW_CLINICIANS):
         items.append(NavItem(str(_("Clinicians")), reverse("web:clinician_list"), "clinicians"))
     if roles.has(user, Capability.MANAGE_PRACTICE):

@@ -26,8 +26,14 @@ def role_home_context(*, actor: User, role: Role) -> dict[str, Any]:
                 accepted_at__isnull=True, revoked_at__isnull=True
             ).count(),
         }
+    if role == Role.FACILITATOR:
+        from kindred.scheduling.dashboard import facilitator_home_context
+
+        return facilitator_home_context(actor=actor)
     return {}
 
 
 def member_home_context(*, actor: User) -> dict[str, Any]:
-    return {"client": getattr(actor, "client", None)}
+    from kindred.scheduling import member_home
+
+    return member_home.member_home_context(actor=actor)

@@ -5,7 +5,12 @@ from django.urls import path
 from kindred.web.account.urls import urlpatterns as account_urls
 from kindred.web.audit.urls import urlpatterns as audit_urls
 from kindred.web.clients.urls import urlpatterns as clients_urls
+from kindred.web.directory.urls import urlpatterns as directory_urls
+from kindred.web.groups.urls import urlpatterns as groups_urls
+from kindred.web.member.urls import urlpatterns as member_urls
+from kindred.web.notifications.urls import urlpatterns as notifications_urls
 from kindred.web.practice.urls import urlpatterns as practice_urls
+from kindred.web.sessions.urls import urlpatterns as sessions_urls
 from kindred.web.views import home
 
 app_name = "web"
@@ -20,4 +25,9 @@ urlpatterns = [
     *clients_urls,
     *audit_urls,
     *account_urls,
+    *groups_urls,
+    *sessions_urls,
+    *member_urls,
+    *directory_urls,
+    *notifications_urls,
 ]
