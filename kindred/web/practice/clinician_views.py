@@ -14,6 +14,7 @@ from django.http import HttpRequest, HttpResponse
 from django.shortcuts import redirect, render
 from django.urls import reverse
 from django.utils.translation import gettext as _
+from django.views.decorators.http import require_safe
 
 from kindred.core.access import deny
 from kindred.practice import access, licensure, selectors, services
@@ -64,6 +65,7 @@ def privilege_row(priv: CompactPrivilege, today: date) -> dict[str, Any]:
 
 
 @staff_page
+@require_safe
 def clinician_list(request: HttpRequest) -> HttpResponse:
     actor = actor_of(request)
     status = selectors.ActiveFilter.parse(request.GET.get("status"))
@@ -120,6 +122,7 @@ def _clinician_page(
 
 
 @staff_page
+@require_safe
 def clinician_detail(request: HttpRequest, pk: int) -> HttpResponse:
     actor = actor_of(request)
     clinician = access.get_clinician_for(actor, pk)
@@ -127,6 +130,7 @@ def clinician_detail(request: HttpRequest, pk: int) -> HttpResponse:
 
 
 @staff_page
+@require_safe
 def clinician_self(request: HttpRequest) -> HttpResponse:
     """A clinician's own profile and licenses (read-only without MANAGE_CLINICIANS)."""
     actor = actor_of(request)

@@ -18,7 +18,7 @@ from django.http import HttpRequest, HttpResponse
 from django.shortcuts import redirect, render
 from django.urls import reverse
 from django.utils.translation import gettext as _
-from django.views.decorators.http import require_POST
+from django.views.decorators.http import require_POST, require_safe
 
 from kindred.accounts import services as account_services
 from kindred.accounts.models import User
@@ -55,6 +55,7 @@ def _roles(values: list[str]) -> list[Role]:
 
 
 @staff_manager_page
+@require_safe
 def staff_list(request: HttpRequest) -> HttpResponse:
     actor = actor_of(request)
     status = selectors.ActiveFilter.parse(request.GET.get("status"))
@@ -108,6 +109,7 @@ def staff_create(request: HttpRequest) -> HttpResponse:
 
 
 @staff_manager_page
+@require_safe
 def staff_detail(request: HttpRequest, pk: int) -> HttpResponse:
     actor = actor_of(request)
     user = access.get_staff_for(actor, pk)

@@ -23,7 +23,7 @@ from django.shortcuts import redirect, render
 from django.urls import reverse
 from django.utils import timezone
 from django.utils.translation import gettext as _
-from django.views.decorators.http import require_POST
+from django.views.decorators.http import require_POST, require_safe
 
 from kindred.core.errors import KindredError, NotPermitted
 from kindred.practice import access, licensure, selectors, services
@@ -156,6 +156,7 @@ def practice_profile(request: HttpRequest) -> HttpResponse:
 
 
 @staff_page
+@require_safe
 def location_list(request: HttpRequest) -> HttpResponse:
     actor = actor_of(request)
     status = selectors.ActiveFilter.parse(request.GET.get("status"))
@@ -193,6 +194,7 @@ def location_create(request: HttpRequest) -> HttpResponse:
 
 
 @staff_page
+@require_safe
 def location_detail(request: HttpRequest, pk: int) -> HttpResponse:
     actor = actor_of(request)
     location = access.get_location_for(actor, pk)
@@ -335,6 +337,7 @@ def _membership_rows(member_states: list[CompactMemberState], today: date) -> li
 
 
 @staff_page
+@require_safe
 def compact_list(request: HttpRequest) -> HttpResponse:
     actor = actor_of(request)
     today = practice_today()
@@ -403,6 +406,7 @@ def _compact_page(
 
 
 @staff_page
+@require_safe
 def compact_detail(request: HttpRequest, pk: int) -> HttpResponse:
     compact = access.get_compact_for(actor_of(request), pk)
     return _compact_page(request, compact, add_form=None)

@@ -660,3 +660,13 @@ def test_staff_list_query_count_is_constant(cast, django_assert_max_num_queries)
     assert User.objects.filter(kind="staff").count() >= 26
     assert "Staff 19" in response.content.decode()
     assert len(large.captured_queries) == len(small.captured_queries)
+
+
+def test_read_pages_refuse_other_methods(cast, world):
+    http = signed_in(cast.admin)
+    for urls in read_urls(world, cast).values():
+        for url in urls:
+            if url == "/practice/":
+                continue  # the profile page is also its form
+            assert http.post(url, {}).status_code == 405, url
+            assert http.head(url).status_code == 200, url
