@@ -95,6 +95,10 @@ class Client(TimeStampedModel):
     status = models.CharField(
         _("status"), max_length=10, choices=ClientStatus.choices, default=ClientStatus.ACTIVE
     )
+    # Reminder preferences. Text messages need explicit opt-in; replying STOP opts out.
+    email_reminders = models.BooleanField(_("email reminders"), default=True)
+    sms_reminders = models.BooleanField(_("text-message reminders"), default=False)
+    sms_opted_out_at = models.DateTimeField(null=True, blank=True, editable=False)
     user = models.OneToOneField(
         settings.AUTH_USER_MODEL,
         on_delete=models.PROTECT,

@@ -78,3 +78,21 @@ def validate_npi(value: str) -> None:
             _("This NPI's check digit does not match; please re-check the number."),
             code="invalid_npi",
         )
+
+
+def validate_reminder_offsets(values: object) -> None:
+    """Reminder times in minutes before a session: 1 to 4 distinct whole numbers between
+    5 minutes and 7 days."""
+    if not isinstance(values, list) or not all(
+        isinstance(v, int) and not isinstance(v, bool) for v in values
+    ):
+        raise ValidationError(_("Give reminder times as whole minutes."), code="invalid")
+    if len(values) > 4:
+        raise ValidationError(_("At most four reminders per session."), code="too_many")
+    if len(set(values)) != len(values):
+        raise ValidationError(_("A reminder time is listed twice."), code="duplicate")
+    if any(v < 5 or v > 7 * 24 * 60 for v in values):
+        raise ValidationError(
+            _("Reminders can be from 5 minutes to 7 days (10080 minutes) before."),
+            code="out_of_range",
+        )

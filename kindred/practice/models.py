@@ -13,6 +13,7 @@ from kindred.core.models import TimeStampedModel
 from kindred.core.validators import (
     validate_npi,
     validate_phone,
+    validate_reminder_offsets,
     validate_state_code,
     validate_state_codes,
     validate_timezone,
@@ -23,6 +24,10 @@ DEFAULT_CRISIS_TEXT = (
     "If you are in crisis or thinking about suicide, call or text 988 (Suicide & Crisis "
     "Lifeline), any time. In an emergency, call 911."
 )
+
+
+def default_reminder_offsets() -> list[int]:
+    return [24 * 60, 60]
 
 
 class Practice(TimeStampedModel):
@@ -51,6 +56,13 @@ class Practice(TimeStampedModel):
     )
     member_idle_minutes = models.PositiveSmallIntegerField(
         _("member idle time-out (minutes)"), default=30
+    )
+    reminder_minutes_before = models.JSONField(
+        _("reminders (minutes before a session)"),
+        default=default_reminder_offsets,
+        blank=True,
+        validators=[validate_reminder_offsets],
+        help_text=_("When members get reminders, e.g. 1440 (a day) and 60 (an hour)."),
     )
 
     class Meta:
