@@ -319,6 +319,12 @@ def summary(results: dict[str, Any]) -> str:
             f"x {s['duration_seconds']} s; {s['single_user_requests']} single-user requests"
         ),
     ]
+    busy = s.get("load_average_1min_before")
+    if busy is not None and busy > 0.5 * (s["cpu_count"] or 1):
+        lines.append(
+            f"  NOTE: load average was {busy} before the run (other work on the machine): "
+            "absolute figures are pessimistic; ratios and query counts still hold."
+        )
     lines.extend(
         f"  data: {data['clients']:,} clients, seeded in {data['seed_seconds']} s "
         f"(migrate {data['migrate_seconds']} s)"
@@ -366,6 +372,13 @@ def _thousands(count: str) -> str:
 
 def _f(value: float | None, digits: int = 1) -> str:
     return "-" if value is None else f"{value:.{digits}f}"
+
+
+def _load_average() -> float | None:
+    try:
+        return round(os.getloadavg()[0], 2)
+    except OSError:
+        return None
 
 
 def write_results(results: dict[str, Any], out_dir: Path) -> Path:
@@ -428,6 +441,12 @@ def main(argv: list[str] | None = None) -> int:
     generator = detail if wrk else f"Python threads (fallback, wrk unavailable: {detail})"
     say(f"load generator: {generator}")
     started_at = datetime.now(UTC).isoformat(timespec="seconds")
+    load_before = _load_average()
+    if load_before is not None and load_before > 0.5 * (os.cpu_count() or 1):
+        say(
+            f"the machine is busy (load average {load_before:.1f}); figures will be "
+            "pessimistic and noisy. Re-run on a quiet machine to compare with others."
+        )
     static_root = Path(tempfile.mkdtemp(prefix="kindred-bench-static-"))
     env = bench_env(url, static_root)
     datasets: list[dict[str, Any]] = []
@@ -485,6 +504,8 @@ def main(argv: list[str] | None = None) -> int:
             "warmup_requests": options.warmup,
             "warmup_load_seconds": options.warmup_seconds,
             "settings": "production (DJANGO_DEBUG=0), requests sent as if from a TLS proxy",
+            "load_average_1min_before": load_before,
+            "load_average_1min_after": _load_average(),
         },
         "datasets": datasets,
         "hello_requests_per_s": round(hello, 1) if hello else None,
