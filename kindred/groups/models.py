@@ -216,3 +216,17 @@ class JoinRequest(models.Model):
 
     def __str__(self) -> str:
         return f"join request {self.pk} for {self.group_id}"
+
+
+class NoticeEmail(models.Model):
+    """That the short email for one notification (a cancelled session, a paused group)
+    was sent. The sending task claims the notification by inserting this row, so running
+    the task twice sends one email."""
+
+    notification = models.OneToOneField(
+        "notifications.Notification", on_delete=models.CASCADE, related_name="+"
+    )
+    sent_at = models.DateTimeField()
+
+    def __str__(self) -> str:
+        return f"email for notification {self.notification_id}"
