@@ -205,6 +205,9 @@ class JoinRequest(models.Model):
     email = models.EmailField(_("email"))
     phone = models.CharField(_("phone"), max_length=25, blank=True)
     state = models.CharField(_("state you live in"), max_length=2)
+    # A keyed hash of the sender's IP address (never the address itself), so requests
+    # per connection can be limited without Redis (groups/directory.py).
+    ip_hash = models.CharField(max_length=64, blank=True, editable=False)
     created_at = models.DateTimeField(auto_now_add=True)
     handled_at = models.DateTimeField(null=True, blank=True)
     handled_by = models.ForeignKey(
@@ -213,6 +216,10 @@ class JoinRequest(models.Model):
 
     class Meta:
         ordering = ["-created_at", "-id"]
+        indexes = [
+            models.Index(fields=["ip_hash", "created_at"], name="groups_joinrequest_ip_idx"),
+            models.Index(fields=["handled_at", "created_at"], name="groups_joinrequest_open_idx"),
+        ]
 
     def __str__(self) -> str:
         return f"join request {self.pk} for {self.group_id}"
