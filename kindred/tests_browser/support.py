@@ -98,6 +98,14 @@ def sign_in_with_cookie(context: BrowserContext, base_url: str, user: User) -> N
 # --- checks ---------------------------------------------------------------------------
 
 
+def open_page(page: Page, path: str) -> None:
+    """Go to ``path`` and fail unless it answers 200 (after any redirects)."""
+    response = page.goto(path)
+    if response is None or response.status != 200:
+        status = "no response" if response is None else f"status {response.status}"
+        pytest.fail(f"{path} answered {status} ({page.url})", pytrace=False)
+
+
 def heading(page: Page, text: str) -> None:
     expect(page.get_by_role("heading", level=1)).to_have_text(text)
 

@@ -15,6 +15,7 @@ from kindred.tests_browser.support import (
     assert_accessible,
     assert_no_horizontal_scroll,
     heading,
+    open_page,
     sign_in_with_cookie,
 )
 
@@ -29,7 +30,7 @@ def coordinator_page(context: BrowserContext, live_server: LiveServer, cast: Cas
 
 def test_coordinator_finds_a_client_by_name(coordinator_page: Page) -> None:
     page = coordinator_page
-    page.goto("/home/")
+    open_page(page, "/home/")
     page.get_by_role("navigation", name="Main").get_by_role("link", name="Clients").click()
     heading(page, "Clients")
     assert_accessible(page)
@@ -47,7 +48,7 @@ def test_coordinator_finds_a_client_by_name(coordinator_page: Page) -> None:
 
 def test_coordinator_adds_a_client(coordinator_page: Page) -> None:
     page = coordinator_page
-    page.goto("/clients/")
+    open_page(page, "/clients/")
     page.get_by_role("link", name="Add a client").click()
     heading(page, "Add a client")
     assert_accessible(page)
@@ -70,7 +71,7 @@ def test_bad_input_is_explained_beside_the_field_and_nothing_is_saved(
 ) -> None:
     page = coordinator_page
     before = Client.objects.count()
-    page.goto("/clients/new/")
+    open_page(page, "/clients/new/")
     page.locator("input[name=legal_first_name]").fill("Future")
     page.locator("input[name=legal_last_name]").fill("Person")
     page.locator("input[name=date_of_birth]").fill("2999-01-01")
@@ -98,5 +99,5 @@ def test_client_pages_fit_a_360px_screen(
     sign_in_with_cookie(phone_context, live_server.url, cast.coordinator)
     page = phone_context.new_page()
     for path in ("/clients/", f"/clients/{cast.client.pk}/", "/clients/new/"):
-        page.goto(path)
+        open_page(page, path)
         assert_no_horizontal_scroll(page)

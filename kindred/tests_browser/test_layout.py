@@ -12,6 +12,7 @@ from kindred.core.testing import Cast
 from kindred.tests_browser.support import (
     assert_accessible,
     assert_no_horizontal_scroll,
+    open_page,
     sign_in_with_cookie,
 )
 
@@ -33,7 +34,7 @@ def test_home_pages_fit_a_360px_screen(
 ) -> None:
     sign_in_with_cookie(phone_context, live_server.url, getattr(cast, who))
     page = phone_context.new_page()
-    page.goto(path)
+    open_page(page, path)
     expect(page).to_have_url(re.compile(f"{re.escape(path)}$"))
     assert_no_horizontal_scroll(page)
     assert_accessible(page)
@@ -41,7 +42,7 @@ def test_home_pages_fit_a_360px_screen(
 
 def test_sign_in_page_fits_a_360px_screen(phone_context: BrowserContext, cast: Cast) -> None:
     page = phone_context.new_page()
-    page.goto("/accounts/login/")
+    open_page(page, "/accounts/login/")
     assert_no_horizontal_scroll(page)
 
 
@@ -50,7 +51,7 @@ def test_member_sees_988_without_scrolling_on_a_phone(
 ) -> None:
     sign_in_with_cookie(phone_context, live_server.url, cast.member)
     page = phone_context.new_page()
-    page.goto("/home/member/")
+    open_page(page, "/home/member/")
     expect(page.get_by_role("link", name="Need help now? Call or text 988")).to_be_in_viewport()
 
 
@@ -60,7 +61,7 @@ def test_the_skip_link_is_the_first_tab_stop_and_reaches_the_content(
 ) -> None:
     sign_in_with_cookie(context, live_server.url, getattr(cast, who))
     page = context.new_page()
-    page.goto("/home/")
+    open_page(page, "/home/")
     page.keyboard.press("Tab")
     skip = page.get_by_role("link", name="Skip to main content")
     expect(skip).to_be_focused()
@@ -71,6 +72,6 @@ def test_the_skip_link_is_the_first_tab_stop_and_reaches_the_content(
 
 
 def test_the_skip_link_comes_first_on_the_sign_in_page(page: Page, cast: Cast) -> None:
-    page.goto("/accounts/login/")
+    open_page(page, "/accounts/login/")
     page.keyboard.press("Tab")
     expect(page.get_by_role("link", name="Skip to main content")).to_be_focused()

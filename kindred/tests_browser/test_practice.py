@@ -15,6 +15,7 @@ from kindred.tests_browser.support import (
     assert_accessible,
     assert_no_horizontal_scroll,
     heading,
+    open_page,
     sign_in_with_cookie,
 )
 
@@ -38,17 +39,17 @@ def admin_page(context: BrowserContext, live_server: LiveServer, cast: Cast) -> 
 
 @pytest.mark.parametrize(("path", "title"), ADMIN_PAGES)
 def test_admin_pages_open_and_are_accessible(admin_page: Page, path: str, title: str) -> None:
-    admin_page.goto(path)
+    open_page(admin_page, path)
     heading(admin_page, title)
     assert_accessible(admin_page)
 
 
 def test_admin_adds_a_location(admin_page: Page) -> None:
     page = admin_page
-    page.goto("/home/")
+    open_page(page, "/home/")
     page.get_by_role("navigation", name="Main").get_by_role("link", name="Practice").click()
     heading(page, "Practice profile")
-    page.goto("/practice/locations/")
+    open_page(page, "/practice/locations/")
     page.get_by_role("link", name="Add a location").click()
     heading(page, "Add a location")
     assert_accessible(page)
@@ -67,7 +68,7 @@ def test_admin_adds_a_location(admin_page: Page) -> None:
 
 def test_a_bad_zip_code_is_explained_and_nothing_is_saved(admin_page: Page) -> None:
     page = admin_page
-    page.goto("/practice/locations/new/")
+    open_page(page, "/practice/locations/new/")
     page.locator("input[name=name]").fill("Nowhere office")
     page.locator("input[name=address_line1]").fill("1 Prairie Way")
     page.locator("input[name=city]").fill("Chicago")
@@ -87,7 +88,7 @@ def test_facilitator_sees_their_own_clinician_page(
 ) -> None:
     sign_in_with_cookie(context, live_server.url, cast.facilitator)
     page = context.new_page()
-    page.goto("/clinicians/me/")
+    open_page(page, "/clinicians/me/")
     heading(page, "My clinician profile")
     assert_accessible(page)
 
@@ -98,5 +99,5 @@ def test_practice_pages_fit_a_360px_screen(
     sign_in_with_cookie(phone_context, live_server.url, cast.admin)
     page = phone_context.new_page()
     for path, _title in ADMIN_PAGES:
-        page.goto(path)
+        open_page(page, path)
         assert_no_horizontal_scroll(page)
