@@ -394,3 +394,11 @@ KINDRED_MEMBER_IDLE_MINUTES_DEFAULT = 30
 KINDRED_INVITATION_DAYS = 7
 KINDRED_REAUTH_SECONDS = 10 * 60
 KINDRED_TOKEN_DEFAULT_LIFETIME = timedelta(days=90)
+
+# Video rooms for virtual sessions (kindred/scheduling/video/; docs/operations.md):
+# "jitsi" (a Jitsi Meet server with token authentication), "external" (each group's
+# fixed link) or "none".
+KINDRED_VIDEO_PROVIDER = env.str("KINDRED_VIDEO_PROVIDER", default="external")
+JITSI_DOMAIN = env.str("JITSI_DOMAIN", default="")
+JITSI_APP_ID = env.str("JITSI_APP_ID", default="")
+JITSI_APP_SECRET = secret("JITSI_APP_SECRET") or ""

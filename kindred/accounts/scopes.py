@@ -14,6 +14,8 @@ class Scope(StrEnum):
     CLIENTS_READ = "clients:read"
     CLIENTS_WRITE = "clients:write"
     AUDIT_READ = "audit:read"
+    SESSIONS_READ = "sessions:read"
+    SESSIONS_WRITE = "sessions:write"
 
 
 SCOPE_DESCRIPTIONS: dict[Scope, str] = {
@@ -24,4 +26,6 @@ SCOPE_DESCRIPTIONS: dict[Scope, str] = {
     Scope.CLIENTS_READ: "Read client records",
     Scope.CLIENTS_WRITE: "Create and change client records and send invitations",
     Scope.AUDIT_READ: "Read the audit log",
+    Scope.SESSIONS_READ: "Read your sessions, attendance sheets and the licensure report",
+    Scope.SESSIONS_WRITE: "Record attendance for the sessions you run",
 }

@@ -34,6 +34,10 @@ def allowed_scopes(user: User) -> set[Scope]:
         scopes.add(Scope.CLIENTS_WRITE)
     if Capability.VIEW_AUDIT in caps:
         scopes.add(Scope.AUDIT_READ)
+    # Sessions: facilitating is not a capability (access is per session), so these go
+    # to everyone who can run a session (a clinician profile) or manage groups.
+    if Capability.MANAGE_GROUPS in caps or getattr(user, "clinician", None) is not None:
+        scopes |= {Scope.SESSIONS_READ, Scope.SESSIONS_WRITE}
     return scopes
 
 

@@ -1,12 +1,171 @@
-"""The facilitator's home: today's and upcoming sessions (built in issue 3)."""
+"""The facilitator's home: today's sessions first, then the next seven days, then past
+sessions whose attendance is still to be taken. A constant number of queries however
+many groups, sessions and members there are."""
 
 from __future__ import annotations
 
+from collections import Counter, defaultdict
+from dataclasses import dataclass
+from datetime import datetime, timedelta
 from typing import TYPE_CHECKING, Any
+from zoneinfo import ZoneInfo
+
+from django.db.models import Count, Q, QuerySet
+from django.utils import timezone
+
+from kindred.groups.access import clinician_of
+from kindred.groups.models import Enrollment, TherapyGroup
+from kindred.scheduling.attendance import (
+    attendance_open,
+    had_seat,
+    local_day_bounds,
+    session_local_date,
+    session_zone,
+)
+from kindred.scheduling.gate import START_OPENS_BEFORE, is_virtual
+from kindred.scheduling.models import (
+    AbsenceNotice,
+    GroupSession,
+    SessionStatus,
+    StateAttestation,
+)
 
 if TYPE_CHECKING:
     from kindred.accounts.models import User
+    from kindred.practice.models import ClinicianProfile
+
+#: How far back the "attendance not yet taken" list looks.
+UNTAKEN_LOOKBACK = timedelta(days=90)
+#: At most this many sessions in that list (the count says how many there are).
+UNTAKEN_LIMIT = 20
+UPCOMING_DAYS = 7
 
 
-def facilitator_home_context(*, actor: User) -> dict[str, Any]:
-    return {}
+def sessions_run_by(clinician: ClinicianProfile) -> QuerySet[GroupSession]:
+    """Sessions this clinician runs: as lead (unless a substitute covers), as the
+    substitute, or as a co-facilitator. Mirrors ``access.session_facilitator_ids``."""
+    co_groups = TherapyGroup.objects.filter(co_facilitators=clinician).values("pk")
+    return GroupSession.objects.filter(
+        Q(group__lead_facilitator=clinician, substitute_facilitator__isnull=True)
+        | Q(substitute_facilitator=clinician)
+        | Q(group__in=co_groups)
+    )
+
+
+@dataclass
+class DashboardSession:
+    session: GroupSession
+    local_start: datetime
+    local_end: datetime
+    expected: int
+    absence_notices: int
+    attestation_problems: int
+    can_start: bool
+    attendance_open: bool
+
+    @property
+    def group(self) -> TherapyGroup:
+        return self.session.group
+
+    @property
+    def is_virtual(self) -> bool:
+        return is_virtual(self.session)
+
+    @property
+    def is_cancelled(self) -> bool:
+        return self.session.is_cancelled
+
+    @property
+    def attendance_taken(self) -> bool:
+        return self.session.attendance_taken_at is not None
+
+
+def _rows(sessions: list[GroupSession], now: datetime) -> list[DashboardSession]:
+    if not sessions:
+        return []
+    ids = [s.pk for s in sessions]
+    group_ids = {s.group_id for s in sessions}
+    earliest = min(s.starts_at for s in sessions) - timedelta(days=1)
+    enrollments: dict[int, list[Enrollment]] = defaultdict(list)
+    for e in Enrollment.objects.filter(group_id__in=group_ids, activated_at__isnull=False).filter(
+        Q(ended_at__isnull=True) | Q(ended_at__gte=earliest)
+    ):
+        enrollments[e.group_id].append(e)
+    notices = Counter(
+        dict(
+            AbsenceNotice.objects.filter(session_id__in=ids)
+            .order_by()
+            .values("session_id")
+            .annotate(n=Count("id"))
+            .values_list("session_id", "n")
+        )
+    )
+    problems = Counter(
+        dict(
+            StateAttestation.objects.filter(session_id__in=ids, allowed=False)
+            .order_by()
+            .values("session_id")
+            .annotate(n=Count("id"))
+            .values_list("session_id", "n")
+        )
+    )
+    rows = []
+    for s in sessions:
+        zone = session_zone(s)
+        start, end = local_day_bounds(session_local_date(s), zone)
+        seated = {e.client_id for e in enrollments[s.group_id] if had_seat(e, start, end)}
+        rows.append(
+            DashboardSession(
+                session=s,
+                local_start=timezone.localtime(s.starts_at, zone),
+                local_end=timezone.localtime(s.ends_at, zone),
+                expected=len(seated),
+                absence_notices=notices[s.pk],
+                attestation_problems=problems[s.pk],
+                can_start=(
+                    is_virtual(s)
+                    and not s.is_cancelled
+                    and s.starts_at - START_OPENS_BEFORE <= now < s.ends_at
+                ),
+                attendance_open=attendance_open(s, now),
+            )
+        )
+    return rows
+
+
+def facilitator_home_context(*, actor: User, now: datetime | None = None) -> dict[str, Any]:
+    """Today's sessions, the next seven days, and attendance still to take. "Today" is
+    the practice's calendar day."""
+    from kindred.practice.settings import practice_settings
+
+    now = now or timezone.now()
+    clinician = clinician_of(actor)
+    if clinician is None:
+        return {"clinician": None, "today": [], "upcoming": [], "untaken": [], "untaken_count": 0}
+    zone = ZoneInfo(practice_settings().timezone)
+    today = timezone.localtime(now, zone).date()
+    today_start, today_end = local_day_bounds(today, zone)
+    week_end = local_day_bounds(today + timedelta(days=UPCOMING_DAYS), zone)[1]
+    mine = sessions_run_by(clinician).select_related("group", "room", "location")
+    window = list(
+        mine.filter(starts_at__gte=today_start, starts_at__lt=week_end).order_by("starts_at", "id")
+    )
+    untaken_qs = mine.filter(
+        status=SessionStatus.SCHEDULED,
+        attendance_taken_at__isnull=True,
+        starts_at__gte=now - UNTAKEN_LOOKBACK,
+        starts_at__lt=today_start,
+    )
+    untaken = list(untaken_qs.order_by("-starts_at", "-id")[:UNTAKEN_LIMIT])
+    untaken_count = len(untaken) if len(untaken) < UNTAKEN_LIMIT else untaken_qs.count()
+    rows = _rows(window + untaken, now)
+    by_id = {r.session.pk: r for r in rows}
+    return {
+        "clinician": clinician,
+        "today": [by_id[s.pk] for s in window if s.starts_at < today_end],
+        "upcoming": [by_id[s.pk] for s in window if s.starts_at >= today_end],
+        "untaken": [by_id[s.pk] for s in untaken],
+        "untaken_count": untaken_count,
+        "today_date": today,
+        "upcoming_days": UPCOMING_DAYS,
+    }
