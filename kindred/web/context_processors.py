@@ -27,6 +27,7 @@ def _nav_for(user: Any) -> list[NavItem]:
     if not user.is_authenticated:
         return []
     if getattr(user, "is_member", False):
+        items.append(NavItem(str(_("Your sessions")), reverse("web:member_sessions"), "sessions"))
         return items
     if roles.has(user, Capability.VIEW_ALL_CLIENTS):
         items.append(NavItem(str(_("Clients")), reverse("web:client_list"), "clients"))
