@@ -149,6 +149,9 @@ if _db["ENGINE"] == "django.db.backends.sqlite3":
 else:
     _db["CONN_MAX_AGE"] = env.int("CONN_MAX_AGE", default=60)
     _db["CONN_HEALTH_CHECKS"] = True
+    # Server-side cursors (QuerySet.iterator(), used by form choice fields) cost an extra
+    # round trip per query and break behind a transaction-pooling PgBouncer.
+    _db["DISABLE_SERVER_SIDE_CURSORS"] = True
     _db.setdefault("TEST", {})["NAME"] = env.str("TEST_DATABASE_NAME", default="test_kindred")
 DEFAULT_AUTO_FIELD = "django.db.models.BigAutoField"
 
