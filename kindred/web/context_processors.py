@@ -33,6 +33,10 @@ def _nav_for(user: Any) -> list[NavItem]:
         items.append(NavItem(str(_("Clients")), reverse("web:client_list"), "clients"))
     if roles.has(user, Capability.VIEW_ALL_GROUPS) or getattr(user, "clinician", None):
         items.append(NavItem(str(_("Groups")), reverse("web:group_list"), "groups"))
+    if roles.has(user, Capability.MANAGE_GROUPS):
+        items.append(
+            NavItem(str(_("Join requests")), reverse("web:join_request_list"), "join_requests")
+        )
     if roles.has(user, Capability.VIEW_CLINICIANS):
         items.append(NavItem(str(_("Clinicians")), reverse("web:clinician_list"), "clinicians"))
     if roles.has(user, Capability.MANAGE_PRACTICE):
