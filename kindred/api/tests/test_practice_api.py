@@ -15,7 +15,7 @@ from kindred.accounts import services as account_services
 from kindred.accounts.models import RoleGrant, User
 from kindred.accounts.token_services import api_token_create
 from kindred.audit.models import AuditEvent, Category
-from kindred.core.testing import PASSWORD, Cast, signed_in
+from kindred.core.testing import PASSWORD, Cast, blank_clinician, newcomer, signed_in
 from kindred.practice import services
 from kindred.practice.models import (
     ClinicianProfile,
@@ -105,7 +105,8 @@ def setup(cast: Cast) -> dict[str, Any]:
     services.compact_member_state_add(
         actor=admin, compact=compact, state="KS", effective_from=date(2020, 1, 1)
     )
-    clinician = services.clinician_create(actor=admin, user=cast.facilitator, npi="1234567893")
+    # The cast's facilitator is already a clinician (they lead group A); start clean.
+    clinician = blank_clinician(cast, npi="1234567893")
     lic = services.license_create(
         actor=admin,
         clinician=clinician,
@@ -487,15 +488,14 @@ def test_the_last_admin_stays_an_admin(cast):
 
 def test_clinician_create_and_update(cast, setup):
     api = session(cast.admin)
-    response = api.post("clinicians/", {"user": cast.facilitator_b.pk, "npi": "1234567890"})
+    user = newcomer()
+    response = api.post("clinicians/", {"user": user.pk, "npi": "1234567890"})
     assert response.status_code == 400
     assert "check digit" in response.json()["npi"][0]
     response = api.post("clinicians/", {"user": cast.member.pk})
     assert response.status_code == 400
     assert "user" in response.json()
-    response = api.post(
-        "clinicians/", {"user": cast.facilitator_b.pk, "supervisor": setup["clinician"].pk}
-    )
+    response = api.post("clinicians/", {"user": user.pk, "supervisor": setup["clinician"].pk})
     assert response.status_code == 201
     new = response.json()["id"]
     assert response.json()["supervisor"] == setup["clinician"].pk
@@ -574,7 +574,7 @@ def test_privilege_rules_and_lifecycle(cast, setup):
     response = api.post(f"clinicians/{c}/privileges/", {**base, "home_state": "KS",
                                                          "privilege_states": ["IL"]})  # fmt: skip
     assert "active license" in response.json()["home_state"][0]
-    assert CompactPrivilege.objects.count() == 1
+    assert CompactPrivilege.objects.filter(clinician=setup["clinician"]).count() == 1
     pid = setup["privilege"].pk
     response = api.patch(f"privileges/{pid}/", {"identifier": "E.P. 42"})
     assert response.status_code == 200

@@ -1,6 +1,9 @@
 """Who sees which client record: every role × a record they might see, someone else's,
-and one that does not exist. Groups (issue 3) will give facilitators and supervisors
-their groups' clients; until then they, billing and members see none."""
+and one that does not exist. Facilitators see the clients of the groups they run (the
+cast's ``facilitator`` runs group A: client and client_b; ``facilitator_b`` runs group
+B: outsider_client), supervisors those of their supervisees' groups (``supervisor``
+supervises ``facilitator``); billing and members see none. Only admins and
+coordinators may change a record."""
 
 from datetime import time
 from typing import Any
@@ -21,6 +24,20 @@ from kindred.clients.services import availability_add, concern_create
 from kindred.core.errors import NotFound, NotPermitted
 
 SEES_ALL = {"admin", "coordinator"}
+#: Who sees which of the cast's clients through the groups they run or supervise.
+SEES_THROUGH_GROUPS = {
+    "facilitator": {"client", "client_b"},
+    "supervisor": {"client", "client_b"},
+    "facilitator_b": {"outsider_client"},
+}
+
+
+def _sees(who: str, target: str) -> bool:
+    if target == "missing":
+        return False
+    return who in SEES_ALL or target in SEES_THROUGH_GROUPS.get(who, set())
+
+
 EVERYONE = [
     "admin",
     "coordinator",
@@ -50,7 +67,7 @@ def _denied(client_id: object) -> int:
 def test_reading_a_client(cast, who, target):
     actor = _actor(cast, who)
     client_id = MISSING if target == "missing" else getattr(cast, target).pk
-    if who in SEES_ALL and target != "missing":
+    if _sees(who, target):
         assert get_client_for(actor, client_id).pk == client_id
         assert _denied(client_id) == 0
     else:
@@ -66,6 +83,9 @@ def test_changing_a_client(cast, who, target):
     client_id = MISSING if target == "missing" else getattr(cast, target).pk
     if who in SEES_ALL and target != "missing":
         assert get_client_for(actor, client_id, write=True).pk == client_id
+    elif _sees(who, target):
+        with pytest.raises(NotPermitted):
+            get_client_for(actor, client_id, write=True)
     else:
         with pytest.raises(NotFound):
             get_client_for(actor, client_id, write=True)
@@ -77,7 +97,7 @@ def test_visible_clients(cast, who):
     if who in SEES_ALL:
         assert visible == {cast.client.pk, cast.client_b.pk, cast.outsider_client.pk}
     else:
-        assert visible == set()
+        assert visible == {getattr(cast, t).pk for t in SEES_THROUGH_GROUPS.get(who, set())}
 
 
 def test_a_deactivated_coordinator_sees_nothing(cast):

@@ -74,8 +74,15 @@ def test_filters(cast, people):
 
 
 def test_the_list_is_empty_for_those_who_see_no_one(cast, people):
-    for who in ["facilitator", "supervisor", "billing", "member", "outsider"]:
+    for who in ["billing", "member", "outsider"]:
         assert names(getattr(cast, who)) == []
+
+
+def test_facilitators_list_only_their_groups_clients(cast, people):
+    group_a = sorted([cast.client.display_name, cast.client_b.display_name])
+    assert sorted(names(cast.facilitator)) == group_a
+    assert sorted(names(cast.supervisor)) == group_a  # supervises the facilitator
+    assert names(cast.facilitator_b) == [cast.outsider_client.display_name]
 
 
 def _queries_for_a_page(actor: Any) -> tuple[int, int]:

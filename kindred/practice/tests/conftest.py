@@ -6,6 +6,7 @@ from datetime import date
 
 import pytest
 
+from kindred.core.testing import blank_clinician
 from kindred.practice import services
 
 
@@ -30,9 +31,8 @@ def psypact(cast):
 
 @pytest.fixture
 def clinician(cast):
-    return services.clinician_create(
-        actor=cast.admin, user=cast.facilitator, npi="1234567893", credentials="PhD"
-    )
+    # The cast's facilitator is already a clinician (they lead group A); start clean.
+    return blank_clinician(cast, npi="1234567893", credentials="PhD")
 
 
 @pytest.fixture
