@@ -348,6 +348,7 @@ SPECTACULAR_SETTINGS = {
         "ScopeEnum": "kindred.api.v1.accounts.SCOPE_CHOICES",
         "StateEnum": "kindred.practice.states.STATE_CHOICES",
         "CredentialStatusEnum": "kindred.practice.models.CredentialStatus",
+        "AttendanceStatusEnum": "kindred.scheduling.models.AttendanceStatus",
     },
 }
 

@@ -157,7 +157,7 @@ def facilitator_home_context(*, actor: User, now: datetime | None = None) -> dic
         starts_at__lt=today_start,
     )
     untaken = list(untaken_qs.order_by("-starts_at", "-id")[:UNTAKEN_LIMIT])
-    untaken_count = len(untaken) if len(untaken) < UNTAKEN_LIMIT else untaken_qs.count()
+    untaken_count = untaken_qs.count()
     rows = _rows(window + untaken, now)
     by_id = {r.session.pk: r for r in rows}
     return {

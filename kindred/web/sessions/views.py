@@ -278,6 +278,7 @@ def session_attest(request: HttpRequest, session_id: int) -> HttpResponse:
         "local_end": timezone.localtime(session.ends_at, zone),
         "opens_at": timezone.localtime(state.opens_at, zone),
         "contact": _practice_contact(),
+        "member_zone": client.timezone,
     }
     status = 400 if form.is_bound and form.errors else 200
     return _no_store(render(request, "web/sessions/attest.html", context, status=status))
