@@ -205,3 +205,16 @@ def test_the_absence_pages_refuse_other_methods(cast):
     http = signed_in(cast.member)
     assert http.put(f"/my/sessions/{session.pk}/absence/").status_code == 405
     assert http.get("/my/absence-notices/1/withdraw/").status_code == 405
+
+
+def test_the_facilitator_sees_the_notice_on_the_attendance_sheet(cast):
+    from kindred.scheduling.attendance import attendance_sheet
+
+    session = _next(cast)
+    signed_in(cast.member).post(f"/my/sessions/{session.pk}/absence/", {"note": "At a wedding"})
+    sheet = attendance_sheet(actor=cast.facilitator, session=session)
+    notices = {row.client.pk: row.absence_notice for row in sheet.rows}
+    mine = notices[cast.client.pk]
+    assert mine is not None
+    assert mine.note == "At a wedding"
+    assert notices[cast.client_b.pk] is None
