@@ -90,10 +90,12 @@ def usual_state(client: Client) -> str:
     return last_attested_state(client) or client.state_of_residence
 
 
-def last_attested_state_subquery() -> Subquery:
-    """For annotating clients: ``.annotate(last_state=last_attested_state_subquery())``."""
+def last_attested_state_subquery(client_ref: str = "pk") -> Subquery:
+    """The client's last attested state, for annotating a query whose ``client_ref``
+    is the client's id: ``Client.objects.annotate(last_state=...())``, or
+    ``Enrollment.objects.annotate(last_state=...("client_id"))``."""
     return Subquery(
-        StateAttestation.objects.filter(client=OuterRef("pk"))
+        StateAttestation.objects.filter(client=OuterRef(client_ref))
         .order_by("-updated_at", "-id")
         .values("state")[:1]
     )

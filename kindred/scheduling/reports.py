@@ -148,7 +148,7 @@ def sessions_at_risk(*, now: datetime, days: int = AT_RISK_DAYS) -> list[AtRiskR
         Enrollment.objects.filter(group_id__in=group_ids, activated_at__isnull=False)
         .filter(Q(ended_at__isnull=True) | Q(ended_at__gte=now - timedelta(days=1)))
         .select_related("client")
-        .annotate(last_state=last_attested_state_subquery())
+        .annotate(last_state=last_attested_state_subquery("client_id"))
         .order_by("client__legal_last_name", "client__legal_first_name", "client_id", "id")
     ):
         enrollments[e.group_id].append(e)
