@@ -60,6 +60,7 @@ if TYPE_CHECKING:
 Errors = dict[str, list[str]]
 
 MAX_AGE = 120
+MIN_MINUTES, MAX_MINUTES = 15, 480
 MAX_FEE_CENTS = 1_000_000  # $10,000 a session: anything above is a typing slip
 REASON_MAX_LENGTH = 500
 #: How far ahead a new member's sessions are compared with their other groups'.
@@ -183,6 +184,14 @@ def _check_group(
             _add(errors, "slug", _("Another group already uses this web address name."))
     _check_sizes(group, errors)
     _check_ages(group, errors)
+    minutes = group.session_minutes
+    if minutes is None or not MIN_MINUTES <= minutes <= MAX_MINUTES:
+        _add(
+            errors,
+            "session_minutes",
+            _("A session lasts from %(min)d to %(max)d minutes.")
+            % {"min": MIN_MINUTES, "max": MAX_MINUTES},
+        )
     if group.fee_cents is not None and not 0 <= group.fee_cents <= MAX_FEE_CENTS:
         _add(errors, "fee_cents", _("Enter a fee from $0 to $10,000."))
     if group.external_video_link and not group.external_video_link.startswith("https://"):
