@@ -33,7 +33,8 @@ from zoneinfo import ZoneInfo
 
 from django.core.exceptions import ValidationError as DjangoValidationError
 from django.db import transaction
-from django.db.models import Count, Prefetch, Q, QuerySet
+from django.db.models import Count, OuterRef, Prefetch, QuerySet, Subquery
+from django.db.models.functions import Coalesce
 from django.utils import timezone
 from django.utils.crypto import salted_hmac
 from django.utils.translation import gettext as _
@@ -48,6 +49,7 @@ from kindred.core.validators import validate_phone
 from kindred.groups.models import (
     LIVE_STATUSES,
     SEAT_STATUSES,
+    Enrollment,
     GroupFormat,
     GroupModality,
     JoinRequest,
@@ -82,7 +84,20 @@ def listed_groups() -> QuerySet[TherapyGroup]:
     ``seats_taken``; focus tags and co-facilitator ids prefetched."""
     return (
         TherapyGroup.objects.filter(listed_publicly=True, status__in=LIVE_STATUSES)
-        .annotate(seats_taken=Count("enrollments", filter=Q(enrollments__status__in=SEAT_STATUSES)))
+        # A correlated count, worked out only for the rows of the page shown (a join and
+        # GROUP BY would count every listed group's enrollments on every page).
+        .annotate(
+            seats_taken=Coalesce(
+                Subquery(
+                    Enrollment.objects.filter(group=OuterRef("pk"), status__in=SEAT_STATUSES)
+                    .order_by()
+                    .values("group")
+                    .annotate(n=Count("pk"))
+                    .values("n")[:1]
+                ),
+                0,
+            )
+        )
         .select_related("location")
         .prefetch_related(
             Prefetch("concerns", queryset=ConcernTag.objects.order_by("name", "id")),

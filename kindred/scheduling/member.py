@@ -99,15 +99,31 @@ def _with_own_notice(qs: QuerySet[GroupSession], client: Client) -> QuerySet[Gro
     )
 
 
+#: No session lasts longer than this (groups.TherapyGroup's check allows 8 hours), so a
+#: session not yet over started less than this long ago.
+LONGEST_SESSION = timedelta(hours=8)
+
+
+def _group_ids(client: Client, *, current: bool) -> list[int]:
+    """The member's groups: with a place now (``current``) or ever. Loading the ids first
+    lets PostgreSQL read each group's sessions from its (group, starts_at) index instead
+    of walking every session in time order."""
+    qs = Enrollment.objects.filter(client=client)
+    if current:
+        qs = qs.filter(status__in=SEAT_STATUSES)
+    return sorted(set(qs.values_list("group_id", flat=True)))
+
+
 def upcoming_sessions(client: Client, *, now: datetime | None = None) -> QuerySet[GroupSession]:
     """Sessions not yet over in the groups where the member holds a place, soonest first,
     with the member's own absence notice (``my_notice_id``, ``my_notice_note``)."""
     now = now or timezone.now()
-    seat = Enrollment.objects.filter(
-        group=OuterRef("group"), client=client, status__in=SEAT_STATUSES
-    )
     qs = (
-        GroupSession.objects.filter(Exists(seat), ends_at__gt=now)
+        GroupSession.objects.filter(
+            group_id__in=_group_ids(client, current=True),
+            starts_at__gt=now - LONGEST_SESSION,
+            ends_at__gt=now,
+        )
         .select_related("group", "location", "room")
         .order_by("starts_at", "id")
     )
@@ -129,7 +145,9 @@ def past_sessions(client: Client, *, now: datetime | None = None) -> QuerySet[Gr
         activated_at__lt=OuterRef("starts_at") + timedelta(days=1),
     ).filter(Q(ended_at__isnull=True) | Q(ended_at__gte=OuterRef("starts_at") - timedelta(days=1)))
     qs = (
-        GroupSession.objects.filter(starts_at__lte=now)
+        GroupSession.objects.filter(
+            group_id__in=_group_ids(client, current=False), starts_at__lte=now
+        )
         .filter(Exists(had_place) | Exists(mine))
         .annotate(my_attendance=Subquery(mine.values("status")[:1]))
         .select_related("group")
