@@ -33,8 +33,10 @@ if TYPE_CHECKING:
     from kindred.clients.models import Client
 
 View = Callable[..., HttpResponse]
-#: How far ahead the sessions page lists (open groups have months of sessions).
+#: How far ahead the sessions page lists (open groups have months of sessions); the
+#: first few as full cards, the rest as a short list.
 UPCOMING_LIMIT = 30
+UPCOMING_CARDS = 4
 PAST_PAGE_SIZE = 20
 
 
@@ -61,8 +63,12 @@ def _actor(request: HttpRequest) -> User:
 def sessions(request: HttpRequest, client: Client) -> HttpResponse:
     now = timezone.now()
     upcoming = list(member_sessions.upcoming_sessions(client, now=now)[:UPCOMING_LIMIT])
-    joins = join_states_for(upcoming, client, now)
-    items = [(member_sessions.present(s, client, now=now), joins.get(s.pk)) for s in upcoming]
+    joins = join_states_for(upcoming[:UPCOMING_CARDS], client, now)
+    items = [
+        (member_sessions.present(s, client, now=now), joins.get(s.pk))
+        for s in upcoming[:UPCOMING_CARDS]
+    ]
+    later = [member_sessions.present(s, client, now=now) for s in upcoming[UPCOMING_CARDS:]]
     past = paginate(
         request, member_sessions.past_sessions(client, now=now), per_page=PAST_PAGE_SIZE
     )
@@ -82,6 +88,7 @@ def sessions(request: HttpRequest, client: Client) -> HttpResponse:
             "section": "sessions",
             "client": client,
             "items": items,
+            "later": later,
             "past_rows": past_rows,
             "zone": member_sessions.zone_name(client.timezone),
             "feed": active_feed(actor=_actor(request)),
