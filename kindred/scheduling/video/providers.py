@@ -32,7 +32,7 @@ class ExternalLinkProvider:
         room = self.room_for(session)
         if room is None:
             raise VideoUnavailable(
-                _("This group has no video link yet. The practice has been asked to add one.")
+                _("This group has no video link yet. Please contact the practice to join today.")
             )
         return room.url
 
