@@ -89,15 +89,16 @@ def _local(session: GroupSession, minutes: int) -> str:
 
 
 def test_facilitator_saves_one_row_and_sees_a_mistake_explained(
-    context: BrowserContext,
+    phone_context: BrowserContext,
     live_server: LiveServer,
     cast: Cast,
     session: GroupSession,
     during_session: None,
 ) -> None:
-    sign_in_with_cookie(context, live_server.url, cast.facilitator)
-    page = context.new_page()
+    sign_in_with_cookie(phone_context, live_server.url, cast.facilitator)
+    page = phone_context.new_page()
     page.goto(f"/sessions/{session.pk}/attendance/")
+    assert_no_horizontal_scroll(page)
     blair = page.get_by_role("group", name="Blair Member")
     blair.get_by_label("Left early").check()
     blair.get_by_label("Joined at").fill(_local(session, 30))
@@ -113,6 +114,7 @@ def test_facilitator_saves_one_row_and_sees_a_mistake_explained(
         "Saved."
     )
     assert_accessible(page)
+    assert_no_horizontal_scroll(page)
     saved = list(Attendance.objects.values_list("client_id", "status"))
     if saved != [(cast.client_b.pk, "left_early")]:
         pytest.fail(f"saved {saved}")
