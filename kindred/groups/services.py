@@ -676,6 +676,19 @@ _TRANSITIONS: dict[str, tuple[str, ...]] = {
 }
 
 
+_ACTION_TARGETS = {
+    "activate": GroupStatus.ACTIVE,
+    "pause": GroupStatus.PAUSED,
+    "complete": GroupStatus.COMPLETED,
+    "cancel": GroupStatus.CANCELLED,
+}
+
+
+def status_actions(group: TherapyGroup) -> list[str]:
+    """The status changes open to a group now ("activate", "pause", ...), for pages."""
+    return [a for a, target in _ACTION_TARGETS.items() if group.status in _TRANSITIONS[target]]
+
+
 def _status_message(current: str, target: str) -> str:
     labels = dict(GroupStatus.choices)
     return _("A group that is %(current)s cannot become %(target)s.") % {
