@@ -193,7 +193,7 @@ def test_coordinator_sets_up_a_group(cast):
     assert response["Location"] == f"/groups/{group.pk}/"
     assert (group.fee_cents, group.session_minutes, group.status) == (2500, 75, "forming")
     assert group.sessions.count() == 10
-    local = group.sessions.order_by("starts_at").first().starts_at.astimezone(CHI)
+    local = group.sessions.order_by("starts_at")[0].starts_at.astimezone(CHI)
     assert local.time() == time(17, 30)
 
 
@@ -258,7 +258,7 @@ def test_edit_changes_the_time_of_future_sessions(cast):
     page = http.get(f"/groups/{group.pk}/edit/")
     assert page.status_code == 200
     form = page.context["form"]
-    data = {}
+    data: dict[str, Any] = {}
     for name, field in form.fields.items():
         value = form.initial.get(name, field.initial)
         if value is None or value is False:
@@ -372,7 +372,7 @@ def test_an_enrollment_of_another_group_is_not_found_here(cast):
 
 
 def _next(group: TherapyGroup) -> GroupSession:
-    return group.sessions.filter(starts_at__gt=timezone.now()).order_by("starts_at").first()
+    return group.sessions.filter(starts_at__gt=timezone.now()).order_by("starts_at")[0]
 
 
 def test_session_list_past_and_upcoming(cast):
