@@ -16,6 +16,8 @@ class Scope(StrEnum):
     AUDIT_READ = "audit:read"
     SESSIONS_READ = "sessions:read"
     SESSIONS_WRITE = "sessions:write"
+    GROUPS_READ = "groups:read"
+    GROUPS_WRITE = "groups:write"
 
 
 SCOPE_DESCRIPTIONS: dict[Scope, str] = {
@@ -28,4 +30,6 @@ SCOPE_DESCRIPTIONS: dict[Scope, str] = {
     Scope.AUDIT_READ: "Read the audit log",
     Scope.SESSIONS_READ: "Read your sessions, attendance sheets and the licensure report",
     Scope.SESSIONS_WRITE: "Record attendance for the sessions you run",
+    Scope.GROUPS_READ: "Read groups, their sessions and who holds a place",
+    Scope.GROUPS_WRITE: "Set up and change groups, their sessions and places",
 }

@@ -34,6 +34,10 @@ def allowed_scopes(user: User) -> set[Scope]:
         scopes.add(Scope.CLIENTS_WRITE)
     if Capability.VIEW_AUDIT in caps:
         scopes.add(Scope.AUDIT_READ)
+    if Capability.VIEW_ALL_GROUPS in caps:
+        scopes.add(Scope.GROUPS_READ)
+    if Capability.MANAGE_GROUPS in caps:
+        scopes.add(Scope.GROUPS_WRITE)
     # Sessions: facilitating is not a capability (access is per session), so these go
     # to everyone who can run a session (a clinician profile) or manage groups.
     if Capability.MANAGE_GROUPS in caps or getattr(user, "clinician", None) is not None:
