@@ -189,6 +189,7 @@ class MemberSession:
     place: Place | None
     online: bool
     cancelled: bool
+    cancel_reason: str  # the practice's words for members ("" when not cancelled)
     notice_id: int | None
     notice_note: str
     can_notify_absence: bool
@@ -229,10 +230,19 @@ def present(session: GroupSession, client: Client, *, now: datetime) -> MemberSe
         place=_place(session),
         online=session.modality in (GroupModality.VIRTUAL, GroupModality.HYBRID),
         cancelled=cancelled,
+        cancel_reason=cancel_reason_text(session.cancel_reason) if cancelled else "",
         notice_id=notice_id,
         notice_note=getattr(session, "my_notice_note", None) or "",
         can_notify_absence=not cancelled and session.starts_at > now,
     )
+
+
+def cancel_reason_text(reason: str) -> str:
+    """Why a session was cancelled, as members read it: the coordinator's words (written
+    for members), or Kindred's own reasons in the member's language."""
+    from kindred.scheduling.generation import SYSTEM_REASONS
+
+    return _(reason) if reason in SYSTEM_REASONS else reason
 
 
 ATTENDANCE_WORDS: dict[str, _StrPromise] = {

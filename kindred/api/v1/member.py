@@ -78,6 +78,9 @@ class MemberSessionSerializer(serializers.Serializer[Any]):
     ends_at = serializers.DateTimeField()
     time_zone = serializers.CharField(help_text="The member's time zone, named.")
     cancelled = serializers.BooleanField()
+    cancel_reason = serializers.CharField(
+        allow_blank=True, help_text="Why it was cancelled, in the practice's words."
+    )
     modality = serializers.ChoiceField(choices=GroupModality.choices)
     online = serializers.BooleanField()
     place = PlaceSerializer(allow_null=True)
@@ -96,6 +99,7 @@ def _session_data(item: member_sessions.MemberSession, join: Any) -> dict[str, A
         "ends_at": item.ends,
         "time_zone": item.zone,
         "cancelled": item.cancelled,
+        "cancel_reason": item.cancel_reason,
         "modality": session.modality,
         "online": item.online,
         "place": None

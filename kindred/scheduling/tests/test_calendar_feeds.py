@@ -22,6 +22,12 @@ from kindred.scheduling.calendar_feeds import (
     feed_path,
 )
 from kindred.scheduling.models import CalendarFeed, GroupSession, SessionStatus
+from kindred.scheduling.session_services import (
+    session_cancel,
+    session_move_online,
+    session_reschedule,
+    session_set_substitute,
+)
 from kindred.scheduling.tests.calendar_reader import shown_events
 from kindred.scheduling.tests.member_setup import (
     VIDEO_LINK,
@@ -131,9 +137,7 @@ def test_a_member_does_not_get_the_sessions_of_a_group_they_left(cast):
 
 def test_a_facilitators_feed_leaves_out_a_session_a_substitute_covers(cast):
     covered = sessions_of(cast.group_a)[-2]
-    GroupSession.objects.filter(pk=covered.pk).update(
-        substitute_facilitator=cast.clinician_b, sequence=1
-    )
+    session_set_substitute(actor=cast.coordinator, session=covered, substitute=cast.clinician_b)
     lead_token, _ = calendar_feed_create(actor=cast.facilitator)
     lead_body = _fetch(lead_token).content
     assert covered.starts_at not in [s.starts_at for s in shown_events(lead_body)]
@@ -149,13 +153,12 @@ def test_a_facilitators_feed_leaves_out_a_session_a_substitute_covers(cast):
 def test_cancelled_and_rescheduled_sessions_show_as_a_calendar_program_expects(cast):
     sessions = sessions_of(cast.group_a)
     cancelled, moved = sessions[-4], sessions[-3]
-    GroupSession.objects.filter(pk=cancelled.pk).update(
-        status=SessionStatus.CANCELLED, cancel_reason="Facilitator unwell", sequence=1
+    session_cancel(actor=cast.coordinator, session=cancelled, reason="Facilitator unwell")
+    session_reschedule(
+        actor=cast.coordinator, session=moved, starts_at=moved.starts_at + timedelta(days=1)
     )
-    GroupSession.objects.filter(pk=moved.pk).update(
-        starts_at=moved.starts_at + timedelta(days=1),
-        ends_at=moved.ends_at + timedelta(days=1),
-        sequence=2,
+    session_reschedule(
+        actor=cast.coordinator, session=moved, starts_at=moved.starts_at + timedelta(hours=1)
     )
     token, _ = calendar_feed_create(actor=cast.member)
     body = _fetch(token).content
@@ -200,9 +203,7 @@ def test_in_person_sessions_carry_the_address_and_never_the_video_link(cast):
     )
     enrol(cast, group, cast.client)
     moved_online = sessions_of(group)[2]
-    GroupSession.objects.filter(pk=moved_online.pk).update(
-        modality="virtual", location=None, room=None, sequence=1
-    )
+    session_move_online(actor=cast.coordinator, session=moved_online)
     token, _ = calendar_feed_create(actor=cast.member)
     body = _fetch(token).content
     text = body.decode()

@@ -24,7 +24,8 @@ from kindred.scheduling.member import (
     upcoming_sessions,
     zone_name,
 )
-from kindred.scheduling.models import AbsenceNotice, Attendance, GroupSession, SessionStatus
+from kindred.scheduling.models import AbsenceNotice, Attendance, GroupSession
+from kindred.scheduling.session_services import session_cancel
 from kindred.scheduling.tests.member_setup import enrol, make_group, office, sessions_of
 
 
@@ -160,7 +161,7 @@ def test_a_notice_cannot_be_withdrawn_after_the_start(cast):
 
 def test_no_notice_for_a_cancelled_session(cast):
     session = _next(cast)
-    GroupSession.objects.filter(pk=session.pk).update(status=SessionStatus.CANCELLED)
+    session_cancel(actor=cast.coordinator, session=session, reason="Holiday")
     session.refresh_from_db()
     with pytest.raises(InvalidState, match="cancelled"):
         absence_notice_give(actor=cast.member, session=session)

@@ -14,7 +14,8 @@ from django.utils import timezone
 from kindred.audit.models import AuditEvent, Category
 from kindred.core.testing import signed_in
 from kindred.scheduling.member import absence_notice_give, upcoming_sessions
-from kindred.scheduling.models import AbsenceNotice, GroupSession, SessionStatus
+from kindred.scheduling.models import AbsenceNotice
+from kindred.scheduling.session_services import session_cancel
 from kindred.scheduling.tests.member_setup import enrol, make_group, next_weekday, office
 
 
@@ -175,7 +176,7 @@ def test_a_note_that_is_too_long_is_explained_beside_the_field_and_nothing_saved
 
 def test_a_cancelled_session_has_nothing_to_miss(cast):
     session = _next(cast)
-    GroupSession.objects.filter(pk=session.pk).update(status=SessionStatus.CANCELLED)
+    session_cancel(actor=cast.coordinator, session=session, reason="Holiday")
     http = signed_in(cast.member)
     page = _text(http.get(f"/my/sessions/{session.pk}/absence/"))
     assert "nothing to miss" in page
@@ -218,3 +219,11 @@ def test_the_facilitator_sees_the_notice_on_the_attendance_sheet(cast):
     assert mine is not None
     assert mine.note == "At a wedding"
     assert notices[cast.client_b.pk] is None
+
+
+def test_a_cancelled_session_says_so_with_the_practices_reason(cast):
+    session = _next(cast)
+    session_cancel(actor=cast.coordinator, session=session, reason="Office closed for the holiday")
+    text = _text(signed_in(cast.member).get("/home/member/"))
+    assert "This session won&#x27;t take place." in text or "This session won't take place." in text
+    assert "Office closed for the holiday" in text
