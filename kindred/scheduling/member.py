@@ -190,6 +190,7 @@ class MemberSession:
     online: bool
     cancelled: bool
     cancel_reason: str  # the practice's words for members ("" when not cancelled)
+    moved_from: datetime | None  # the usual time, in the member's zone, when rescheduled
     notice_id: int | None
     notice_note: str
     can_notify_absence: bool
@@ -231,6 +232,9 @@ def present(session: GroupSession, client: Client, *, now: datetime) -> MemberSe
         online=session.modality in (GroupModality.VIRTUAL, GroupModality.HYBRID),
         cancelled=cancelled,
         cancel_reason=cancel_reason_text(session.cancel_reason) if cancelled else "",
+        moved_from=timezone.localtime(session.original_starts_at, zone)
+        if session.is_rescheduled
+        else None,
         notice_id=notice_id,
         notice_note=getattr(session, "my_notice_note", None) or "",
         can_notify_absence=not cancelled and session.starts_at > now,

@@ -227,3 +227,16 @@ def test_a_cancelled_session_says_so_with_the_practices_reason(cast):
     text = _text(signed_in(cast.member).get("/home/member/"))
     assert "This session won&#x27;t take place." in text or "This session won't take place." in text
     assert "Office closed for the holiday" in text
+
+
+def test_a_moved_session_shows_its_new_time_and_says_it_moved(cast):
+    from kindred.scheduling.session_services import session_reschedule
+
+    session = _next(cast)
+    session_reschedule(
+        actor=cast.coordinator, session=session, starts_at=session.starts_at + timedelta(hours=1)
+    )
+    text = _text(signed_in(cast.member).get("/home/member/"))
+    assert "7:00 PM – 8:30 PM" in text
+    assert "Moved from" in text
+    assert "at 6:00 PM." in text
