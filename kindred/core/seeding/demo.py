@@ -7,8 +7,9 @@ from __future__ import annotations
 import secrets
 from collections.abc import Callable
 from dataclasses import dataclass, field
-from datetime import date, time, timedelta
+from datetime import date, datetime, time, timedelta
 from random import Random
+from typing import Any
 
 from django.conf import settings
 from django.db import transaction
@@ -354,8 +355,197 @@ def seed_members(coordinator: User, clients: list[Client]) -> list[User]:
     return members
 
 
+@dataclass(frozen=True)
+class GroupSpec:
+    name: str
+    description: str
+    concerns: tuple[str, ...]
+    lead: str  # staff local part
+    co: tuple[str, ...]
+    format: str
+    modality: str
+    office: str  # "", "Chicago" or "Tampa"
+    room: str
+    rule: str
+    weekday: int  # 0 = Monday
+    weeks_ago: int  # the first session was this many weeks ago (negative: ahead)
+    at: time
+    minutes: int
+    members: int
+    states: tuple[str, ...]  # where its members live
+    fee_cents: int = 0
+    sliding_scale: bool = False
+
+
+GROUPS: tuple[GroupSpec, ...] = (
+    GroupSpec(
+        name="Steady Ground: living with anxiety",
+        description="Twelve weekly evenings of practical tools for worry and panic, "
+        "with people who understand. Meets by video.",
+        concerns=("Anxiety",),
+        lead="facilitator",
+        co=(),
+        format="closed",
+        modality="virtual",
+        office="",
+        room="",
+        rule="FREQ=WEEKLY;BYDAY=TU;COUNT=12",
+        weekday=1,
+        weeks_ago=3,
+        at=time(18, 30),
+        minutes=90,
+        members=7,
+        states=("IL", "KS"),
+        fee_cents=4000,
+        sliding_scale=True,
+    ),
+    GroupSpec(
+        name="Lakeview grief circle",
+        description="A lunchtime circle in the Loop for adults grieving a death. "
+        "Ten weeks, in person.",
+        concerns=("Grief",),
+        lead="facilitator",
+        co=("supervisor",),
+        format="closed",
+        modality="in_person",
+        office="Chicago",
+        room="Lakeview Room",
+        rule="FREQ=WEEKLY;BYDAY=TH;COUNT=10",
+        weekday=3,
+        weeks_ago=2,
+        at=time(12, 0),
+        minutes=75,
+        members=6,
+        states=("IL",),
+        fee_cents=3500,
+    ),
+    GroupSpec(
+        name="Harbor caregivers",
+        description="For people caring for a family member with a long illness. Join in "
+        "the Tampa office or by video.",
+        concerns=("Caregiving",),
+        lead="facilitator2",
+        co=(),
+        format="closed",
+        modality="hybrid",
+        office="Tampa",
+        room="Mangrove Room",
+        rule="FREQ=WEEKLY;BYDAY=WE;COUNT=8",
+        weekday=2,
+        weeks_ago=-1,
+        at=time(17, 30),
+        minutes=90,
+        members=5,
+        states=("FL",),
+        fee_cents=3000,
+        sliding_scale=True,
+    ),
+    GroupSpec(
+        name="Saturday open circle",
+        description="An open, rolling group: join when you are ready, stay as long as it "
+        "helps. Meets by video on Saturday mornings.",
+        concerns=("Depression",),
+        lead="facilitator2",
+        co=(),
+        format="open",
+        modality="virtual",
+        office="",
+        room="",
+        rule="FREQ=WEEKLY;BYDAY=SA",
+        weekday=5,
+        weeks_ago=6,
+        at=time(10, 0),
+        minutes=60,
+        members=6,
+        states=("FL", "KS"),
+    ),
+)
+
+
+def _first_date(weekday: int, weeks_ago: int) -> date:
+    """The ``weekday`` that falls ``weeks_ago`` weeks before (or after) this week's."""
+    today = timezone.localdate()
+    this_week = today - timedelta(days=(today.weekday() - weekday) % 7)
+    return this_week - timedelta(weeks=weeks_ago)
+
+
+def seed_groups(staff: dict[str, User], clients: list[Client], members: list[User]) -> int:
+    """The four demo groups, their sessions (generated from the schedule) and places:
+    a virtual IL/KS group, an in-person Chicago group, a hybrid Tampa group and an open
+    rolling group. The demo members hold places in the groups that serve their state.
+    Attendance is left to the sessions' own seeding."""
+    from kindred.groups import services as group_services
+
+    rng = Random(DEMO_SEED + 3)  # noqa: S311 - synthetic data, not secrets
+    coordinator = staff["coordinator"]
+    concern_by_name = {c.name: c for c in ConcernTag.objects.all()}
+    member_clients = list(Client.objects.filter(user__in=members).order_by("pk"))
+    count = 0
+    for spec in GROUPS:
+        location = Location.objects.filter(city=spec.office).first() if spec.office else None
+        room = location.rooms.filter(name=spec.room).first() if location else None
+        start = _first_date(spec.weekday, spec.weeks_ago)
+        # A system command: the first sessions may be in the past, as for a practice
+        # that started using Kindred with its groups already running.
+        group = group_services.group_create(
+            actor=None,
+            name=spec.name,
+            description=spec.description,
+            concerns=[concern_by_name[c] for c in spec.concerns if c in concern_by_name],
+            lead_facilitator=staff[spec.lead].clinician,
+            co_facilitators=[staff[c].clinician for c in spec.co],
+            format=spec.format,
+            modality=spec.modality,
+            location=location,
+            room=room,
+            min_size=4,
+            max_size=10,
+            session_minutes=spec.minutes,
+            recurrence=spec.rule,
+            start_date=start,
+            start_time=spec.at,
+            timezone=location.timezone if location else "America/Chicago",
+            fee_cents=spec.fee_cents,
+            sliding_scale=spec.sliding_scale,
+            fee_note=_("Ask about the sliding scale.") if spec.sliding_scale else "",
+            status="active" if spec.weeks_ago > 0 else "forming",
+        )
+        # Demo members join the groups that serve the state they live in, so the
+        # licensure gate lets them into the virtual ones.
+        chosen = [c for c in member_clients if c.state_of_residence in spec.states]
+        others = [c for c in clients if c.state_of_residence in spec.states and c not in chosen]
+        chosen += rng.sample(others, k=min(len(others), spec.members - len(chosen)))
+        _enrol(group, chosen, coordinator=coordinator, start=start, rng=rng)
+        count += 1
+    return count
+
+
+def _enrol(
+    group: Any, chosen: list[Client], *, coordinator: User, start: date, rng: Random
+) -> None:
+    from kindred.core.errors import KindredError
+    from kindred.groups import services as group_services
+
+    now = timezone.now()
+    offered = min(now, timezone.make_aware(datetime.combine(start, time(9)))) - timedelta(days=7)
+    for index, client in enumerate(chosen):
+        try:
+            enrollment = group_services.enrollment_invite(
+                actor=coordinator, group=group, client=client, invited_at=offered
+            )
+        except KindredError:
+            continue  # e.g. their other group meets at the same time: skip them here
+        if index == len(chosen) - 1 and len(chosen) > 3:
+            continue  # one offer not yet taken up
+        group_services.enrollment_activate(
+            actor=coordinator,
+            enrollment=enrollment,
+            activated_at=offered + timedelta(days=rng.randint(1, 5)),
+        )
+
+
 def total_steps() -> int:
-    return len(STAFF) + CLIENT_COUNT + 4
+    return len(STAFF) + CLIENT_COUNT + 5
 
 
 def seed_demo(advance: Advance) -> DemoResult:
@@ -376,6 +566,8 @@ def seed_demo(advance: Advance) -> DemoResult:
         clients = seed_clients(advance, coordinator=coordinator, concerns=concerns, rng=rng)
         members = seed_members(coordinator, clients)
         advance(1, "member accounts")
+        seed_groups(staff, clients, members)
+        advance(1, "groups, sessions and places")
     for spec in STAFF:
         result.logins.append(DemoLogin(demo_email(spec.local), DEMO_PASSWORD, str(spec.role.label)))
     result.logins.extend(DemoLogin(m.email, DEMO_PASSWORD, _("Member")) for m in members)

@@ -323,3 +323,57 @@ def test_synthetic_birth_dates_are_adults():
     for _ in range(100):
         born = names.birth_date(rng, today=today)
         assert today - timedelta(days=81 * 366) < born < today - timedelta(days=18 * 365)
+
+
+# --- seed_demo: groups -----------------------------------------------------------------------
+
+
+def test_demo_groups_cover_each_way_of_meeting(demo_loaded):
+    from kindred.groups.models import TherapyGroup
+
+    groups = {g.name: g for g in TherapyGroup.objects.select_related("location", "room")}
+    assert len(groups) == 4
+    kinds = {(g.modality, g.format, g.location.city if g.location else "") for g in groups.values()}
+    assert kinds == {
+        ("virtual", "closed", ""),
+        ("in_person", "closed", "Chicago"),
+        ("hybrid", "closed", "Tampa"),
+        ("virtual", "open", ""),
+    }
+    tampa = next(g for g in groups.values() if g.modality == "hybrid")
+    assert tampa.timezone == "America/New_York"
+    assert tampa.room is not None
+
+
+def test_demo_groups_have_sessions_and_places_including_the_demo_members(demo_loaded):
+    from kindred.groups.models import SEAT_STATUSES, Enrollment, TherapyGroup
+    from kindred.practice.selectors import clinicians_may_practice
+    from kindred.scheduling.models import Attendance, GroupSession
+
+    now = timezone.now()
+    for group in TherapyGroup.objects.all():
+        assert group.sessions.filter(starts_at__gt=now).exists(), group.name
+        assert 4 <= group.enrollments.filter(status__in=SEAT_STATUSES).count() <= group.max_size
+    assert GroupSession.objects.filter(starts_at__lt=now).exists()  # some already happened
+    assert not Attendance.objects.exists()  # attendance is seeded with the sessions' own data
+    members = Client.objects.filter(user__isnull=False)
+    for client in members:
+        places = Enrollment.objects.filter(client=client, status="active")
+        assert places.exists()
+        for place in places.select_related("group"):
+            if place.group.modality != "virtual":
+                continue
+            # The gate will let them in from home: their facilitators cover their state.
+            decisions = clinicians_may_practice(
+                [place.group.lead_facilitator_id], client.state_of_residence, now.date()
+            )
+            assert all(d.allowed for d in decisions.values())
+
+
+def test_demo_groups_were_made_through_the_services(demo_loaded):
+    from kindred.groups.models import Enrollment
+
+    assert AuditEvent.objects.filter(action="groups.group.created").count() == 4
+    assert AuditEvent.objects.filter(action="groups.enrollment.invited").count() == (
+        Enrollment.objects.count()
+    )
