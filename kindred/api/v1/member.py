@@ -20,6 +20,7 @@ from rest_framework.permissions import AllowAny
 from rest_framework.request import Request
 from rest_framework.response import Response
 
+from kindred.api.pagination import Pagination
 from kindred.core.errors import NotFound
 from kindred.groups import directory
 from kindred.groups.models import GroupModality, TherapyGroup
@@ -301,10 +302,18 @@ class DirectoryGroupSerializer(serializers.Serializer[directory.DirectoryEntry])
         return location.state if location is not None else None
 
 
+class DirectoryPagination(Pagination):
+    # The same page size as the directory page: each group's schedule and states are
+    # worked out per request.
+    page_size = 20
+    max_page_size = 50
+
+
 class PublicView(GenericAPIView[Any]):
     authentication_classes = ()
     permission_classes = (AllowAny,)
     serializer_class = DirectoryGroupSerializer
+    pagination_class = DirectoryPagination
 
     def get_queryset(self) -> QuerySet[Any]:
         return TherapyGroup.objects.none()  # lists come from groups/directory.py
