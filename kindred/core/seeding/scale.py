@@ -12,7 +12,7 @@ from __future__ import annotations
 import uuid
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
-from datetime import date, datetime, timedelta
+from datetime import UTC, date, datetime, time, timedelta
 from random import Random
 from typing import Any
 
@@ -36,6 +36,14 @@ from kindred.core.seeding.reference import (
     CompactFacts,
     Profession,
 )
+from kindred.groups.models import (
+    Enrollment,
+    EnrollmentStatus,
+    GroupFormat,
+    GroupModality,
+    GroupStatus,
+    TherapyGroup,
+)
 from kindred.practice.models import (
     ClinicianProfile,
     Compact,
@@ -48,6 +56,8 @@ from kindred.practice.models import (
     Room,
 )
 from kindred.practice.roles import Role
+from kindred.scheduling.generation import REASON_GROUP_PAUSED, generate_for_groups
+from kindred.scheduling.models import GroupSession, SessionStatus
 
 SCALE_DOMAIN = "scale.example.test"
 DEFAULT_SEED = 2026
@@ -55,6 +65,16 @@ DEFAULT_CLIENTS = 20_000
 # Where the practice's clients and clinicians live (weights).
 STATE_WEIGHTS: dict[str, int] = {"IL": 45, "FL": 30, "KS": 20, "MO": 5}
 LANGUAGE_WEIGHTS: dict[str, int] = {"en": 85, "es": 9, "pl": 2, "vi": 2, "zh": 1, "ar": 1}
+# The weekly slots a clinician's groups use (local time; 90-minute sessions never overlap).
+GROUP_DAYS = ("MO", "TU", "WE", "TH", "FR", "SA")
+GROUP_TIMES = (time(9, 0), time(12, 0), time(17, 30), time(19, 30))
+GROUP_SLOTS: tuple[tuple[int, time], ...] = tuple(
+    (day, at) for day in range(len(GROUP_DAYS)) for at in GROUP_TIMES
+)
+GROUP_WORDS = (
+    "Steady", "Harbor", "Prairie", "Willow", "Lantern", "Bridge", "Compass", "Meadow",
+    "Riverside", "Cedar", "Open Door", "Evening", "Morning", "Lakeside", "Northstar",
+)  # fmt: skip
 
 
 @dataclass(frozen=True)
@@ -95,6 +115,16 @@ class ScalePlan:
     def audit_events_per_client(self) -> int:
         return 5
 
+    @property
+    def groups(self) -> int:
+        """Ten groups led by each clinician (2,000 for 20,000 clients)."""
+        return self.clinicians * 10
+
+    @property
+    def session_days(self) -> int:
+        """Sessions cover a year: half behind today, half ahead."""
+        return 365
+
 
 Progress = Callable[[int], object]
 
@@ -122,6 +152,9 @@ class Created:
     # clinician profile id -> (home state, profession)
     clinicians: dict[int, tuple[str, Profession]] = field(default_factory=dict)
     client_ids: list[int] = field(default_factory=list)
+    # group id -> (weekday, local start, time zone); and the groups themselves
+    group_slots: dict[int, tuple[int, time, str]] = field(default_factory=dict)
+    groups: list[TherapyGroup] = field(default_factory=list)
 
 
 def _weighted(rng: Random, weights: dict[str, int]) -> str:
@@ -176,6 +209,9 @@ class ScaleSeeder:
                 plan.clients * plan.audit_events_per_client,
                 self.seed_audit_events,
             ),
+            Step("groups", plan.groups * 3, self.seed_groups),
+            Step("enrollments", plan.groups * 8, self.seed_enrollments),
+            Step("sessions", plan.groups * 52, self.seed_sessions),
         ]
 
     def _bulk(self, model: type[models.Model], objs: list[Any], progress: Progress) -> int:
@@ -517,6 +553,240 @@ class ScaleSeeder:
             via="web",
             detail=detail,
         )
+
+    # --- groups, places and sessions ------------------------------------------------------
+    def seed_groups(self, progress: Progress) -> int:
+        """Ten weekly groups per clinician, each in its own slot of the clinician's week.
+        About a third meet in person (or hybrid) in a room of an office in the lead's
+        home state, where the room is free in that slot; the rest by video."""
+        rng = self.rng("groups")
+        rooms_by_state: dict[str, list[tuple[int, int, str]]] = {}
+        for room_id, location_id, state, tz in Room.objects.filter(
+            location_id__in=self.created.location_ids
+        ).values_list("pk", "location_id", "location__state", "location__timezone"):
+            rooms_by_state.setdefault(state, []).append((room_id, location_id, tz))
+        booked: set[tuple[int, int, time]] = set()
+        concern_names = {c.pk: c.name for c in ConcernTag.objects.all()}
+        clinician_ids = list(self.created.clinicians)
+        groups: list[TherapyGroup] = []
+        extras: list[tuple[list[int], list[int]]] = []  # concerns, co-facilitators
+        for lead_id, (home, _profession) in self.created.clinicians.items():
+            for n, (day, at) in enumerate(rng.sample(GROUP_SLOTS, k=10)):
+                group, concerns = self._group(
+                    rng,
+                    lead_id=lead_id,
+                    home=home,
+                    slot=(day, at),
+                    n=n,
+                    concern_names=concern_names,
+                )
+                place = self._room_for(rng, rooms_by_state.get(home, []), booked, day, at)
+                if place is not None and rng.random() < 0.33:
+                    room_id, location_id, tz = place
+                    booked.add((room_id, day, at))
+                    group.modality = rng.choice((GroupModality.IN_PERSON, GroupModality.HYBRID))
+                    group.location_id, group.room_id, group.timezone = location_id, room_id, tz
+                co = [rng.choice(clinician_ids)] if rng.random() < 0.2 else []
+                groups.append(group)
+                extras.append((concerns, [c for c in co if c != lead_id]))
+        written = self._bulk(TherapyGroup, groups, progress)
+        concern_rows: list[Any] = []
+        co_rows: list[Any] = []
+        for group, (concerns, co) in zip(groups, extras, strict=True):
+            concern_rows.extend(
+                TherapyGroup.concerns.through(therapygroup_id=group.pk, concerntag_id=c)
+                for c in concerns
+            )
+            co_rows.extend(
+                TherapyGroup.co_facilitators.through(
+                    therapygroup_id=group.pk, clinicianprofile_id=c
+                )
+                for c in co
+            )
+            self.created.group_slots[group.pk] = (
+                GROUP_DAYS.index(group.recurrence.split("BYDAY=")[1][:2]),
+                group.start_time,
+                group.timezone,
+            )
+        self.created.groups = groups
+        written += self._bulk(TherapyGroup.concerns.through, concern_rows, progress)
+        return written + self._bulk(TherapyGroup.co_facilitators.through, co_rows, progress)
+
+    def _room_for(
+        self,
+        rng: Random,
+        rooms: list[tuple[int, int, str]],
+        booked: set[tuple[int, int, time]],
+        day: int,
+        at: time,
+    ) -> tuple[int, int, str] | None:
+        free = [r for r in rooms if (r[0], day, at) not in booked]
+        return rng.choice(free) if free else None
+
+    def _group(
+        self,
+        rng: Random,
+        *,
+        lead_id: int,
+        home: str,
+        slot: tuple[int, time],
+        n: int,
+        concern_names: dict[int, str],
+    ) -> tuple[TherapyGroup, list[int]]:
+        day, at = slot
+        concerns = rng.sample(list(concern_names), k=rng.choice((1, 1, 2)))
+        closed = rng.random() < 0.55
+        # This week's day for the slot, then moved back (running) or ahead (forming).
+        this_week = self.today - timedelta(days=(self.today.weekday() - day) % 7)
+        if closed:
+            count = rng.choice((8, 10, 12, 16))
+            start = this_week - timedelta(weeks=rng.randint(-4, 30))
+            rule = f"FREQ=WEEKLY;BYDAY={GROUP_DAYS[day]};COUNT={count}"
+            last = start + timedelta(weeks=count - 1)
+        else:
+            start = this_week - timedelta(weeks=rng.randint(-2, 60))
+            rule = f"FREQ=WEEKLY;BYDAY={GROUP_DAYS[day]}"
+            last = None
+        if start > self.today:
+            status = GroupStatus.FORMING
+        elif last is not None and last < self.today:
+            status = GroupStatus.COMPLETED
+        elif rng.random() < 0.03:
+            status = GroupStatus.PAUSED
+        else:
+            status = GroupStatus.ACTIVE
+        name = f"{rng.choice(GROUP_WORDS)} {concern_names[concerns[0]].lower()} group"
+        max_size = rng.choice((8, 10, 10, 12))
+        group = TherapyGroup(
+            name=name,
+            slug=f"g{self.tag}-{lead_id}-{n + 1}",
+            description=f"A {'closed' if closed else 'rolling'} group for "
+            f"{concern_names[concerns[0]].lower()}.",
+            format=GroupFormat.CLOSED if closed else GroupFormat.OPEN,
+            modality=GroupModality.VIRTUAL,
+            lead_facilitator_id=lead_id,
+            min_size=min(6, max_size),
+            max_size=max_size,
+            session_minutes=rng.choice((60, 75, 90, 90)),
+            recurrence=rule,
+            start_date=start,
+            start_time=at,
+            timezone=STATE_TIMEZONES[home],
+            fee_cents=rng.choice((0, 2500, 4000, 6000)),
+            sliding_scale=rng.random() < 0.4,
+            status=status,
+            listed_publicly=rng.random() < 0.8,
+        )
+        return group, concerns
+
+    def seed_enrollments(self, progress: Progress) -> int:
+        """Places: clients from the lead's home state (in person: the office's state),
+        at most two current places each and never two in the same weekly slot."""
+        rng = self.rng("enrollments")
+        by_state: dict[str, list[int]] = {}
+        for pk, state in Client.objects.filter(pk__in=self.created.client_ids).values_list(
+            "pk", "state_of_residence"
+        ):
+            by_state.setdefault(state, []).append(pk)
+        homes = self.created.clinicians
+        taken: dict[int, set[tuple[int, time]]] = {}
+        rows: list[Enrollment] = []
+        for group in self.created.groups:
+            state = homes[group.lead_facilitator_id][0]
+            pool = by_state.get(state) or self.created.client_ids
+            day, at, _tz = self.created.group_slots[group.pk]
+            wanted = rng.randint(4, group.max_size)
+            start = datetime.combine(group.start_date, at, tzinfo=UTC)
+            chosen: set[int] = set()
+            for client_id in rng.sample(pool, k=min(len(pool), wanted * 3)):
+                if len(chosen) >= wanted:
+                    break
+                slots = taken.setdefault(client_id, set())
+                if (day, at) in slots or len(slots) >= 2:
+                    continue
+                chosen.add(client_id)
+                status = self._enrollment_status(rng, group.status)
+                if status in (EnrollmentStatus.INVITED, EnrollmentStatus.ACTIVE):
+                    slots.add((day, at))
+                rows.append(self._enrollment(rng, group, client_id, status, start))
+        written = 0
+        for chunk in _chunks(len(rows), self.batch_size):
+            written += self._bulk(Enrollment, rows[chunk.start : chunk.stop], progress)
+        return written
+
+    def _enrollment_status(self, rng: Random, group_status: str) -> EnrollmentStatus:
+        roll = rng.random()
+        if group_status == GroupStatus.FORMING:
+            return EnrollmentStatus.INVITED if roll < 0.5 else EnrollmentStatus.ACTIVE
+        if group_status == GroupStatus.COMPLETED:
+            return EnrollmentStatus.GRADUATED if roll < 0.85 else EnrollmentStatus.WITHDREW
+        if roll < 0.8:
+            return EnrollmentStatus.ACTIVE
+        if roll < 0.88:
+            return EnrollmentStatus.INVITED
+        return rng.choice(
+            (EnrollmentStatus.GRADUATED, EnrollmentStatus.WITHDREW, EnrollmentStatus.REMOVED)
+        )
+
+    def _enrollment(
+        self,
+        rng: Random,
+        group: TherapyGroup,
+        client_id: int,
+        status: EnrollmentStatus,
+        start: datetime,
+    ) -> Enrollment:
+        invited = min(start, self.now) - timedelta(days=rng.randint(3, 30), hours=rng.randint(0, 9))
+        activated = None
+        ended = None
+        reason = ""
+        if status != EnrollmentStatus.INVITED:
+            activated = min(invited + timedelta(days=rng.randint(1, 7)), self.now)
+        if status in (
+            EnrollmentStatus.GRADUATED,
+            EnrollmentStatus.WITHDREW,
+            EnrollmentStatus.REMOVED,
+        ):
+            assert activated is not None  # noqa: S101 - set just above
+            span = max(1, int((self.now - activated).total_seconds() // 3600))
+            ended = activated + timedelta(hours=rng.randint(1, span))
+            if status == EnrollmentStatus.WITHDREW:
+                reason = rng.choice(("Moved away", "Schedule changed", "Chose to stop"))
+            elif status == EnrollmentStatus.REMOVED:
+                reason = "Did not attend"
+        return Enrollment(
+            group=group,
+            client_id=client_id,
+            status=status,
+            invited_at=invited,
+            activated_at=activated,
+            ended_at=ended,
+            end_reason=reason,
+        )
+
+    def seed_sessions(self, progress: Progress) -> int:
+        """A year of sessions (half behind today, half ahead) for every group, through
+        the same bulk generator the services use. A paused group's coming sessions are
+        cancelled, as pausing does."""
+        since = self.now - timedelta(days=self.plan.session_days // 2)
+        until = since + timedelta(days=self.plan.session_days)
+        groups = self.created.groups
+        # Generate for every group as if it were meeting (completed groups keep their
+        # past sessions), then put the statuses back.
+        statuses = [g.status for g in groups]
+        for g in groups:
+            g.status = GroupStatus.ACTIVE
+        try:
+            written = generate_for_groups(groups, since=since, until=until, now=self.now)
+        finally:
+            for g, status in zip(groups, statuses, strict=True):
+                g.status = status
+        paused = [g.pk for g in groups if g.status == GroupStatus.PAUSED]
+        GroupSession.objects.filter(group_id__in=paused, starts_at__gt=self.now).update(
+            status=SessionStatus.CANCELLED, cancel_reason=REASON_GROUP_PAUSED, sequence=1
+        )
+        progress(written)
+        return written
 
     # --- running ------------------------------------------------------------------------
     def run(self, *, on_step: Callable[[str], None], progress: Progress) -> dict[str, int]:

@@ -2,6 +2,7 @@
 
 from datetime import timedelta
 from io import StringIO
+from itertools import pairwise
 from random import Random
 
 import pytest
@@ -377,3 +378,45 @@ def test_demo_groups_were_made_through_the_services(demo_loaded):
     assert AuditEvent.objects.filter(action="groups.enrollment.invited").count() == (
         Enrollment.objects.count()
     )
+
+
+def test_scale_groups_places_and_a_year_of_sessions(db):
+    from django.db.models import Count, Q
+
+    from kindred.groups.models import SEAT_STATUSES, Enrollment, TherapyGroup
+    from kindred.scheduling.models import GroupSession
+
+    run("seed_scale", clients=2000)
+    plan = ScalePlan(2000)
+    assert plan.groups == plan.clinicians * 10
+    assert ScalePlan(20_000).groups == 2_000
+    assert TherapyGroup.objects.count() == plan.groups
+    now = timezone.now()
+    sessions = GroupSession.objects.all()
+    assert sessions.filter(starts_at__lt=now).exists()
+    assert sessions.filter(starts_at__gt=now).exists()
+    first = sessions.earliest("starts_at").starts_at
+    last = sessions.latest("starts_at").starts_at
+    assert last - first <= timedelta(days=366)
+    # Every place respects the group's size; in-person groups are in a room of an office
+    # in the lead's licensed home state, and no room is double-booked.
+    seats = TherapyGroup.objects.annotate(
+        n=Count("enrollments", filter=Q(enrollments__status__in=SEAT_STATUSES))
+    )
+    assert all(g.n <= g.max_size for g in seats)
+    assert Enrollment.objects.count() >= plan.groups * 3
+    in_person = TherapyGroup.objects.exclude(modality="virtual").select_related("location")
+    assert in_person.exists()
+    for group in in_person:
+        location = group.location
+        assert location is not None
+        assert group.room is not None
+        assert group.timezone == location.timezone
+        assert group.lead_facilitator.licenses.filter(state=location.state).exists()
+    booked = list(
+        GroupSession.objects.filter(room__isnull=False, status="scheduled")
+        .order_by("room_id", "starts_at")
+        .values_list("room_id", "starts_at", "ends_at")
+    )
+    for (room_a, _s1, end_a), (room_b, start_b, _e2) in pairwise(booked):
+        assert room_a != room_b or start_b >= end_a

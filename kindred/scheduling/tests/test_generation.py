@@ -7,6 +7,7 @@ from zoneinfo import ZoneInfo
 import pytest
 import time_machine
 from django.core.management import call_command
+from django.db import IntegrityError, connection
 from django.utils import timezone
 
 from kindred.groups.models import TherapyGroup
@@ -181,3 +182,27 @@ def test_groups_that_do_not_meet_get_no_sessions(cast, status):
     group.refresh_from_db()
     GroupSession.objects.filter(group=group).delete()
     assert generation.generate_for_groups([group]) == 0
+
+
+@pytest.mark.postgres
+@pytest.mark.skipif(
+    connection.vendor != "postgresql",
+    reason="PostgreSQL only: the exclusion constraint (btree_gist) exists only there; on "
+    "SQLite the services' check is the only guard (CI runs the suite on PostgreSQL).",
+)
+def test_the_database_itself_refuses_a_double_booked_room(cast):
+    from kindred.groups.tests.factories import chicago, room
+
+    loop = chicago()
+    room_2 = room(loop, "Room 2")
+    first = make_group(cast, modality="in_person", location=loop, room=room_2)
+    second = make_group(cast, name="Second", start_time=time(7, 0))
+    GroupSession.objects.filter(group=second).delete()
+    # Go around the service's check, as a race between two bookings would.
+    TherapyGroup.objects.filter(pk=second.pk).update(
+        modality="in_person", location=loop, room=room_2, start_time=first.start_time
+    )
+    second.refresh_from_db()
+    with pytest.raises(IntegrityError):
+        generation.generate_sessions(second)
+    assert not GroupSession.objects.filter(group=second).exists()
