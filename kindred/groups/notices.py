@@ -45,15 +45,18 @@ def notify_people(
     *,
     kind: str,
     title: str,
-    url: str,
     key: str,
     email: bool,
+    staff_url: str,
 ) -> int:
     """One notification per person (idempotent by ``key``); with ``email``, a short
-    email to each newly notified person after commit. Returns how many were notified."""
+    email to each newly notified person after commit. Members are sent to their
+    sessions page, staff to ``staff_url``. Returns how many were notified."""
+    member_url = reverse("web:member_sessions")
     emailed: list[int] = []
     count = 0
     for person in people:
+        url = member_url if getattr(person, "is_member", False) else staff_url
         note = notify(user=person, kind=kind, title=title, url=url, dedupe_key=f"{kind}:{key}")
         if note is None:
             continue
@@ -85,7 +88,7 @@ def notify_group(
         group_people(group, extra_clinician_ids=extra_clinician_ids),
         kind=kind,
         title=title,
-        url=reverse("web:home"),
         key=key,
         email=email,
+        staff_url=reverse("web:group_detail", kwargs={"group_id": group.pk}),
     )

@@ -232,3 +232,11 @@ def test_only_group_managers_change_sessions(cast, who):
     with pytest.raises(NotPermitted):
         ops.session_set_substitute(actor=actor, session=session, substitute=None)
     assert GroupSession.objects.get(pk=session.pk).status == SessionStatus.SCHEDULED
+
+
+def test_notifications_link_members_to_their_sessions_and_staff_to_the_group(cast):
+    session = upcoming(cast.group_a)
+    ops.session_cancel(actor=cast.coordinator, session=session, reason="Ill")
+    links = dict(Notification.objects.filter(kind="session_cancelled").values_list("user", "url"))
+    assert links[cast.member.pk] == "/my/sessions/"
+    assert links[cast.facilitator.pk] == f"/groups/{cast.group_a.pk}/"
