@@ -30,6 +30,7 @@ from typing import Any
 from django.db import connection, transaction
 from django.db.models import Exists, OuterRef, Q
 from django.utils import timezone
+from django.utils.translation import gettext_noop
 
 from kindred.groups.models import LIVE_STATUSES, TherapyGroup
 from kindred.scheduling import recurrence
@@ -47,10 +48,12 @@ HORIZON = timedelta(weeks=26)
 #: Stored reasons for cancellations Kindred makes itself (not a person's words). They
 #: are codes as much as text: ``regenerate_future`` restores sessions it (or a pause)
 #: cancelled when the slot comes back; pages translate them for display.
-REASON_SCHEDULE_CHANGED = "The group's schedule changed"
-REASON_GROUP_PAUSED = "Group paused"
-REASON_GROUP_COMPLETED = "Group completed"
-REASON_GROUP_CANCELLED = "Group cancelled"
+# Stored untranslated (gettext_noop marks them for the catalogue); pages show them with
+# {% translate session.cancel_reason %}, which leaves a person's own words as they are.
+REASON_SCHEDULE_CHANGED = gettext_noop("The group's schedule changed")
+REASON_GROUP_PAUSED = gettext_noop("Group paused")
+REASON_GROUP_COMPLETED = gettext_noop("Group completed")
+REASON_GROUP_CANCELLED = gettext_noop("Group cancelled")
 SYSTEM_REASONS = (
     REASON_SCHEDULE_CHANGED,
     REASON_GROUP_PAUSED,
