@@ -406,3 +406,15 @@ KINDRED_VIDEO_PROVIDER = env.str("KINDRED_VIDEO_PROVIDER", default="external")
 JITSI_DOMAIN = env.str("JITSI_DOMAIN", default="")
 JITSI_APP_ID = env.str("JITSI_APP_ID", default="")
 JITSI_APP_SECRET = secret("JITSI_APP_SECRET") or ""
+
+# Text messages (kindred/scheduling/sms/; docs/operations.md "Reminders and text
+# messages"): "console" (written to the log), "http" (a Twilio-compatible REST API) or
+# "none". Reminders: KINDRED_REMINDERS_FOR_FACILITATORS also reminds facilitators.
+KINDRED_SMS_PROVIDER = env.str(
+    "KINDRED_SMS_PROVIDER", default="console" if DEBUG or TESTING else "none"
+)
+KINDRED_SMS_BASE_URL = env.str("KINDRED_SMS_BASE_URL", default="https://api.twilio.com")
+KINDRED_SMS_ACCOUNT_SID = env.str("KINDRED_SMS_ACCOUNT_SID", default="")
+KINDRED_SMS_AUTH_TOKEN = secret("KINDRED_SMS_AUTH_TOKEN") or ""
+KINDRED_SMS_FROM = env.str("KINDRED_SMS_FROM", default="")
+KINDRED_REMINDERS_FOR_FACILITATORS = env.bool("KINDRED_REMINDERS_FOR_FACILITATORS", default=False)

@@ -1,0 +1,43 @@
+"""``manage.py send_due_reminders``: plan session reminders and queue the due ones.
+
+Run every minute (cron or a systemd timer; docs/operations.md). Safe to run twice or
+to overlap: planning adds nothing that exists, and only the worker that claims a
+reminder sends it.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+from django.core.management.base import BaseCommand, CommandParser
+
+from kindred.scheduling.reminders import reminders_run
+
+
+class Command(BaseCommand):
+    help = (
+        "Keep reminders in step with their sessions, plan the missing ones, resolve any "
+        "a stopped worker left half-sent, and queue the due ones for the task worker."
+    )
+
+    def add_arguments(self, parser: CommandParser) -> None:
+        parser.add_argument(
+            "--no-plan", action="store_true", help="Only queue reminders that already exist."
+        )
+        parser.add_argument(
+            "--plan-days",
+            type=float,
+            default=None,
+            help="Plan sessions starting within this many days (default: the practice's "
+            "earliest reminder plus an hour).",
+        )
+
+    def handle(self, *args: Any, **options: Any) -> None:
+        run = reminders_run(plan=not options["no_plan"], plan_days=options["plan_days"])
+        self.stdout.write(
+            f"planned {run.planned.created} (revived {run.planned.revived}) for "
+            f"{run.planned.sessions} sessions; skipped {run.reconciled.skipped}, "
+            f"restored {run.reconciled.restored}, moved {run.reconciled.moved}; "
+            f"after a stopped worker: retried {run.reaped.retried}, sent "
+            f"{run.reaped.sent}, failed {run.reaped.failed}; queued {run.queued}."
+        )
