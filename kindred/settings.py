@@ -80,6 +80,7 @@ INSTALLED_APPS = [
     "kindred.groups",
     "kindred.scheduling",
     "kindred.notifications",
+    "kindred.intake",
     "kindred.web",
     "kindred.api",
 ]
