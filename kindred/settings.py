@@ -81,6 +81,7 @@ INSTALLED_APPS = [
     "kindred.scheduling",
     "kindred.notifications",
     "kindred.intake",
+    "kindred.measures",
     "kindred.web",
     "kindred.api",
 ]

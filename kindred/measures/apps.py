@@ -1,0 +1,7 @@
+from django.apps import AppConfig
+
+
+class MeasuresConfig(AppConfig):
+    name = "kindred.measures"
+    label = "measures"
+    verbose_name = "Measures and safety"
