@@ -165,6 +165,18 @@ def test_the_roster_is_for_managers_and_the_groups_facilitators(cast):
     assert "Offer a place" not in text(signed_in(cast.facilitator).get(url))
 
 
+def test_detail_query_count_does_not_grow_with_members(cast):
+    group = make_group(cast, min_size=1, max_size=12)
+    http = signed_in(cast.coordinator)
+    url = f"/groups/{group.pk}/"
+    enrol(cast, group, person("Ana"))
+    http.get(url)
+    few = _queries(http, url)
+    for name in ["Ben", "Cy", "Dee", "Eli", "Fay", "Gus", "Hal", "Ivy"]:
+        enrol(cast, group, person(name), active=name != "Ivy")
+    assert _queries(http, url) == few
+
+
 @pytest.mark.parametrize("who", ["facilitator_b", "billing"])
 def test_someone_elses_group_is_not_found(cast, who):
     response = signed_in(getattr(cast, who)).get(f"/groups/{cast.group_a.pk}/")
