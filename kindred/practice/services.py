@@ -149,8 +149,10 @@ def practice_save(
     contact_phone: str = "",
     staff_idle_minutes: int = 15,
     member_idle_minutes: int = 30,
+    reminder_minutes_before: list[int] | None = None,
 ) -> Practice:
-    """Create the practice profile the first time, update it afterwards."""
+    """Create the practice profile the first time, update it afterwards.
+    ``reminder_minutes_before`` None keeps the current reminder times."""
     _require(actor, Capability.MANAGE_PRACTICE)
     errors: Errors = {}
     if not (name or "").strip():
@@ -174,6 +176,10 @@ def practice_save(
         "staff_idle_minutes": staff_idle_minutes,
         "member_idle_minutes": member_idle_minutes,
     }
+    if reminder_minutes_before is not None:
+        offsets = list(reminder_minutes_before)
+        ints = all(isinstance(v, int) and not isinstance(v, bool) for v in offsets)
+        values["reminder_minutes_before"] = sorted(offsets, reverse=True) if ints else offsets
     with transaction.atomic():
         practice = Practice.objects.select_for_update().filter(pk=1).first()
         created = practice is None

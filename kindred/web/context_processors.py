@@ -1,9 +1,11 @@
-"""Template context every page gets: the practice's name and crisis text, and the
-navigation the signed-in person may use."""
+"""Template context every page gets: the practice's name and crisis text, the
+navigation the signed-in person may use, and their unread notification count."""
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from dataclasses import dataclass
+from functools import cache
 from typing import Any
 
 from django.http import HttpRequest
@@ -48,6 +50,19 @@ def _nav_for(user: Any) -> list[NavItem]:
     return items
 
 
+def _unread(user: Any) -> Callable[[], int]:
+    """The header's unread count, asked for only when a page shows it (cached; at
+    most one query)."""
+
+    @cache
+    def count() -> int:
+        from kindred.notifications.selectors import unread_count
+
+        return unread_count(actor=user)
+
+    return count
+
+
 def kindred(request: HttpRequest) -> dict[str, Any]:
     user = request.user
     prefs = practice_settings()
@@ -56,6 +71,7 @@ def kindred(request: HttpRequest) -> dict[str, Any]:
         "practice": prefs,
         "nav_items": _nav_for(user),
         "is_member_view": is_member,
+        "unread_notifications": _unread(user) if user.is_authenticated else 0,
         "user_roles": sorted(getattr(user, "roles", frozenset()), key=list(Role).index)
         if user.is_authenticated
         else [],

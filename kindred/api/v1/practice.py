@@ -92,6 +92,7 @@ class PracticeSerializer(serializers.ModelSerializer[Practice]):
             "contact_phone",
             "staff_idle_minutes",
             "member_idle_minutes",
+            "reminder_minutes_before",
             "updated_at",
         )
         read_only_fields = fields
@@ -287,6 +288,14 @@ class PracticeInput(serializers.Serializer[Any]):
     contact_phone = _optional(40)
     staff_idle_minutes = serializers.IntegerField(required=False, default=15)
     member_idle_minutes = serializers.IntegerField(required=False, default=30)
+    reminder_minutes_before = serializers.ListField(
+        child=serializers.IntegerField(),
+        max_length=10,
+        required=False,
+        help_text="Minutes before each session that members get a reminder, e.g. [1440, 60] "
+        "(a day and an hour); up to four, from 5 to 10080; [] turns reminders off. "
+        "Left out: unchanged.",
+    )
 
 
 LOCATION_FIELDS = (

@@ -7,10 +7,12 @@ from typing import Any
 
 from django import forms
 from django.db.models import QuerySet
+from django_stubs_ext import StrOrPromise
 from django.forms.utils import flatatt
 from django.utils.html import format_html
 from django.utils.safestring import SafeString, mark_safe
 from django.utils.translation import gettext_lazy as _
+from django.utils.translation import ngettext
 
 from kindred.accounts.models import User
 from kindred.practice.models import (
@@ -129,6 +131,28 @@ class TimezoneField(forms.ChoiceField):
             self.choices = [*US_TIMEZONES, (value, value)]
 
 
+def reminder_label(minutes: int) -> str:
+    """ "2 days before", "1 hour before", "90 minutes before"."""
+    if minutes % 1440 == 0:
+        days = minutes // 1440
+        return ngettext("%(n)d day before", "%(n)d days before", days) % {"n": days}
+    if minutes % 60 == 0:
+        hours = minutes // 60
+        return ngettext("%(n)d hour before", "%(n)d hours before", hours) % {"n": hours}
+    return ngettext("%(n)d minute before", "%(n)d minutes before", minutes) % {"n": minutes}
+
+
+REMINDER_CHOICES: list[tuple[int, StrOrPromise]] = [
+    (10080, _("A week before")),
+    (2880, _("2 days before")),
+    (1440, _("A day before")),
+    (240, _("4 hours before")),
+    (120, _("2 hours before")),
+    (60, _("An hour before")),
+    (30, _("30 minutes before")),
+]
+
+
 class PracticeForm(forms.Form):
     name = forms.CharField(label=_("Practice name"))
     timezone = TimezoneField(
@@ -161,12 +185,32 @@ class PracticeForm(forms.Form):
         label=_("Member idle time-out (minutes)"),
         help_text=_("Members are signed out after this long without activity. 30 is usual."),
     )
+    reminder_minutes_before = forms.TypedMultipleChoiceField(
+        label=_("Remind members"),
+        choices=REMINDER_CHOICES,
+        coerce=int,
+        widget=checkboxes(),
+        required=False,
+        help_text=_(
+            "Before each session, members get a reminder in Kindred, and by email or text "
+            "message if they chose to. Choose up to four; none turns reminders off."
+        ),
+    )
 
     def __init__(self, *args: Any, **kwargs: Any) -> None:
         super().__init__(*args, **kwargs)
         tz = self.fields["timezone"]
         assert isinstance(tz, TimezoneField)  # noqa: S101 - narrows the type
         tz.include(self.initial.get("timezone"))
+        reminders = self.fields["reminder_minutes_before"]
+        assert isinstance(reminders, forms.TypedMultipleChoiceField)  # noqa: S101 - as above
+        known = {value for value, _label in REMINDER_CHOICES}
+        # A time set through the API that is not one of the usual ones stays choosable.
+        extra = [m for m in self.initial.get("reminder_minutes_before") or [] if m not in known]
+        if extra:
+            reminders.choices = sorted(
+                [*REMINDER_CHOICES, *((m, reminder_label(m)) for m in extra)], reverse=True
+            )
 
 
 class LocationForm(forms.Form):

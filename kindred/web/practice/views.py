@@ -27,7 +27,12 @@ from django.views.decorators.http import require_POST, require_safe
 
 from kindred.core.errors import KindredError, NotPermitted
 from kindred.practice import access, licensure, selectors, services
-from kindred.practice.models import DEFAULT_CRISIS_TEXT, Compact, CompactMemberState
+from kindred.practice.models import (
+    DEFAULT_CRISIS_TEXT,
+    Compact,
+    CompactMemberState,
+    default_reminder_offsets,
+)
 from kindred.practice.settings import practice_settings
 from kindred.web.forms import apply_error
 from kindred.web.paging import paginate
@@ -138,6 +143,7 @@ def practice_profile(request: HttpRequest) -> HttpResponse:
                 "crisis_resources": DEFAULT_CRISIS_TEXT,
                 "staff_idle_minutes": 15,
                 "member_idle_minutes": 30,
+                "reminder_minutes_before": default_reminder_offsets(),
             }
         )
         form = PracticeForm(request.POST or None, initial=initial)

@@ -1,0 +1,168 @@
+"""API v1: your own notifications (list, unread count, mark read), and the inbound
+text-message webhook (replies such as STOP).
+
+Notification endpoints answer a signed-in browser session only: they declare no token
+scope, so API tokens are refused (notifications are a person's own, not an
+integration's). Only the owner sees or changes a notification; anyone else's is a 404.
+
+The webhook needs no sign-in: the provider signs each request (X-Twilio-Signature,
+HMAC-SHA1 with the account's auth token over the URL and the sorted form fields), and
+an unsigned or wrongly signed request is refused with 403 and recorded.
+"""
+
+from __future__ import annotations
+
+from typing import TYPE_CHECKING, Any
+from xml.sax.saxutils import escape
+
+from django.conf import settings
+from django.db.models import QuerySet
+from django.http import HttpResponse, QueryDict
+from drf_spectacular.types import OpenApiTypes
+from drf_spectacular.utils import OpenApiParameter, OpenApiResponse, extend_schema
+from rest_framework import serializers
+from rest_framework.generics import GenericAPIView
+from rest_framework.parsers import FormParser
+from rest_framework.permissions import AllowAny
+from rest_framework.request import Request
+from rest_framework.response import Response
+from rest_framework.views import APIView
+
+from kindred.audit.services import audit_denied
+from kindred.notifications.access import get_notification_for
+from kindred.notifications.models import Notification
+from kindred.notifications.selectors import notification_list, unread_count
+from kindred.notifications.services import notification_mark_read, notifications_mark_all_read
+from kindred.scheduling.sms.inbound import sms_inbound
+from kindred.scheduling.sms.signature import signature_is_valid
+
+if TYPE_CHECKING:
+    from kindred.accounts.models import User
+
+SIGNATURE_HEADER = "HTTP_X_TWILIO_SIGNATURE"
+
+
+def _actor(request: Request) -> User:
+    return request.user  # type: ignore[return-value]
+
+
+class NotificationSerializer(serializers.ModelSerializer[Notification]):
+    read = serializers.SerializerMethodField()
+
+    class Meta:
+        model = Notification
+        fields = ("id", "kind", "title", "body", "url", "created_at", "read_at", "read")
+        read_only_fields = fields
+
+    def get_read(self, note: Notification) -> bool:
+        return note.read_at is not None
+
+
+class UnreadSerializer(serializers.Serializer[Any]):
+    unread = serializers.IntegerField()
+
+
+class MarkedSerializer(serializers.Serializer[Any]):
+    marked = serializers.IntegerField(help_text="How many notifications were marked read.")
+
+
+class NotificationListView(GenericAPIView[Notification]):
+    serializer_class = NotificationSerializer
+
+    def get_queryset(self) -> QuerySet[Notification]:
+        unread = self.request.query_params.get("unread", "").lower() in {"1", "true", "yes"}
+        return notification_list(actor=_actor(self.request), unread_only=unread)
+
+    @extend_schema(
+        parameters=[
+            OpenApiParameter(
+                "unread", OpenApiTypes.BOOL, description="Only the unread ones.", required=False
+            )
+        ],
+        responses=NotificationSerializer(many=True),
+        summary="Your notifications, newest first (signed-in session only)",
+    )
+    def get(self, request: Request) -> Response:
+        page = self.paginate_queryset(self.get_queryset())
+        return self.get_paginated_response(NotificationSerializer(page, many=True).data)
+
+
+class UnreadCountView(APIView):
+    @extend_schema(responses=UnreadSerializer, summary="How many of your notifications are unread")
+    def get(self, request: Request) -> Response:
+        return Response({"unread": unread_count(actor=_actor(request))})
+
+
+class NotificationReadView(GenericAPIView[Notification]):
+    serializer_class = NotificationSerializer
+
+    @extend_schema(
+        request=None,
+        responses={200: NotificationSerializer, 404: OpenApiResponse(description="Not yours")},
+        summary="Mark one of your notifications read",
+    )
+    def post(self, request: Request, notification_id: int) -> Response:
+        actor = _actor(request)
+        note = notification_mark_read(
+            actor=actor, notification=get_notification_for(actor, notification_id)
+        )
+        return Response(NotificationSerializer(note).data)
+
+
+class NotificationReadAllView(APIView):
+    @extend_schema(request=None, responses=MarkedSerializer, summary="Mark all yours read")
+    def post(self, request: Request) -> Response:
+        return Response({"marked": notifications_mark_all_read(actor=_actor(request))})
+
+
+# --- Inbound text messages ------------------------------------------------------------------
+
+
+class InboundSmsSerializer(serializers.Serializer[Any]):
+    From = serializers.CharField(help_text="The sender's number (E.164).")
+    Body = serializers.CharField(allow_blank=True, help_text="The message text.")
+
+
+def _twiml(message: str) -> HttpResponse:
+    body = (
+        '<?xml version="1.0" encoding="UTF-8"?>'
+        f"<Response><Message>{escape(message)}</Message></Response>"
+    )
+    return HttpResponse(body, content_type="text/xml; charset=utf-8")
+
+
+class SmsInboundView(APIView):
+    authentication_classes = ()
+    permission_classes = (AllowAny,)
+    parser_classes = (FormParser,)
+
+    @extend_schema(
+        request={"application/x-www-form-urlencoded": InboundSmsSerializer},
+        responses={
+            (200, "text/xml"): OpenApiResponse(
+                OpenApiTypes.STR, description="TwiML with the reply to send back."
+            ),
+            403: OpenApiResponse(description="Missing or wrong X-Twilio-Signature."),
+        },
+        auth=[],
+        summary="Webhook for replies to our text messages (STOP, START, HELP)",
+    )
+    def post(self, request: Request) -> HttpResponse:
+        # The address the provider was given: this deployment's public URL, as behind a
+        # TLS-terminating proxy the request itself may say http://127.0.0.1.
+        url = settings.SITE_URL.rstrip("/") + request.get_full_path()
+        form = request.data
+        if not isinstance(form, QueryDict):
+            return HttpResponse(status=400)
+        params = [(name, value) for name, values in form.lists() for value in values]
+        signature = request.META.get(SIGNATURE_HEADER, "")
+        if not signature_is_valid(url, params, settings.KINDRED_SMS_AUTH_TOKEN, signature):
+            audit_denied(
+                actor=None,
+                action="scheduling.sms_inbound.denied",
+                object_type="sms_inbound",
+                object_id="",
+            )
+            return HttpResponse(status=403)
+        result = sms_inbound(from_number=str(form.get("From", "")), body=str(form.get("Body", "")))
+        return _twiml(result.reply)
