@@ -7,12 +7,12 @@ from typing import Any
 
 from django import forms
 from django.db.models import QuerySet
-from django_stubs_ext import StrOrPromise
 from django.forms.utils import flatatt
 from django.utils.html import format_html
 from django.utils.safestring import SafeString, mark_safe
 from django.utils.translation import gettext_lazy as _
 from django.utils.translation import ngettext
+from django_stubs_ext import StrOrPromise
 
 from kindred.accounts.models import User
 from kindred.practice.models import (
