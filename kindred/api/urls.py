@@ -4,12 +4,18 @@ from django.urls import include, path
 from drf_spectacular.views import SpectacularAPIView, SpectacularSwaggerSplitView
 
 from kindred.api.v1.accounts_urls import urlpatterns as accounts_urls
+from kindred.api.v1.agreements_urls import urlpatterns as agreements_urls
 from kindred.api.v1.audit_urls import urlpatterns as audit_urls
 from kindred.api.v1.clients_urls import urlpatterns as clients_urls
 from kindred.api.v1.groups_urls import urlpatterns as groups_urls
+from kindred.api.v1.intake_urls import urlpatterns as intake_urls
+from kindred.api.v1.measures_urls import urlpatterns as measures_urls
 from kindred.api.v1.member_urls import urlpatterns as member_urls
 from kindred.api.v1.notifications_urls import urlpatterns as notifications_urls
+from kindred.api.v1.outcomes_urls import urlpatterns as outcomes_urls
 from kindred.api.v1.practice_urls import urlpatterns as practice_urls
+from kindred.api.v1.questionnaires_urls import urlpatterns as questionnaires_urls
+from kindred.api.v1.screening_urls import urlpatterns as screening_urls
 from kindred.api.v1.sessions_urls import urlpatterns as sessions_urls
 
 app_name = "api"
@@ -23,6 +29,12 @@ v1 = [
     *sessions_urls,
     *member_urls,
     *notifications_urls,
+    *intake_urls,
+    *screening_urls,
+    *agreements_urls,
+    *measures_urls,
+    *questionnaires_urls,
+    *outcomes_urls,
 ]
 
 urlpatterns = [

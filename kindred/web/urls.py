@@ -3,13 +3,19 @@
 from django.urls import path
 
 from kindred.web.account.urls import urlpatterns as account_urls
+from kindred.web.agreements.urls import urlpatterns as agreements_urls
 from kindred.web.audit.urls import urlpatterns as audit_urls
 from kindred.web.clients.urls import urlpatterns as clients_urls
 from kindred.web.directory.urls import urlpatterns as directory_urls
 from kindred.web.groups.urls import urlpatterns as groups_urls
+from kindred.web.intake.urls import urlpatterns as intake_urls
+from kindred.web.measures.urls import urlpatterns as measures_urls
 from kindred.web.member.urls import urlpatterns as member_urls
 from kindred.web.notifications.urls import urlpatterns as notifications_urls
+from kindred.web.outcomes.urls import urlpatterns as outcomes_urls
 from kindred.web.practice.urls import urlpatterns as practice_urls
+from kindred.web.questionnaires.urls import urlpatterns as questionnaires_urls
+from kindred.web.screening.urls import urlpatterns as screening_urls
 from kindred.web.sessions.urls import urlpatterns as sessions_urls
 from kindred.web.views import home
 
@@ -30,4 +36,10 @@ urlpatterns = [
     *member_urls,
     *directory_urls,
     *notifications_urls,
+    *intake_urls,
+    *screening_urls,
+    *agreements_urls,
+    *measures_urls,
+    *questionnaires_urls,
+    *outcomes_urls,
 ]

@@ -9,6 +9,7 @@ from django.urls import reverse
 
 from kindred.practice.roles import Role
 from kindred.web import selectors as home_selectors
+from kindred.web.home_panels import MEMBER, panels_for
 
 # A person with several roles lands on the first of these they hold.
 ROLE_ORDER = [Role.ADMIN, Role.COORDINATOR, Role.FACILITATOR, Role.SUPERVISOR, Role.BILLING]
@@ -43,6 +44,7 @@ def role_home(request: HttpRequest, role: str) -> HttpResponse:
     context = home_selectors.role_home_context(actor=user, role=wanted)  # type: ignore[arg-type]
     context.update(
         {
+            "panels": panels_for(wanted, user),  # type: ignore[arg-type]
             "section": "home",
             "role": wanted,
             "other_roles": [
@@ -62,6 +64,7 @@ def member_home(request: HttpRequest) -> HttpResponse:
         return redirect("web:home")
     context = home_selectors.member_home_context(actor=user)  # type: ignore[arg-type]
     context["section"] = "home"
+    context["panels"] = panels_for(MEMBER, user)  # type: ignore[arg-type]
     return render(request, "web/home/member.html", context)
 
 

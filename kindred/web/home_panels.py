@@ -1,0 +1,57 @@
+"""Home-page panels contributed by the domain apps.
+
+Each role's home page shows the panels listed here for that role, in order, after the
+page's own content ("the next thing to do first": alerts before counts). A panel is a
+template plus a function that returns its context (or None to hide the panel). Each
+function must use a constant number of queries. Adding a panel means adding one line
+here and two files in the app that owns it; no shared template changes.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from dataclasses import dataclass
+from typing import TYPE_CHECKING, Any
+
+from django.utils.module_loading import import_string
+
+from kindred.practice.roles import Role
+
+if TYPE_CHECKING:
+    from kindred.accounts.models import User
+
+MEMBER = "member"
+
+
+@dataclass(frozen=True)
+class Panel:
+    template: str
+    provider: str  # dotted path to ``(actor: User) -> dict | None``
+    first: bool = False  # shown above the page's own content (urgent things)
+
+
+PANELS: dict[Role | str, list[Panel]] = {
+    Role.ADMIN: [],
+    Role.COORDINATOR: [],
+    Role.FACILITATOR: [],
+    Role.SUPERVISOR: [],
+    Role.BILLING: [],
+    MEMBER: [],
+}
+
+
+@dataclass(frozen=True)
+class RenderedPanel:
+    template: str
+    context: dict[str, Any]
+    first: bool
+
+
+def panels_for(role: Role | str, actor: User) -> list[RenderedPanel]:
+    rendered: list[RenderedPanel] = []
+    for panel in PANELS.get(role, []):
+        provider: Callable[[User], dict[str, Any] | None] = import_string(panel.provider)
+        context = provider(actor)
+        if context is not None:
+            rendered.append(RenderedPanel(panel.template, context, panel.first))
+    return rendered
