@@ -107,6 +107,15 @@ class TherapyGroup(TimeStampedModel):
         _("status"), max_length=10, choices=GroupStatus.choices, default=GroupStatus.FORMING
     )
     listed_publicly = models.BooleanField(_("show in the public directory"), default=True)
+    agreement_version = models.ForeignKey(
+        "intake.AgreementVersion",
+        on_delete=models.PROTECT,
+        null=True,
+        blank=True,
+        related_name="groups",
+        verbose_name=_("group agreement"),
+        help_text=_("Members sign this version before their first session."),
+    )
     external_video_link = models.URLField(
         _("external video link"),
         blank=True,
