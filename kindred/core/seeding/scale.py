@@ -212,6 +212,7 @@ class ScaleSeeder:
             Step("groups", plan.groups * 3, self.seed_groups),
             Step("enrollments", plan.groups * 8, self.seed_enrollments),
             Step("sessions", plan.groups * 52, self.seed_sessions),
+            Step("attendance", plan.groups * 120, self.seed_attendance),
         ]
 
     def _bulk(self, model: type[models.Model], objs: list[Any], progress: Progress) -> int:
@@ -787,6 +788,18 @@ class ScaleSeeder:
         )
         progress(written)
         return written
+
+    def seed_attendance(self, progress: Progress) -> int:
+        """Attendance at every past session (kindred/core/seeding/attendance.py)."""
+        from kindred.core.seeding.attendance import seed_attendance
+
+        return seed_attendance(
+            [g.pk for g in self.created.groups],
+            now=self.now,
+            seed=self.seed,
+            batch_size=self.batch_size,
+            progress=progress,
+        )
 
     # --- running ------------------------------------------------------------------------
     def run(self, *, on_step: Callable[[str], None], progress: Progress) -> dict[str, int]:
