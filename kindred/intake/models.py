@@ -188,6 +188,31 @@ class WaitlistEntry(TimeStampedModel):
         return f"waitlist {self.pk} for {self.client_id}"
 
 
+class WaitlistStatusChange(models.Model):
+    """One change of a waitlist entry's status, with the reason given.
+
+    The reason may be clinical ("referred to an eating-disorder programme"), so it lives
+    here, readable by those who can read the entry, and never in the audit log's detail.
+    """
+
+    entry = models.ForeignKey(
+        WaitlistEntry, on_delete=models.CASCADE, related_name="status_changes"
+    )
+    from_status = models.CharField(_("from"), max_length=20, choices=WaitlistStatus.choices)
+    status = models.CharField(_("status"), max_length=20, choices=WaitlistStatus.choices)
+    reason = models.CharField(_("reason"), max_length=500, blank=True)
+    changed_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.SET_NULL, null=True, related_name="+"
+    )
+    changed_at = models.DateTimeField(_("changed"))
+
+    class Meta:
+        ordering = ["-changed_at", "-id"]
+
+    def __str__(self) -> str:
+        return f"waitlist {self.entry_id} {self.from_status} → {self.status}"
+
+
 class ContactMethod(models.TextChoices):
     PHONE = "phone", _("Phone")
     EMAIL = "email", _("Email")
