@@ -154,6 +154,17 @@ def measure_in_process(
     return result
 
 
+def measure_jobs(env: dict[str, str]) -> dict[str, Any]:
+    """Session expansion and reminders (kindred/bench/jobs.py), counting every email and
+    text in the process that sends them."""
+    with tempfile.TemporaryDirectory() as tmp:
+        out = Path(tmp) / "jobs.json"
+        jobs_env = {**env, "EMAIL_URL": "memorymail://", "KINDRED_SMS_PROVIDER": "console"}
+        run_step(["-m", "kindred.bench.jobs", "--out", str(out)], jobs_env)
+        result: dict[str, Any] = json.loads(out.read_text(encoding="utf-8"))
+    return result
+
+
 def prepare_data(url: str, env: dict[str, str], clients: int, seed: int) -> dict[str, Any]:
     say(f"PostgreSQL: fresh database {_database_name(url)}, migrate")
     recreate_database(url)
@@ -356,6 +367,7 @@ def summary(results: dict[str, Any]) -> str:
             f"{_f(lat.get('p99')):>9}{_f(rps, 0):>9}{_f(ratio, 2):>9}  {ok}"
         )
     lines += ["", *skipped]
+    lines.extend(jobs_summary(results.get("jobs") or {}))
     peak = results.get("worker_peak_rss_mb") or {}
     if peak:
         lines.append(f"  worker peak RSS: {max(peak.values())} MB (of {len(peak)} workers)")
@@ -364,6 +376,28 @@ def summary(results: dict[str, Any]) -> str:
         "req/s >= 25 % of hello"
     )
     return "\n".join(lines)
+
+
+def jobs_summary(jobs: dict[str, Any]) -> list[str]:
+    lines: list[str] = []
+    expansion = jobs.get("session_expansion")
+    if expansion:
+        ok = "yes" if expansion["meets_target"] else "NO"
+        lines.append(
+            f"  session expansion: {expansion['sessions_created']:,} sessions for "
+            f"{expansion['groups']:,} groups over {expansion['days']} days in "
+            f"{expansion['seconds']} s (target <= 5 s)  {ok}"
+        )
+    sent = jobs.get("reminders")
+    if sent:
+        ok = "yes" if sent["meets_target"] else "NO"
+        lines.append(
+            f"  reminders: {sent['reminders']:,} through one db_worker in "
+            f"{sent['worker_seconds']} s ({sent['reminders_per_second']}/s; planned in "
+            f"{sent['plan_seconds']} s, queued in {sent['queue_seconds']} s); duplicates "
+            f"{sent['duplicates']}, lost {sent['lost']} (target <= 60 s, 0, 0)  {ok}"
+        )
+    return lines
 
 
 def _thousands(count: str) -> str:
@@ -476,6 +510,8 @@ def main(argv: list[str] | None = None) -> int:
             and "error" not in large["targets"][t.name]
         ]
         http, rss = http_phase(env, available=available, cookies=cookies, options=options, wrk=wrk)
+        say("jobs: a year of sessions for 2,000 groups; 10,000 reminders through one worker")
+        jobs = measure_jobs(env)
     finally:
         shutil.rmtree(static_root, ignore_errors=True)
         if not options.keep_db:
@@ -510,6 +546,7 @@ def main(argv: list[str] | None = None) -> int:
         "datasets": datasets,
         "hello_requests_per_s": round(hello, 1) if hello else None,
         "targets": targets,
+        "jobs": jobs,
         "worker_peak_rss_mb": rss,
     }
     path = write_results(results, options.out_dir)

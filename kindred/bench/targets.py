@@ -1,9 +1,10 @@
 """What the benchmark measures: each page and API endpoint, who asks for it, and the
 minimal "hello" view beside them. No Django imports: the orchestrator reads this too.
 
-Paths may hold ``{client_id}``, ``{search}`` and ``{page}``; the in-process phase fills
-them from the seeded data (a client in the middle of the table, a common surname, the
-middle page of the list). A target whose route is missing, or still points at the
+Paths may hold ``{client_id}``, ``{search}``, ``{page}`` and ``{session_id}``; the
+in-process phase fills them from the seeded data (a client in the middle of the table, a
+common surname, the middle page of the list, the busiest recent session, whose lead
+facilitator is the "facilitator" actor). A target whose route is missing, or still points at the
 "being built" placeholder, is reported as skipped with the reason.
 """
 
@@ -12,7 +13,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 from typing import Literal
 
-Actor = Literal["anonymous", "admin", "coordinator", "member"]
+Actor = Literal["anonymous", "admin", "coordinator", "member", "facilitator"]
 
 
 @dataclass(frozen=True)
@@ -69,6 +70,28 @@ TARGETS: tuple[Target, ...] = (
         "coordinator",
         "api",
         "API: client detail",
+    ),
+    Target(
+        "home_facilitator",
+        "/home/facilitator/",
+        "facilitator",
+        "web",
+        "facilitator dashboard (today and upcoming sessions)",
+    ),
+    Target(
+        "attendance_sheet",
+        "/sessions/{session_id}/attendance/",
+        "facilitator",
+        "web",
+        "attendance sheet of a recent session",
+    ),
+    Target("notifications", "/notifications/", "member", "web", "notifications list"),
+    Target(
+        "api_notifications",
+        "/api/v1/notifications/",
+        "member",
+        "api",
+        "API: notifications list",
     ),
 )
 

@@ -7,6 +7,8 @@ owner can mark it read, and nobody else can see it.
 
 from __future__ import annotations
 
+from collections.abc import Iterable
+from dataclasses import dataclass
 from functools import partial
 from typing import TYPE_CHECKING
 
@@ -63,6 +65,40 @@ def notify(
         raise
     forget_unread_count(user.pk)
     return note
+
+
+@dataclass(frozen=True)
+class NewNotification:
+    user_id: int
+    kind: str
+    title: str
+    body: str = ""
+    url: str = ""
+    dedupe_key: str = ""
+
+
+def notify_many(notes: Iterable[NewNotification]) -> int:
+    """Add many notifications in one insert (for background jobs). A note whose
+    ``dedupe_key`` its person already has is skipped, as ``notify`` would. Returns how
+    many were asked for."""
+    rows = [
+        Notification(
+            user_id=n.user_id,
+            kind=n.kind[:40],
+            title=n.title[:200],
+            body=n.body[:500],
+            url=n.url[:300],
+            dedupe_key=n.dedupe_key[:120],
+        )
+        for n in notes
+    ]
+    if not rows:
+        return 0
+    Notification.objects.bulk_create(rows, ignore_conflicts=True)
+    keys = [unread_cache_key(uid) for uid in {r.user_id for r in rows}]
+    cache.delete_many(keys)
+    transaction.on_commit(partial(cache.delete_many, keys))
+    return len(rows)
 
 
 def notification_mark_read(*, actor: User, notification: Notification) -> Notification:

@@ -27,7 +27,7 @@ from django.utils.formats import date_format, time_format
 from django.utils.translation import gettext as _
 
 from kindred.groups.models import SEAT_STATUSES, Enrollment
-from kindred.notifications.services import notify
+from kindred.notifications.services import NewNotification, notify_many
 from kindred.practice.settings import practice_settings
 from kindred.scheduling import reminders
 from kindred.scheduling.models import Reminder, ReminderChannel, ReminderStatus, SessionStatus
@@ -146,10 +146,10 @@ def email_message(reminder: Reminder, client: Client | None) -> EmailMessage:
     )
 
 
-def _in_app(reminder: Reminder, client: Client | None) -> None:
+def _in_app(reminder: Reminder, client: Client | None) -> NewNotification:
     when = when_long(reminder.session.starts_at, _zone_name(reminder, client))
-    notify(
-        user=reminder.user,
+    return NewNotification(
+        user_id=reminder.user_id,
         kind=NOTIFICATION_KIND,
         title=_("Reminder: %(group)s meets %(when)s")
         % {"group": reminder.session.group.name, "when": when},
@@ -195,6 +195,17 @@ class _Batch:
             )
             self.facilitators = {k: set(v) for k, v in found.items()}
         self._sms: SmsProvider | None = None
+        # An email or text that went out and is not yet recorded as sent: (id, when).
+        self.went_out: tuple[int, datetime] | None = None
+
+    def record_sent(self) -> None:
+        """Mark the last email or text sent (inside the caller's transaction, if any)."""
+        if self.went_out is not None:
+            pk, when = self.went_out
+            Reminder.objects.filter(pk=pk, status=ReminderStatus.SENDING).update(
+                status=ReminderStatus.SENT, sent_at=when, last_error=""
+            )
+            self.went_out = None
 
     @property
     def sms(self) -> SmsProvider:
@@ -261,7 +272,12 @@ def _set(reminder: Reminder, *, status: str, from_status: str, **changes: object
 
 def send_reminders(reminder_ids: Iterable[int], *, now: datetime | None = None) -> SendResult:
     """Send the due ones among ``reminder_ids``. Safe to run twice, or in two workers
-    at once: each row is sent by the one worker that claims it."""
+    at once: each row is sent by the one worker that claims it.
+
+    In-app reminders of the batch are claimed, written and marked sent in one
+    transaction. Emails and texts go one at a time; recording that one went out shares
+    a transaction with claiming the next, so each costs one commit, and at any moment
+    at most one row of this worker is "sending"."""
     now = now or timezone.now()
     result = SendResult()
     rows = load(
@@ -272,14 +288,37 @@ def send_reminders(reminder_ids: Iterable[int], *, now: datetime | None = None) 
     if not rows:
         return result
     batch = _Batch(rows, now)
+
+    def count(outcome: str, n: int = 1) -> None:
+        setattr(result, outcome, getattr(result, outcome) + n)
+
+    in_app: list[tuple[Reminder, Client | None]] = []
+    outside: list[tuple[Reminder, Client | None]] = []
+    for reminder in rows:
+        client = client_of(reminder.user)
+        outcome = _check(reminder, client, batch)
+        if outcome is not None:
+            count(outcome)
+        elif reminder.channel == ReminderChannel.IN_APP:
+            in_app.append((reminder, client))
+        else:
+            outside.append((reminder, client))
     with translation.override(settings.LANGUAGE_CODE):
-        for reminder in rows:
-            outcome = _send_one(reminder, batch)
-            setattr(result, outcome, getattr(result, outcome) + 1)
+        if in_app:
+            sent = _send_in_app(in_app)
+            count("sent", sent)
+            count("taken", len(in_app) - sent)
+        try:
+            for reminder, client in outside:
+                count(_send_outside(reminder, client, batch))
+        finally:
+            batch.record_sent()
     return result
 
 
-def _send_one(reminder: Reminder, batch: _Batch) -> str:
+def _check(reminder: Reminder, client: Client | None, batch: _Batch) -> str | None:
+    """Bring the row up to date with its session; the outcome if it is not to be sent
+    now ("skipped", "not_due"), else None."""
     session = reminder.session
     if session.status == SessionStatus.CANCELLED:
         _set(
@@ -297,7 +336,6 @@ def _send_one(reminder: Reminder, batch: _Batch) -> str:
         reminder.due_at = due
     if due > batch.now:
         return "not_due"
-    client = client_of(reminder.user)
     reason = _why_not(reminder, client, batch)
     if reason is not None:
         _set(
@@ -307,39 +345,44 @@ def _send_one(reminder: Reminder, batch: _Batch) -> str:
             last_error=reason,
         )
         return "skipped"
-    if reminder.channel == ReminderChannel.IN_APP:
-        return _send_in_app(reminder, client)
-    return _send_outside(reminder, client, batch)
+    return None
 
 
-def _send_in_app(reminder: Reminder, client: Client | None) -> str:
-    """Claim, write and mark sent in one transaction: all or nothing."""
+def _send_in_app(items: list[tuple[Reminder, Client | None]]) -> int:
+    """Claim, write and mark sent in one transaction: all or nothing. Rows another
+    worker holds or has done are left to it. Returns how many were sent."""
     with transaction.atomic():
         now = timezone.now()
-        claimed = _set(
-            reminder,
+        wanted = [r.pk for r, _ in items]
+        mine = set(
+            Reminder.objects.select_for_update(skip_locked=True)
+            .filter(pk__in=wanted, status=ReminderStatus.PENDING)
+            .values_list("pk", flat=True)
+        )
+        if not mine:
+            return 0
+        Reminder.objects.filter(pk__in=mine).update(
             status=ReminderStatus.SENT,
-            from_status=ReminderStatus.PENDING,
             claimed_at=now,
             sent_at=now,
             attempts=F("attempts") + 1,
             last_error="",
         )
-        if not claimed:
-            return "taken"
-        _in_app(reminder, client)
-    return "sent"
+        notify_many([_in_app(r, c) for r, c in items if r.pk in mine])
+    return len(mine)
 
 
 def _send_outside(reminder: Reminder, client: Client | None, batch: _Batch) -> str:
     """Email and text: commit the claim, send, then record it (see reminders.py)."""
-    claimed = _set(
-        reminder,
-        status=ReminderStatus.SENDING,
-        from_status=ReminderStatus.PENDING,
-        claimed_at=timezone.now(),
-        attempts=F("attempts") + 1,
-    )
+    with transaction.atomic():
+        batch.record_sent()
+        claimed = _set(
+            reminder,
+            status=ReminderStatus.SENDING,
+            from_status=ReminderStatus.PENDING,
+            claimed_at=timezone.now(),
+            attempts=F("attempts") + 1,
+        )
     if not claimed:
         return "taken"
     try:
@@ -353,13 +396,7 @@ def _send_outside(reminder: Reminder, client: Client | None, batch: _Batch) -> s
         return "unknown"
     except (SmsError, smtplib.SMTPException, OSError) as exc:
         return _failed_attempt(reminder, exc)
-    _set(
-        reminder,
-        status=ReminderStatus.SENT,
-        from_status=ReminderStatus.SENDING,
-        sent_at=timezone.now(),
-        last_error="",
-    )
+    batch.went_out = (reminder.pk, timezone.now())
     return "sent"
 
 
