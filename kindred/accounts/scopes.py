@@ -18,6 +18,7 @@ class Scope(StrEnum):
     SESSIONS_WRITE = "sessions:write"
     GROUPS_READ = "groups:read"
     GROUPS_WRITE = "groups:write"
+    REFERRALS_WRITE = "referrals:write"
 
 
 SCOPE_DESCRIPTIONS: dict[Scope, str] = {
@@ -32,4 +33,5 @@ SCOPE_DESCRIPTIONS: dict[Scope, str] = {
     Scope.SESSIONS_WRITE: "Record attendance for the sessions you run",
     Scope.GROUPS_READ: "Read groups, their sessions and who holds a place",
     Scope.GROUPS_WRITE: "Set up and change groups, their sessions and places",
+    Scope.REFERRALS_WRITE: "Send referrals to the waitlist (for partner integrations)",
 }

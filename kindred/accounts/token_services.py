@@ -31,7 +31,7 @@ def allowed_scopes(user: User) -> set[Scope]:
     if Capability.VIEW_ALL_CLIENTS in caps:
         scopes.add(Scope.CLIENTS_READ)
     if Capability.MANAGE_CLIENTS in caps:
-        scopes.add(Scope.CLIENTS_WRITE)
+        scopes |= {Scope.CLIENTS_WRITE, Scope.REFERRALS_WRITE}
     if Capability.VIEW_AUDIT in caps:
         scopes.add(Scope.AUDIT_READ)
     if Capability.VIEW_ALL_GROUPS in caps:
