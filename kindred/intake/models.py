@@ -3,6 +3,8 @@ preparation (CLINICAL.md, "Running a group"; AGPA Clinical Practice Guidelines 2
 
 from __future__ import annotations
 
+from typing import Any, ClassVar, NoReturn
+
 from django.conf import settings
 from django.db import models
 from django.db.models import Q
@@ -355,7 +357,35 @@ class AgreementTemplate(TimeStampedModel):
         return self.name
 
 
-class AgreementVersion(models.Model):
+class ImmutableRowError(RuntimeError):
+    """A published agreement version or a signature was about to be changed or deleted."""
+
+
+class _AppendOnlyQuerySet(models.QuerySet[Any]):
+    """Refuses bulk changes: published versions and signatures are never rewritten (a
+    database trigger refuses them again; migration 0002_agreement_drafts_and_immutability)."""
+
+    def update(self, **kwargs: Any) -> NoReturn:
+        raise ImmutableRowError(f"{self.model._meta.label} rows are never changed.")
+
+    def delete(self) -> NoReturn:
+        raise ImmutableRowError(f"{self.model._meta.label} rows are never deleted.")
+
+
+class _AppendOnlyModel(models.Model):
+    class Meta:
+        abstract = True
+
+    def save(self, *args: Any, **kwargs: Any) -> None:
+        if not self._state.adding:
+            raise ImmutableRowError(f"{self._meta.label} rows are never changed.")
+        super().save(*args, **kwargs)
+
+    def delete(self, *args: Any, **kwargs: Any) -> NoReturn:
+        raise ImmutableRowError(f"{self._meta.label} rows are never deleted.")
+
+
+class AgreementVersion(_AppendOnlyModel):
     """One published, never-edited text of an agreement. Members sign a version."""
 
     template = models.ForeignKey(
@@ -370,6 +400,8 @@ class AgreementVersion(models.Model):
         settings.AUTH_USER_MODEL, on_delete=models.SET_NULL, null=True, related_name="+"
     )
 
+    objects: ClassVar[models.Manager[AgreementVersion]] = _AppendOnlyQuerySet.as_manager()
+
     class Meta:
         ordering = ["template_id", "-number"]
         constraints = [
@@ -382,7 +414,7 @@ class AgreementVersion(models.Model):
         return f"{self.template_id} v{self.number}"
 
 
-class AgreementSignature(models.Model):
+class AgreementSignature(_AppendOnlyModel):
     """An e-signature: typed full name, an explicit tick, when, from where, and the hash
     of the exact text signed. Immutable (append-only, like the audit log)."""
 
@@ -402,6 +434,8 @@ class AgreementSignature(models.Model):
     ip = models.GenericIPAddressField(null=True, blank=True)
     text_sha256 = models.CharField(max_length=64)
 
+    objects: ClassVar[models.Manager[AgreementSignature]] = _AppendOnlyQuerySet.as_manager()
+
     class Meta:
         ordering = ["-signed_at", "-id"]
         constraints = [
@@ -413,6 +447,27 @@ class AgreementSignature(models.Model):
 
     def __str__(self) -> str:
         return f"signature {self.pk} of {self.client_id} on {self.version_id}"
+
+
+class AgreementDraft(models.Model):
+    """The next version of a template while the practice writes it. Publishing turns
+    it into an AgreementVersion (and removes the draft); until then it may change."""
+
+    template = models.OneToOneField(
+        AgreementTemplate, on_delete=models.CASCADE, related_name="draft"
+    )
+    body = models.TextField(_("agreement text (Markdown)"), max_length=20000, blank=True)
+    summary_of_changes = models.CharField(_("what changed"), max_length=500, blank=True)
+    based_on = models.ForeignKey(
+        AgreementVersion, on_delete=models.PROTECT, null=True, blank=True, related_name="+"
+    )
+    updated_at = models.DateTimeField(auto_now=True)
+    updated_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.SET_NULL, null=True, related_name="+"
+    )
+
+    def __str__(self) -> str:
+        return f"draft of {self.template_id}"
 
 
 class PreparationItem(TimeStampedModel):
