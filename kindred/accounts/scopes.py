@@ -18,6 +18,8 @@ class Scope(StrEnum):
     SESSIONS_WRITE = "sessions:write"
     GROUPS_READ = "groups:read"
     GROUPS_WRITE = "groups:write"
+    SCREENING_READ = "screening:read"
+    SCREENING_WRITE = "screening:write"
     REFERRALS_WRITE = "referrals:write"
 
 
@@ -33,5 +35,7 @@ SCOPE_DESCRIPTIONS: dict[Scope, str] = {
     Scope.SESSIONS_WRITE: "Record attendance for the sessions you run",
     Scope.GROUPS_READ: "Read groups, their sessions and who holds a place",
     Scope.GROUPS_WRITE: "Set up and change groups, their sessions and places",
+    Scope.SCREENING_READ: "Read screenings, admission status and the intake funnel report",
+    Scope.SCREENING_WRITE: "Record screenings and their decisions",
     Scope.REFERRALS_WRITE: "Send referrals to the waitlist (for partner integrations)",
 }

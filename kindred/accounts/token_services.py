@@ -42,6 +42,11 @@ def allowed_scopes(user: User) -> set[Scope]:
     # to everyone who can run a session (a clinician profile) or manage groups.
     if Capability.MANAGE_GROUPS in caps or getattr(user, "clinician", None) is not None:
         scopes |= {Scope.SESSIONS_READ, Scope.SESSIONS_WRITE}
+    # Screening: clinicians who may screen, and those who manage groups.
+    if Capability.SCREEN_CANDIDATES in caps and (
+        Capability.MANAGE_GROUPS in caps or getattr(user, "clinician", None) is not None
+    ):
+        scopes |= {Scope.SCREENING_READ, Scope.SCREENING_WRITE}
     return scopes
 
 

@@ -57,6 +57,9 @@ class Capability(StrEnum):
     VIEW_ALL_GROUPS = "view_all_groups"  # every group, not only the ones one runs
     MANAGE_GROUPS = "manage_groups"  # create/edit groups, sessions and enrollments
     VIEW_LICENSURE_REPORT = "view_licensure_report"  # sessions at risk, expiring licenses
+    # Intake
+    SCREEN_CANDIDATES = "screen_candidates"  # screen candidates for groups (intake/screening.py)
+    VIEW_INTAKE_REPORTS = "view_intake_reports"  # the intake funnel report
     # Oversight
     VIEW_AUDIT = "view_audit"
     MANAGE_OWN_TOKENS = "manage_own_tokens"  # API tokens for integrations
@@ -77,6 +80,8 @@ ROLE_CAPABILITIES: dict[Role, frozenset[Capability]] = {
             Capability.VIEW_ALL_GROUPS,
             Capability.MANAGE_GROUPS,
             Capability.VIEW_LICENSURE_REPORT,
+            Capability.SCREEN_CANDIDATES,
+            Capability.VIEW_INTAKE_REPORTS,
         }
     ),
     Role.COORDINATOR: frozenset(
@@ -89,12 +94,15 @@ ROLE_CAPABILITIES: dict[Role, frozenset[Capability]] = {
             Capability.VIEW_ALL_GROUPS,
             Capability.MANAGE_GROUPS,
             Capability.VIEW_LICENSURE_REPORT,
+            Capability.SCREEN_CANDIDATES,
+            Capability.VIEW_INTAKE_REPORTS,
         }
     ),
     # Facilitators and supervisors see the clients of their own (or their supervisees')
-    # groups; that object-level grant lives in clients/access.py.
-    Role.FACILITATOR: frozenset({Capability.VIEW_CLINICIANS}),
-    Role.SUPERVISOR: frozenset({Capability.VIEW_CLINICIANS}),
+    # groups; that object-level grant lives in clients/access.py. They screen candidates
+    # for the groups they facilitate (intake/screening_access.py).
+    Role.FACILITATOR: frozenset({Capability.VIEW_CLINICIANS, Capability.SCREEN_CANDIDATES}),
+    Role.SUPERVISOR: frozenset({Capability.VIEW_CLINICIANS, Capability.SCREEN_CANDIDATES}),
     Role.BILLING: frozenset({Capability.VIEW_CLINICIANS, Capability.MANAGE_OWN_TOKENS}),
 }
 
