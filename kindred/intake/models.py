@@ -336,10 +336,16 @@ class Screening(TimeStampedModel):
     decision_reason = models.CharField(_("reason"), max_length=1000, blank=True)
     revisit_on = models.DateField(_("revisit on"), null=True, blank=True)
     decided_at = models.DateTimeField(null=True, blank=True)
+    # When the candidate was emailed about a deferral or referral: the sending task
+    # claims the screening by setting it, so the email goes once (intake/screening_tasks.py).
+    candidate_emailed_at = models.DateTimeField(null=True, blank=True, editable=False)
 
     class Meta:
         ordering = ["-created_at", "-id"]
-        indexes = [models.Index(fields=["client", "group"], name="intake_screening_cg")]
+        indexes = [
+            models.Index(fields=["client", "group"], name="intake_screening_cg"),
+            models.Index(fields=["screener", "decided_at"], name="intake_screening_screener"),
+        ]
 
     def __str__(self) -> str:
         return f"screening {self.pk} of {self.client_id} for {self.group_id}"
