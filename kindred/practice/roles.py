@@ -62,6 +62,7 @@ class Capability(StrEnum):
     VIEW_INTAKE_REPORTS = "view_intake_reports"  # the intake funnel report
     # Oversight
     VIEW_AUDIT = "view_audit"
+    OVERSEE_SAFETY_ALERTS = "oversee_safety_alerts"  # every safety alert, and acknowledge any
     MANAGE_OWN_TOKENS = "manage_own_tokens"  # API tokens for integrations
 
 
@@ -80,6 +81,7 @@ ROLE_CAPABILITIES: dict[Role, frozenset[Capability]] = {
             Capability.VIEW_ALL_GROUPS,
             Capability.MANAGE_GROUPS,
             Capability.VIEW_LICENSURE_REPORT,
+            Capability.OVERSEE_SAFETY_ALERTS,
             Capability.SCREEN_CANDIDATES,
             Capability.VIEW_INTAKE_REPORTS,
         }
