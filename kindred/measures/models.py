@@ -40,6 +40,14 @@ class Instrument(TimeStampedModel):
     rc_sd = models.FloatField(_("reference SD (s1)"), null=True, blank=True)
     rc_reliability = models.FloatField(_("reliability (r)"), null=True, blank=True)
     rc_source = models.CharField(_("source of s1 and r"), max_length=300, blank=True)
+    # The practice's values for the definition's tunable cut-offs (e.g. the PCL-5
+    # provisional-PTSD cut-off), by cut-off key; a missing key means the default.
+    cutoffs = models.JSONField(_("cut-offs"), default=dict, blank=True)
+    # Loaded instruments: who confirmed the practice holds a licence for it, and when.
+    licence_confirmed_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.SET_NULL, null=True, blank=True, related_name="+"
+    )
+    licence_confirmed_at = models.DateTimeField(null=True, blank=True)
 
     class Meta:
         ordering = ["name", "id"]
@@ -56,6 +64,31 @@ class Instrument(TimeStampedModel):
 
     def __str__(self) -> str:
         return self.short_name
+
+
+class InstrumentVersion(models.Model):
+    """Every version of a definition ever used, kept unchanged so answers given to an
+    older version can still be shown, scored and exported with the items they answered."""
+
+    instrument = models.ForeignKey(Instrument, on_delete=models.CASCADE, related_name="versions")
+    version = models.CharField(max_length=20)
+    definition = models.JSONField()
+    definition_sha256 = models.CharField(max_length=64)
+    created_at = models.DateTimeField()
+    created_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.SET_NULL, null=True, blank=True, related_name="+"
+    )
+
+    class Meta:
+        ordering = ["instrument_id", "-created_at", "-id"]
+        constraints = [
+            models.UniqueConstraint(
+                fields=["instrument", "version"], name="measures_instrument_version_unique"
+            )
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.instrument_id} v{self.version}"
 
 
 class Timing(models.TextChoices):
