@@ -44,6 +44,7 @@ if TYPE_CHECKING:
 #: hurting yourself") is answered above 0, whatever the total (CLINICAL.md).
 PHQ9_ITEM9_FLAG = "phq9.item9"
 PHQ9_CODE = "phq9"
+PHQ9_ITEM9_KEY = "item9"
 
 NOTIFICATION_KIND = "safety_alert"
 ESCALATION_KIND = "safety_alert_escalated"
@@ -63,7 +64,7 @@ def _flag_code(flag: object) -> str:
 
 
 def _defined_flags(definition: object) -> dict[str, dict[str, Any]]:
-    """The instrument's own flag definitions by code (for an explicit opt-out)."""
+    """The instrument's own flag definitions by code."""
     if not isinstance(definition, dict):
         return {}
     found: dict[str, dict[str, Any]] = {}
@@ -76,21 +77,28 @@ def _defined_flags(definition: object) -> dict[str, dict[str, Any]]:
 def alerting_flags(administration: Administration) -> list[str]:
     """The flag codes of a completed administration that each need a safety alert.
 
-    Every flag the scoring cached on the administration raises one, unless the
-    instrument's definition says of that flag ``"alert": false`` (an informational flag
-    such as "screen further"). PHQ-9 item 9 always raises one: it is checked here from
-    the flag and cannot be switched off.
+    A flag the scoring cached on the administration raises an alert when the
+    instrument's definition marks it ``"safety": true`` (measures/definitions.py); an
+    informational flag (WHO-5 poor well-being, a PCL-5 or AUDIT-C screen) does not. A
+    cached flag the definition no longer knows raises one (when unsure, alert). PHQ-9
+    item 9 above 0 always raises one, checked from the stored answer as well as from
+    the flag, so it holds even if the cached flags were left empty.
     """
-    defined = _defined_flags(administration.instrument.definition)
+    instrument = administration.instrument
+    defined = _defined_flags(instrument.definition)
     codes: list[str] = []
     for flag in administration.flags or []:
         code = _flag_code(flag)
         if not code or code in codes:
             continue
-        spec = defined.get(code, {})
-        if code != PHQ9_ITEM9_FLAG and spec.get("alert") is False:
+        spec = defined.get(code)
+        if code != PHQ9_ITEM9_FLAG and spec is not None and spec.get("safety") is not True:
             continue
         codes.append(code[:80])
+    if instrument.code == PHQ9_CODE and PHQ9_ITEM9_FLAG not in codes:
+        item = str(defined.get(PHQ9_ITEM9_FLAG, {}).get("item") or PHQ9_ITEM9_KEY)
+        if administration.responses.filter(item=item, value__gt=0).exists():
+            codes.insert(0, PHQ9_ITEM9_FLAG)
     return codes
 
 

@@ -10,6 +10,7 @@ from typing import Any
 
 from django.utils import timezone
 
+from kindred.measures.instruments import builtin
 from kindred.measures.models import (
     Administration,
     AdministrationStatus,
@@ -17,96 +18,33 @@ from kindred.measures.models import (
     Response,
     Timing,
 )
-
-# Published reliable-change parameters used in the tests (hand-computed cases below use
-# these exact numbers).
-PHQ9_BANDS: list[dict[str, Any]] = [
-    {"min": 0, "max": 4, "code": "minimal", "label": "Minimal"},
-    {"min": 5, "max": 9, "code": "mild", "label": "Mild"},
-    {"min": 10, "max": 14, "code": "moderate", "label": "Moderate"},
-    {"min": 15, "max": 19, "code": "moderately_severe", "label": "Moderately severe"},
-    {"min": 20, "max": 27, "code": "severe", "label": "Severe"},
-]
-GAD7_BANDS: list[dict[str, Any]] = [
-    {"min": 0, "max": 4, "code": "minimal", "label": "Minimal"},
-    {"min": 5, "max": 9, "code": "mild", "label": "Mild"},
-    {"min": 10, "max": 14, "code": "moderate", "label": "Moderate"},
-    {"min": 15, "max": 21, "code": "severe", "label": "Severe"},
-]
-
-
-def _items(prefix: str, count: int, top: int) -> list[dict[str, Any]]:
-    return [
-        {
-            "key": f"{prefix}{i}",
-            "text": f"Item {i}",
-            "options": [{"value": v, "label": str(v)} for v in range(top + 1)],
-        }
-        for i in range(1, count + 1)
-    ]
+from kindred.measures.testing import install_builtin_instruments
 
 
 def instrument(code: str) -> Instrument:
-    """A built-in instrument row (the real one when the library has synced it)."""
+    """A built-in instrument row (the library synced into the database)."""
     existing = Instrument.objects.filter(code=code).first()
-    if existing is not None:
-        return existing
-    specs: dict[str, dict[str, Any]] = {
-        "phq9": {
-            "name": "Patient Health Questionnaire-9",
-            "short_name": "PHQ-9",
-            "definition": {
-                "code": "phq9",
-                "items": _items("item", 9, 3),
-                "bands": PHQ9_BANDS,
-                "flags": [{"code": "phq9.item9", "item": "item9", "operator": ">", "value": 0}],
-            },
-            "rc_sd": 5.7,
-            "rc_reliability": 0.84,
-        },
-        "gad7": {
-            "name": "Generalized Anxiety Disorder-7",
-            "short_name": "GAD-7",
-            "definition": {"code": "gad7", "items": _items("item", 7, 3), "bands": GAD7_BANDS},
-            "rc_sd": 4.8,
-            "rc_reliability": 0.89,
-        },
-        "pulse": {
-            "name": "Group pulse",
-            "short_name": "Pulse",
-            "definition": {
-                "code": "pulse",
-                "items": [
-                    {"key": k, "text": k, "options": [{"value": v} for v in range(5)]}
-                    for k in ("belonging", "safety", "usefulness", "engagement", "conflict")
-                ],
-            },
-            "rc_sd": None,
-            "rc_reliability": None,
-        },
-    }
-    spec = specs[code]
-    return Instrument.objects.create(
-        code=code,
-        name=spec["name"],
-        short_name=spec["short_name"],
-        version="1",
-        definition=spec["definition"],
-        definition_sha256="0" * 64,
-        builtin=True,
-        validated=code != "pulse",
-        rc_sd=spec["rc_sd"],
-        rc_reliability=spec["rc_reliability"],
-        rc_source="test values",
-    )
+    return existing or install_builtin_instruments()[code]
 
 
 def band_for(code: str, total: int) -> str:
-    bands = {"phq9": PHQ9_BANDS, "gad7": GAD7_BANDS}.get(code, [])
-    for band in bands:
-        if band["min"] <= total <= band["max"]:
-            return str(band["code"])
+    """The band code the built-in definition gives ``total``."""
+    for band in builtin(code).bands:
+        if band.contains(total):
+            return band.code
     return ""
+
+
+def _total(code: str, answers: Mapping[str, int]) -> int:
+    definition = builtin(code)
+    reverse = definition.scoring.reverse
+    items = {i.key: i for i in definition.scored_items}
+    raw = sum(
+        (items[k].min_value + items[k].max_value - v) if k in reverse else v
+        for k, v in answers.items()
+        if k in items
+    )
+    return raw * definition.scoring.multiplier
 
 
 def completed(
@@ -127,13 +65,14 @@ def completed(
     if answers is None and total is not None:
         answers = {}
         left = total
-        for item in inst.definition["items"]:
-            top = max(o["value"] for o in item["options"])
-            answers[item["key"]] = min(top, left)
-            left -= answers[item["key"]]
+        for item in builtin(code).scored_items:
+            if item.key == "item9" and code == "phq9":
+                continue  # a total alone never answers the risk item
+            answers[item.key] = min(item.max_value, left)
+            left -= answers[item.key]
     answers = dict(answers or {})
-    if total is None and complete and code != "pulse":
-        total = sum(answers.values())
+    if total is None and complete:
+        total = _total(code, answers)
     admin = Administration.objects.create(
         client=client,
         instrument=inst,

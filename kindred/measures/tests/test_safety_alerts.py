@@ -66,8 +66,8 @@ def test_every_defined_flag_raises_its_own_alert(cast):
         **inst.definition,
         "flags": [
             *inst.definition.get("flags", []),
-            {"code": "phq9.other", "total": ">=", "value": 20},
-            {"code": "phq9.info", "total": ">=", "value": 10, "alert": False},
+            {"code": "phq9.other", "on": "total", "op": ">=", "value": 20, "safety": True},
+            {"code": "phq9.info", "on": "total", "op": ">=", "value": 10},
         ],
     }
     inst.save(update_fields=["definition"])
@@ -78,16 +78,30 @@ def test_every_defined_flag_raises_its_own_alert(cast):
         flags=[PHQ9_ITEM9_FLAG, "phq9.other", "phq9.info", {"code": "phq9.other"}],
         group=cast.group_a,
     )
+    # phq9.info is informational (not a safety flag); an unknown cached flag alerts.
     assert alerting_flags(admin) == [PHQ9_ITEM9_FLAG, "phq9.other"]
     assert sorted(a.flag_code for a in _raise(admin)) == ["phq9.item9", "phq9.other"]
 
 
 def test_item9_cannot_be_switched_off(cast):
     inst = instrument("phq9")
-    inst.definition = {**inst.definition, "flags": [{"code": PHQ9_ITEM9_FLAG, "alert": False}]}
+    inst.definition = {**inst.definition, "flags": [{"code": PHQ9_ITEM9_FLAG, "safety": False}]}
     inst.save(update_fields=["definition"])
     admin = completed(cast.client, "phq9", ITEM9_ANSWERS, flags=[PHQ9_ITEM9_FLAG])
     assert len(_raise(admin)) == 1
+
+
+def test_item9_alerts_even_when_the_cached_flags_are_empty(cast):
+    admin = completed(cast.client, "phq9", ITEM9_ANSWERS, flags=[], group=cast.group_a)
+    assert [a.flag_code for a in _raise(admin)] == [PHQ9_ITEM9_FLAG]
+
+
+def test_informational_flags_raise_no_alert(cast, builtin_instruments):
+    who5 = builtin_instruments.who5
+    flags = [f["code"] for f in who5.definition["flags"] if not f.get("safety")]
+    assert flags  # WHO-5 flags poor well-being, which is not a safety signal
+    admin = completed(cast.client, "who5", {}, total=8, flags=flags, complete=True)
+    assert _raise(admin) == []
 
 
 def test_no_flags_no_alerts(cast):
