@@ -232,8 +232,10 @@ def validate(document: object) -> Definition:
     subscales = _subscales(c, doc.get("subscales", []), keys)
     subscale_keys = {s.key for s in subscales}
 
-    if c.errors:  # the range checks below need sound items and scoring
-        raise DefinitionError(c.errors)
+    # The checks below need the score range, so items with options and something scored;
+    # other problems so far do not stop them, so one upload reports as much as it can.
+    if not scored_keys or not all(i.options for i in items):
+        raise DefinitionError(c.errors or {"items": ["must list items with answer options."]})
 
     partial = Definition(
         code=code,
