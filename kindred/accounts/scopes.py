@@ -21,6 +21,9 @@ class Scope(StrEnum):
     SCREENING_READ = "screening:read"
     SCREENING_WRITE = "screening:write"
     REFERRALS_WRITE = "referrals:write"
+    MEASURES_READ = "measures:read"
+    MEASURES_WRITE = "measures:write"
+    FHIR_READ = "fhir:read"
 
 
 SCOPE_DESCRIPTIONS: dict[Scope, str] = {
@@ -38,4 +41,9 @@ SCOPE_DESCRIPTIONS: dict[Scope, str] = {
     Scope.SCREENING_READ: "Read screenings, admission status and the intake funnel report",
     Scope.SCREENING_WRITE: "Record screenings and their decisions",
     Scope.REFERRALS_WRITE: "Send referrals to the waitlist (for partner integrations)",
+    Scope.MEASURES_READ: "Read instruments, score answers, and read the measures of the "
+    "members you may see",
+    Scope.MEASURES_WRITE: "Send questionnaires and record measures for the members you may see",
+    Scope.FHIR_READ: "Export the records you may see as FHIR R4 (Patient, Questionnaire, "
+    "QuestionnaireResponse, Observation)",
 }

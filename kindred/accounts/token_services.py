@@ -47,6 +47,15 @@ def allowed_scopes(user: User) -> set[Scope]:
         Capability.MANAGE_GROUPS in caps or getattr(user, "clinician", None) is not None
     ):
         scopes |= {Scope.SCREENING_READ, Scope.SCREENING_WRITE}
+    # Measures and the FHIR export: whoever sees clients (all of them, or as a clinician
+    # the members of their groups); the access functions narrow it per record.
+    sees_clients = (
+        Capability.VIEW_ALL_CLIENTS in caps or getattr(user, "clinician", None) is not None
+    )
+    if sees_clients:
+        scopes |= {Scope.MEASURES_READ, Scope.MEASURES_WRITE, Scope.FHIR_READ}
+    if Capability.MANAGE_PRACTICE in caps:
+        scopes |= {Scope.MEASURES_READ, Scope.MEASURES_WRITE}
     return scopes
 
 
