@@ -436,11 +436,13 @@ def client_restore(*, actor: User, client: Client, reason: str) -> Client:
 
 
 def availability_add(
-    *, actor: User, client: Client, weekday: int, start_time: time, end_time: time
+    *, actor: User | None, client: Client, weekday: int, start_time: time, end_time: time
 ) -> AvailabilityWindow:
     """Add a weekly window. A window that overlaps or touches another on the same day is
-    merged with it, so the client's windows never overlap; returns the resulting window."""
-    role_checks.require(actor, Capability.MANAGE_CLIENTS)
+    merged with it, so the client's windows never overlap; returns the resulting window.
+    ``actor`` None: a system command, or a self-referral (intake/referrals.py)."""
+    if actor is not None:
+        role_checks.require(actor, Capability.MANAGE_CLIENTS)
     _require_active(client)
     errors: dict[str, list[str]] = {}
     if weekday not in Weekday.values:

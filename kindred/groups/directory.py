@@ -13,12 +13,10 @@ A page of the directory takes a constant number of queries however many groups i
 the groups (with their seat counts), their focus tags, their co-facilitators, and three
 queries per state the practice serves for the licensure check.
 
-Join requests (until the intake issue's self-referral replaces them): a visitor leaves a
-name, email, optional phone and state; coordinators see them and mark them handled.
-Protection against automated submissions without tracking anyone: a hidden field people
-never fill (a honeypot), a minimum time between showing the form and sending it, and a
-limit per connection counted from the requests themselves, by a keyed hash of the IP
-address (the address itself is never stored), so it works without Redis.
+Join requests (replaced by the self-referral form of intake/referrals.py, where the
+directory's "Request to join" now leads; kept so earlier requests can still be handled):
+a visitor leaves a name, email, optional phone and state; coordinators see them and mark
+them handled. Protection against automated submissions is core/antispam.py's.
 """
 
 from __future__ import annotations
@@ -36,7 +34,6 @@ from django.db import transaction
 from django.db.models import Count, OuterRef, Prefetch, QuerySet, Subquery
 from django.db.models.functions import Coalesce
 from django.utils import timezone
-from django.utils.crypto import salted_hmac
 from django.utils.translation import gettext as _
 from django.utils.translation import ngettext
 
@@ -44,6 +41,15 @@ from kindred.audit.models import Category
 from kindred.audit.services import audit_change, audit_record
 from kindred.clients.models import ConcernTag
 from kindred.core.access import deny
+from kindred.core.antispam import (
+    MIN_FILL_TIME,
+    RATE_LIMIT,
+    RATE_WINDOW,
+    RateLimited,  # noqa: F401 - still imported from here
+    check_fill_time,
+    check_rate,
+    ip_key,
+)
 from kindred.core.errors import NotFound, ValidationFailed, full_clean_or_fail
 from kindred.core.validators import validate_phone
 from kindred.groups.models import (
@@ -66,11 +72,6 @@ from kindred.scheduling.recurrence import RecurrenceError
 if TYPE_CHECKING:
     from kindred.accounts.models import User
 
-#: A form sent sooner than this after it was shown was not filled in by a person.
-MIN_FILL_TIME = timedelta(seconds=3)
-#: Requests accepted from one connection (IP address) per window.
-RATE_LIMIT = 5
-RATE_WINDOW = timedelta(hours=1)
 #: A second request for the same group from the same email within this time is the same
 #: request (a double click, a reload): nothing new is stored.
 DUPLICATE_WINDOW = timedelta(days=1)
@@ -354,9 +355,7 @@ def _zone(name: str) -> ZoneInfo:
 def ip_hash(ip: str | None) -> str:
     """A keyed hash of the visitor's IP address: lets us count requests per connection
     without keeping the address."""
-    if not ip:
-        return ""
-    return salted_hmac("kindred.groups.join_request.ip", ip, algorithm="sha256").hexdigest()
+    return ip_key(ip, purpose="kindred.groups.join_request.ip")
 
 
 def _check_join_request(request: JoinRequest) -> None:
@@ -378,10 +377,6 @@ def _check_join_request(request: JoinRequest) -> None:
             errors.setdefault(key, messages)
     if errors:
         raise ValidationFailed(errors=errors)
-
-
-class RateLimited(ValidationFailed):
-    """Too many requests from one connection (the page answers 429)."""
 
 
 class Outcome:
@@ -412,12 +407,7 @@ def join_request_create(
     now = now or timezone.now()
     if honeypot:
         return Outcome.DISCARDED, None
-    if shown_at is None:
-        raise ValidationFailed(_("This form has expired. Please reload the page and try again."))
-    if now - shown_at < MIN_FILL_TIME:
-        raise ValidationFailed(
-            _("That was very quick. Please check your details, then send the form again.")
-        )
+    check_fill_time(shown_at, now=now, minimum=MIN_FILL_TIME)
     request = JoinRequest(
         group=group,
         name=(name or "").strip(),
@@ -435,14 +425,7 @@ def join_request_create(
             recent = JoinRequest.objects.filter(
                 ip_hash=request.ip_hash, created_at__gte=now - RATE_WINDOW
             ).count()
-            if recent >= RATE_LIMIT:
-                raise RateLimited(
-                    _(
-                        "We have had several requests from this connection in the last hour. "
-                        "Please try again later, or contact the practice directly."
-                    ),
-                    field="__all__",
-                )
+            check_rate(recent, limit=RATE_LIMIT)
         existing = JoinRequest.objects.filter(
             group=group,
             email__iexact=request.email,

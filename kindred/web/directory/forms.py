@@ -2,35 +2,28 @@
 
 from __future__ import annotations
 
-import time
-from datetime import UTC, datetime
+from datetime import datetime
 from typing import Any
 
 from django import forms
-from django.core import signing
 from django.utils.translation import gettext_lazy as _
 
+from kindred.core.antispam import form_stamp, read_form_stamp
 from kindred.core.validators import validate_phone
 from kindred.groups.models import GroupModality
 from kindred.practice.states import STATE_CHOICES
 from kindred.web.clients.forms import FastSelect
 
 SHOWN_SALT = "kindred.directory.join-form-shown"
-#: A form older than this has expired (the page was left open overnight).
-SHOWN_MAX_AGE = 12 * 60 * 60
 
 
 def shown_stamp() -> str:
     """A signed "the form was shown at" value for the hidden field."""
-    return signing.dumps({"t": time.time()}, salt=SHOWN_SALT)
+    return form_stamp(salt=SHOWN_SALT)
 
 
 def read_stamp(value: str) -> datetime | None:
-    try:
-        data = signing.loads(value or "", salt=SHOWN_SALT, max_age=SHOWN_MAX_AGE)
-        return datetime.fromtimestamp(float(data["t"]), tz=UTC)
-    except (signing.BadSignature, KeyError, TypeError, ValueError):
-        return None
+    return read_form_stamp(value, salt=SHOWN_SALT)
 
 
 class DirectoryFilterForm(forms.Form):

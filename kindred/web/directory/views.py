@@ -20,10 +20,11 @@ from django.urls import reverse
 from django.utils.translation import gettext as _
 from django.views.decorators.http import require_http_methods, require_POST, require_safe
 
+from kindred.core.antispam import RateLimited
 from kindred.core.errors import KindredError, NotPermitted
 from kindred.core.middleware import client_ip
 from kindred.groups import directory
-from kindred.groups.directory import DirectoryFilters, RateLimited
+from kindred.groups.directory import DirectoryFilters
 from kindred.web.directory.forms import DirectoryFilterForm, JoinRequestForm, read_stamp
 from kindred.web.forms import apply_error
 from kindred.web.paging import paginate
