@@ -18,7 +18,8 @@ from typing import TYPE_CHECKING
 
 from django.conf import settings
 from django.core.exceptions import ObjectDoesNotExist
-from django.core.mail import EmailMessage
+from django.core.mail import EmailMessage, mailers
+from django.core.mail.backends.base import BaseEmailBackend
 from django.db import transaction
 from django.db.models import F, QuerySet
 from django.urls import reverse
@@ -195,6 +196,7 @@ class _Batch:
             )
             self.facilitators = {k: set(v) for k, v in found.items()}
         self._sms: SmsProvider | None = None
+        self._mail: BaseEmailBackend | None = None
         # An email or text that went out and is not yet recorded as sent: (id, when).
         self.went_out: tuple[int, datetime] | None = None
 
@@ -206,6 +208,20 @@ class _Batch:
                 status=ReminderStatus.SENT, sent_at=when, last_error=""
             )
             self.went_out = None
+
+    @property
+    def mail(self) -> BaseEmailBackend:
+        """One connection to the mail server for the whole batch (opened on first use;
+        an SMTP server is not dialled again for every message)."""
+        if self._mail is None:
+            self._mail = mailers.default
+            self._mail.open()
+        return self._mail
+
+    def close_mail(self) -> None:
+        if self._mail is not None:
+            mail, self._mail = self._mail, None
+            mail.close()
 
     @property
     def sms(self) -> SmsProvider:
@@ -313,6 +329,7 @@ def send_reminders(reminder_ids: Iterable[int], *, now: datetime | None = None) 
                 count(_send_outside(reminder, client, batch))
         finally:
             batch.record_sent()
+            batch.close_mail()
     return result
 
 
@@ -390,11 +407,13 @@ def _send_outside(reminder: Reminder, client: Client | None, batch: _Batch) -> s
             assert client is not None  # noqa: S101 - _why_not checked
             batch.sms.send(normalise_phone(client.phone), sms_body(reminder, client))
         else:
-            email_message(reminder, client).send()
+            batch.mail.send_messages([email_message(reminder, client)])
     except MaybeSentError as exc:
         Reminder.objects.filter(pk=reminder.pk).update(last_error=str(exc)[:300])
         return "unknown"
     except (SmsError, smtplib.SMTPException, OSError) as exc:
+        if reminder.channel == ReminderChannel.EMAIL:
+            batch.close_mail()  # start afresh with the next message
         return _failed_attempt(reminder, exc)
     batch.went_out = (reminder.pk, timezone.now())
     return "sent"
