@@ -120,7 +120,10 @@ def _alert_group_id(administration: Administration) -> int | None:
 
 def raise_alerts_for_administration(administration: Administration) -> list[SafetyAlert]:
     """Write one SafetyAlert per alerting flag of ``administration`` (see
-    ``alerting_flags``) and return the administration's alerts for those flags.
+    ``alerting_flags``) and return the administration's alerts for those flags. When
+    the practice has turned on ``alert_on_reliable_deterioration``, a reliable
+    deterioration since the member's first total raises one more alert (not returned:
+    the member's crisis page is about their answers, not their trend).
 
     Call it inside the transaction that completes the administration (after its
     ``flags`` are set), never outside one: it opens no transaction of its own, so an error
@@ -134,6 +137,11 @@ def raise_alerts_for_administration(administration: Administration) -> list[Safe
             "raise_alerts_for_administration must run inside the transaction that "
             "stores the answers."
         )
+    from kindred.measures.outcomes import deterioration_alert
+
+    # A reliable deterioration is a risk signal too, when the practice asks for it; it is
+    # not an answer to a risk item, so it is not among the alerts returned.
+    deterioration_alert(administration)
     codes = alerting_flags(administration)
     if not codes:
         return []
@@ -221,10 +229,16 @@ def flag_label(alert: SafetyAlert) -> str:
             "PHQ-9 item 9 (thoughts of being better off dead or of self-harm) was answered "
             "above “Not at all”"
         )
-    if alert.source == AlertSource.RELIABLE_DETERIORATION:
-        instrument = alert.flag_code.split(".", 1)[0].upper()
-        return _("Reliable deterioration on %(instrument)s") % {"instrument": instrument}
     administration = alert.administration
+    if alert.source == AlertSource.RELIABLE_DETERIORATION:
+        name = (
+            administration.instrument.short_name
+            if administration is not None
+            else alert.flag_code.split(".", 1)[0]
+        )
+        return _("Reliable deterioration on %(instrument)s since the first measurement") % {
+            "instrument": name
+        }
     if administration is not None:
         spec = _defined_flags(administration.instrument.definition).get(alert.flag_code, {})
         label = spec.get("label") or spec.get("text")

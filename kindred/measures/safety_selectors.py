@@ -3,7 +3,7 @@
 - Practice admins (``OVERSEE_SAFETY_ALERTS``): every alert.
 - Clinicians: alerts of the groups they lead or co-facilitate (or supervise through a
   supervisee, or cover as a substitute) — and alerts without a group for members who
-  hold a place in one of those groups.
+  hold a place in one of those groups — and any alert escalated to them.
 - Everyone else (coordinators, billing, members): none. Someone else's alert is a 404.
 
 The rule is applied inside the query (``visible_alerts``); opening one alert writes an
@@ -80,8 +80,11 @@ def visible_alerts(actor: User | None) -> QuerySet[SafetyAlert]:
     seated = Enrollment.objects.filter(group__in=groups, status__in=SEAT_STATUSES).values(
         "client_id"
     )
+    # An alert escalated to someone (the clinical lead) is theirs to see as well.
     return SafetyAlert.objects.filter(
-        Q(group__in=groups) | Q(group__isnull=True, client_id__in=seated)
+        Q(group__in=groups)
+        | Q(group__isnull=True, client_id__in=seated)
+        | Q(escalated_to_id=actor.pk)  # type: ignore[union-attr]
     )
 
 
@@ -171,3 +174,13 @@ def _int_or_none(value: object) -> int | None:
     except (TypeError, ValueError):
         return None
     return number if 0 < number < 2**63 else None
+
+
+def alerts_nav_label(actor: User) -> str:
+    """The navigation's "Alerts" item, with how many are open (cached count)."""
+    from django.utils.translation import gettext as _
+
+    count = open_alert_count(actor=actor)
+    if count:
+        return _("Alerts (%(count)d open)") % {"count": count}
+    return _("Alerts")

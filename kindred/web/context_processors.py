@@ -33,12 +33,17 @@ def _nav_for(user: Any) -> list[NavItem]:
         return items
     if roles.has(user, Capability.VIEW_ALL_CLIENTS):
         items.append(NavItem(str(_("Clients")), reverse("web:client_list"), "clients"))
+        items.append(NavItem(str(_("Waitlist")), reverse("web:waitlist"), "waitlist"))
     if roles.has(user, Capability.VIEW_ALL_GROUPS) or getattr(user, "clinician", None):
         items.append(NavItem(str(_("Groups")), reverse("web:group_list"), "groups"))
     if roles.has(user, Capability.MANAGE_GROUPS):
         items.append(
             NavItem(str(_("Join requests")), reverse("web:join_request_list"), "join_requests")
         )
+    if roles.has(user, Capability.OVERSEE_SAFETY_ALERTS) or getattr(user, "clinician", None):
+        from kindred.measures.safety_selectors import alerts_nav_label
+
+        items.append(NavItem(alerts_nav_label(user), reverse("web:alert_list"), "alerts"))
     if roles.has(user, Capability.VIEW_CLINICIANS):
         items.append(NavItem(str(_("Clinicians")), reverse("web:clinician_list"), "clinicians"))
     if roles.has(user, Capability.MANAGE_PRACTICE):

@@ -93,3 +93,46 @@ def completed(
         for k, v in answers.items()
     )
     return admin
+
+
+def set_rc(code: str, sd: float | None, reliability: float | None) -> Instrument:
+    """Enter s1 and r for a built-in (as an admin would in the instrument library)."""
+    inst = instrument(code)
+    inst.rc_sd = sd
+    inst.rc_reliability = reliability
+    inst.rc_source = "test values"
+    inst.save(update_fields=["rc_sd", "rc_reliability", "rc_source"])
+    return inst
+
+
+def attended(
+    client: Any, group: Any, count: int, *, after: datetime, status: str = "virtual"
+) -> list[Any]:
+    """``count`` past sessions of ``group`` after ``after`` that ``client`` attended
+    (sessions added when the group has too few; attendance rows as the sheet saves them)."""
+    from kindred.scheduling.models import Attendance, GroupSession, SessionStatus
+
+    sessions = list(
+        GroupSession.objects.filter(
+            group=group, starts_at__gt=after, starts_at__lte=timezone.now()
+        ).order_by("starts_at")[:count]
+    )
+    start = after + timedelta(hours=1)
+    while len(sessions) < count:
+        start = start + timedelta(days=1)
+        sessions.append(
+            GroupSession.objects.create(
+                group=group,
+                original_starts_at=start,
+                starts_at=start,
+                ends_at=start + timedelta(minutes=90),
+                status=SessionStatus.SCHEDULED,
+                modality=group.modality,
+                sequence=1000 + len(sessions),
+            )
+        )
+    for session in sessions:
+        Attendance.objects.update_or_create(
+            session=session, client=client, defaults={"status": status}
+        )
+    return sessions
