@@ -56,6 +56,7 @@ from kindred.scheduling import generation, recurrence
 
 if TYPE_CHECKING:
     from kindred.accounts.models import User
+    from kindred.intake.models import AgreementVersion
 
 Errors = dict[str, list[str]]
 
@@ -97,6 +98,7 @@ class GroupChanges(TypedDict, total=False):
     fee_note: str
     listed_publicly: bool
     external_video_link: str
+    agreement_version: AgreementVersion | None
 
 
 #: The plain fields of a group a coordinator edits (the many-to-many ones aside).
@@ -425,6 +427,7 @@ def group_create(
     fee_note: str = "",
     listed_publicly: bool = True,
     external_video_link: str = "",
+    agreement_version: AgreementVersion | None = None,
     slug: str = "",
     status: str = GroupStatus.FORMING,
 ) -> TherapyGroup:
@@ -455,6 +458,7 @@ def group_create(
         fee_note=(fee_note or "").strip(),
         listed_publicly=listed_publicly,
         external_video_link=(external_video_link or "").strip(),
+        agreement_version=agreement_version,
         status=status,
         created_by=actor if actor is not None and actor.is_authenticated else None,
     )
@@ -627,6 +631,10 @@ def _update_locked(
             "sessions_changed": result.updated + result.restored + moved,
         },
     )
+    if "agreement_version" in changed:
+        from kindred.intake.agreements import group_agreement_changed
+
+        group_agreement_changed(group=locked)  # members are asked to sign the new version
     if result.touched or moved:
         from kindred.groups.notices import notify_group
 

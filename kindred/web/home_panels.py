@@ -36,7 +36,13 @@ PANELS: dict[Role | str, list[Panel]] = {
     Role.FACILITATOR: [],
     Role.SUPERVISOR: [],
     Role.BILLING: [],
-    MEMBER: [],
+    MEMBER: [
+        Panel(
+            "web/agreements/_checklist_panel.html",
+            "kindred.intake.checklist.member_checklist_panel",
+            first=True,
+        ),
+    ],
 }
 
 

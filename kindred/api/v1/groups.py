@@ -35,6 +35,7 @@ from kindred.groups.models import (
     GroupStatus,
     TherapyGroup,
 )
+from kindred.intake.models import AgreementVersion
 from kindred.practice.models import ClinicianProfile, Location, Room
 from kindred.scheduling import session_services
 from kindred.scheduling.access import get_session_for
@@ -106,6 +107,7 @@ class GroupSerializer(serializers.ModelSerializer[TherapyGroup]):
             "status",
             "listed_publicly",
             "external_video_link",
+            "agreement_version",
             "sessions_generated_until",
             "created_at",
             "updated_at",
@@ -156,6 +158,13 @@ class GroupInputSerializer(serializers.Serializer[Any]):
     fee_note = serializers.CharField(max_length=300, allow_blank=True, required=False)
     listed_publicly = serializers.BooleanField(required=False)
     external_video_link = serializers.CharField(max_length=200, allow_blank=True, required=False)
+    agreement_version = serializers.PrimaryKeyRelatedField(
+        queryset=AgreementVersion.objects.all(),
+        allow_null=True,
+        required=False,
+        help_text="The published group-agreement version members sign. A newer one asks "
+        "every member to sign it before their next session.",
+    )
 
 
 class GroupCreateSerializer(GroupInputSerializer):

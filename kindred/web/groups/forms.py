@@ -14,6 +14,8 @@ from django.utils.translation import gettext_lazy as _
 from kindred.clients.models import ConcernTag
 from kindred.groups.models import GroupFormat, GroupModality, GroupStatus
 from kindred.groups.selectors import STATUS_ALL, STATUS_LIVE, SessionWhen
+from kindred.intake.agreements import version_choices, version_label
+from kindred.intake.models import AgreementVersion
 from kindred.practice.models import ClinicianProfile, Location, Room
 from kindred.scheduling.recurrence import localize, zone
 from kindred.web.clients.forms import ChoiceRadios, ConcernCheckboxes, FastSelect, timezone_choices
@@ -37,6 +39,11 @@ class CliniciansChoice(forms.ModelMultipleChoiceField):  # type: ignore[type-arg
     def label_from_instance(self, obj: Any) -> str:
         user = obj.user
         return f"{user.full_name}{f', {obj.credentials}' if obj.credentials else ''}"
+
+
+class AgreementVersionChoice(forms.ModelChoiceField):  # type: ignore[type-arg]
+    def label_from_instance(self, obj: Any) -> str:
+        return version_label(obj)
 
 
 class RoomChoice(forms.ModelChoiceField):  # type: ignore[type-arg]
@@ -148,6 +155,17 @@ class GroupForm(forms.Form):
         assume_scheme="https",
         help_text=_("Only for the fixed-link video provider. Never sent by email."),
     )
+    agreement_version = AgreementVersionChoice(
+        label=_("Group agreement"),
+        queryset=AgreementVersion.objects.none(),
+        required=False,
+        empty_label=_("No agreement yet"),
+        widget=FastSelect,
+        help_text=_(
+            "Members sign it before their first session. Choosing a newer version asks "
+            "every member to sign that version before their next session."
+        ),
+    )
 
     field_order = None
 
@@ -167,6 +185,7 @@ class GroupForm(forms.Form):
         self.fields["co_facilitators"].queryset = clinicians  # type: ignore[attr-defined]
         self.fields["location"].queryset = locations  # type: ignore[attr-defined]
         self.fields["room"].queryset = rooms  # type: ignore[attr-defined]
+        self.fields["agreement_version"].queryset = version_choices()  # type: ignore[attr-defined]
 
     suggestions = RULE_SUGGESTIONS
     suggestions_id = "rule-suggestions"

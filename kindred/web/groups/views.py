@@ -176,6 +176,7 @@ def _initial(group: TherapyGroup) -> dict[str, Any]:
     initial["location"] = group.location_id
     initial["room"] = group.room_id
     initial["lead_facilitator"] = group.lead_facilitator_id
+    initial["agreement_version"] = group.agreement_version_id
     return initial
 
 
