@@ -36,7 +36,7 @@ from kindred.measures.definitions import (
 from kindred.measures.instruments import BUILTIN_DOCUMENTS
 from kindred.measures.models import Instrument, InstrumentVersion
 from kindred.measures.scoring import ScoreResult, score
-from kindred.practice.roles import Capability, require
+from kindred.practice.roles import Capability, has, require
 
 if TYPE_CHECKING:
     from kindred.accounts.models import User
@@ -53,6 +53,11 @@ def can_read_instruments(actor: User | None) -> bool:
     return bool(
         actor is not None and actor.is_authenticated and actor.is_active and actor.is_staff_member
     )
+
+
+def can_manage_instruments(actor: User | None) -> bool:
+    """Loading instruments and changing their settings is practice set-up."""
+    return has(actor, Capability.MANAGE_PRACTICE)
 
 
 def instrument_list(*, actor: User, include_inactive: bool = True) -> QuerySet[Instrument]:
