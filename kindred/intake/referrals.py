@@ -102,6 +102,16 @@ class AvailabilityRow:
     def as_json(self) -> dict[str, Any]:
         return {"weekday": self.weekday, "start": f"{self.start:%H:%M}", "end": f"{self.end:%H:%M}"}
 
+    @property
+    def label(self) -> str:
+        """ "Tuesday 6:00 p.m.–8:00 p.m." in the active language."""
+        from django.utils.formats import time_format
+
+        from kindred.clients.models import Weekday
+
+        day = Weekday(self.weekday).label if self.weekday in Weekday.values else "?"
+        return f"{day} {time_format(self.start)}–{time_format(self.end)}"
+
     @classmethod
     def from_json(cls, row: dict[str, Any]) -> AvailabilityRow:
         return cls(
@@ -132,13 +142,28 @@ class Submission:
         return self.referral is not None and self.referral.status == ReferralStatus.NEEDS_REVIEW
 
 
-def out_of_state_message(state: str) -> str:
-    return _(
-        "You live in %(state)s, and the practice does not run groups there at the moment, "
-        "so we may not be able to offer you a place. We have your referral all the same: "
-        "someone will read it and get in touch, and if we cannot help we will try to "
-        "suggest support closer to you."
-    ) % {"state": state_name(state)}
+def out_of_state_message(state: str = "") -> str:
+    """The kind word for someone in a state the practice does not serve (named when
+    known)."""
+    if state:
+        where = _(
+            "The practice does not run groups in %(state)s at the moment, so we may not be "
+            "able to offer you a place there."
+        ) % {"state": state_name(state)}
+    else:
+        where = _(
+            "The practice does not run groups in the state you live in at the moment, so we "
+            "may not be able to offer you a place there."
+        )
+    return " ".join(
+        [
+            where,
+            _(
+                "We have your referral all the same: someone will read it and get in touch, "
+                "and if we cannot help we will try to suggest support closer to you."
+            ),
+        ]
+    )
 
 
 def next_steps_message() -> str:

@@ -18,7 +18,7 @@ from django.utils.translation import ngettext
 
 from kindred.audit.models import Category
 from kindred.audit.services import audit_access, audit_record
-from kindred.clients.models import Client, ConcernTag, Modality
+from kindred.clients.models import LANGUAGE_CHOICES, Client, ConcernTag, Modality
 from kindred.clients.selectors import ClientFilters, client_list, clients_by_ids
 from kindred.intake.access import (
     get_entry_for,
@@ -41,6 +41,7 @@ from kindred.intake.referrals import AvailabilityRow
 
 if TYPE_CHECKING:
     from kindred.accounts.models import User
+    from kindred.groups.models import TherapyGroup
 
 STATUS_OPEN = "open"
 STATUS_ALL = "all"
@@ -199,7 +200,7 @@ def entry_detail(*, actor: User, entry_id: object, now: datetime | None = None) 
         "waited": waited_words(entry.added_at, entry.closed_at or now),
         "possible_duplicate": flagged,
         "candidates": candidates,
-        "referrals": [(r, availability_of(r)) for r in referrals],
+        "referrals": [referral_view(r) for r in referrals],
         "contacts": list(
             ContactAttempt.objects.filter(entry=entry).select_related("by").order_by("-at", "-id")
         ),
@@ -216,6 +217,23 @@ def entry_detail(*, actor: User, entry_id: object, now: datetime | None = None) 
             .order_by("-added_at", "-id")
         ),
     }
+
+
+@dataclass(frozen=True)
+class ReferralView:
+    """A referral as its pages show it (concerns prefetched or loaded once)."""
+
+    referral: Referral
+    concerns: list[ConcernTag]
+    availability: list[AvailabilityRow]
+
+    @property
+    def language(self) -> str:
+        return str(dict(LANGUAGE_CHOICES).get(self.referral.language, self.referral.language))
+
+
+def referral_view(referral: Referral) -> ReferralView:
+    return ReferralView(referral, list(referral.concerns.all()), availability_of(referral))
 
 
 def availability_of(referral: Referral) -> list[AvailabilityRow]:
@@ -297,8 +315,7 @@ def referral_detail(*, actor: User, referral_id: object) -> dict[str, Any]:
     referral = referral_get(actor=actor, referral_id=referral_id)
     return {
         "referral": referral,
-        "concerns": list(referral.concerns.order_by("name", "id")),
-        "availability": availability_of(referral),
+        "view": referral_view(referral),
         "candidates": clients_by_ids(actor=actor, ids=list(referral.duplicate_candidates or []))
         if referral.status == ReferralStatus.NEEDS_REVIEW
         else [],
@@ -333,3 +350,42 @@ def needs_review_count(actor: User | None) -> int:
     if not sees_waitlist(actor):
         return 0
     return Referral.objects.filter(status=ReferralStatus.NEEDS_REVIEW).count()
+
+
+# --- The public self-referral form ---------------------------------------------------------
+
+
+def public_concerns() -> QuerySet[ConcernTag]:
+    """The concerns a visitor may choose from (those the practice offers)."""
+    return ConcernTag.objects.filter(is_active=True).order_by("name", "id")
+
+
+def public_group_choices() -> list[tuple[str, str]]:
+    """(slug, name) of the groups in the public directory, for "Group you are asking
+    about"."""
+    from kindred.groups.models import LIVE_STATUSES, TherapyGroup
+
+    return list(
+        TherapyGroup.objects.filter(listed_publicly=True, status__in=LIVE_STATUSES)
+        .order_by("name", "id")
+        .values_list("slug", "name")
+    )
+
+
+def public_group(slug: str) -> TherapyGroup | None:
+    """The listed group with this web address name, or None."""
+    from kindred.groups.models import LIVE_STATUSES, TherapyGroup
+
+    if not slug:
+        return None
+    return TherapyGroup.objects.filter(
+        slug=slug, listed_publicly=True, status__in=LIVE_STATUSES
+    ).first()
+
+
+def referral_groups(actor: User) -> QuerySet[TherapyGroup]:
+    """Groups staff may name on a referral: the live groups they can see."""
+    from kindred.groups.access import visible_groups
+    from kindred.groups.models import LIVE_STATUSES
+
+    return visible_groups(actor).filter(status__in=LIVE_STATUSES).order_by("name", "id")

@@ -32,7 +32,9 @@ class Panel:
 
 PANELS: dict[Role | str, list[Panel]] = {
     Role.ADMIN: [],
-    Role.COORDINATOR: [],
+    Role.COORDINATOR: [
+        Panel("web/intake/_home_panel.html", "kindred.intake.selectors.coordinator_panel"),
+    ],
     Role.FACILITATOR: [],
     Role.SUPERVISOR: [],
     Role.BILLING: [],

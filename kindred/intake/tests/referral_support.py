@@ -8,7 +8,7 @@ from typing import Any
 
 from django.utils import timezone
 
-from kindred.audit.models import AuditEvent
+from kindred.audit.models import AuditEvent, Category
 from kindred.clients.models import AvailabilityWindow, Client
 from kindred.intake.models import Referral, WaitlistEntry, WaitlistStatusChange
 from kindred.intake.referrals import AvailabilityRow, Submission, referral_submit
@@ -63,5 +63,6 @@ def written() -> dict[str, int]:
         "entries": WaitlistEntry.objects.count(),
         "windows": AvailabilityWindow.objects.count(),
         "status_changes": WaitlistStatusChange.objects.count(),
-        "audit": AuditEvent.objects.exclude(category="denied").count(),
+        # Reads and denials are audited too; only changes count as "saved".
+        "audit": AuditEvent.objects.filter(category=Category.CHANGE).count(),
     }
