@@ -123,6 +123,11 @@ def test_a_coordinator_changes_a_clients_reminders_from_the_record(cast):
     http = signed_in(cast.coordinator)
     detail = http.get(f"/clients/{cast.client.pk}/")
     assert f"/clients/{cast.client.pk}/reminders/" in detail.content.decode()
+    page = http.get(f"/clients/{cast.client.pk}/reminders/")
+    assert "Reminders for Avery Member" in page.content.decode()
+    assert AuditEvent.objects.filter(
+        action="clients.client.viewed", actor=cast.coordinator, client_id=cast.client.pk
+    ).exists()
     response = http.post(f"/clients/{cast.client.pk}/reminders/", {"phone": ""})
     assert response.status_code == 302
     assert saved(cast.client)[:2] == (False, False)

@@ -12,13 +12,13 @@ from typing import TYPE_CHECKING
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
 from django.core.exceptions import PermissionDenied
-from django.http import Http404, HttpRequest, HttpResponse
+from django.http import HttpRequest, HttpResponse
 from django.shortcuts import redirect, render
 from django.urls import reverse
 from django.utils.translation import gettext as _
 from django.views.decorators.http import require_http_methods
 
-from kindred.clients import access as client_access
+from kindred.clients import selectors as client_selectors
 from kindred.clients.models import Client
 from kindred.core.errors import KindredError, NotPermitted
 from kindred.scheduling.reminder_preferences import reminder_preferences_set
@@ -76,9 +76,7 @@ def _edit(
 @require_http_methods(["GET", "POST"])
 def own_reminders(request: HttpRequest) -> HttpResponse:
     """A member's own reminder settings. Staff have none: 404."""
-    client = Client.objects.filter(user_id=_actor(request).pk).first()
-    if client is None:
-        raise Http404
+    client = client_selectors.own_client(actor=_actor(request))
     return _edit(
         request, client, own=True, back_url=reverse("web:account") + "#reminders", section="account"
     )
@@ -89,7 +87,8 @@ def own_reminders(request: HttpRequest) -> HttpResponse:
 def client_reminders(request: HttpRequest, client_id: int) -> HttpResponse:
     """A client's reminder settings, for those who manage client records."""
     try:
-        client = client_access.get_client_for(_actor(request), client_id, write=True)
+        # Opening it to change it, like the record's edit form: an access audit event.
+        client = client_selectors.client_get(actor=_actor(request), client_id=client_id, write=True)
     except NotPermitted as exc:
         raise PermissionDenied(exc.message) from exc
     back = reverse("web:client_detail", args=[client.pk]) + "#reminders"
