@@ -30,6 +30,9 @@ def _nav_for(user: Any) -> list[NavItem]:
         return []
     if getattr(user, "is_member", False):
         items.append(NavItem(str(_("Your sessions")), reverse("web:member_sessions"), "sessions"))
+        items.append(
+            NavItem(str(_("Check-ins")), reverse("web:member_questionnaires"), "questionnaires")
+        )
         return items
     if roles.has(user, Capability.VIEW_ALL_CLIENTS):
         items.append(NavItem(str(_("Clients")), reverse("web:client_list"), "clients"))
