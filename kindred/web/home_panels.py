@@ -44,6 +44,11 @@ PANELS: dict[Role | str, list[Panel]] = {
             "kindred.intake.checklist.member_checklist_panel",
             first=True,
         ),
+        Panel(
+            "web/questionnaires/_home_panel.html",
+            "kindred.measures.administrations.member_home_panel",
+            first=True,
+        ),
     ],
 }
 
