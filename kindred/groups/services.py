@@ -36,7 +36,13 @@ from django.utils.translation import gettext as _
 
 from kindred.audit.services import audit_change
 from kindred.clients.models import Client, ClientStatus, ConcernTag
-from kindred.core.errors import Conflict, InvalidState, ValidationFailed, full_clean_or_fail
+from kindred.core.errors import (
+    Conflict,
+    InvalidState,
+    NotPermitted,
+    ValidationFailed,
+    full_clean_or_fail,
+)
 from kindred.groups.models import (
     LIVE_STATUSES,
     SEAT_STATUSES,
@@ -47,6 +53,8 @@ from kindred.groups.models import (
     GroupStatus,
     TherapyGroup,
 )
+from kindred.intake import admission
+from kindred.intake.models import Screening, ScreeningDecision
 from kindred.practice import roles as role_checks
 from kindred.practice.models import ClinicianProfile, Location, Room
 from kindred.practice.roles import Capability
@@ -855,14 +863,26 @@ def enrollment_invite(
     group: TherapyGroup,
     client: Client,
     invited_at: datetime | None = None,
+    screening: Screening | None = None,
 ) -> Enrollment:
     """Offer a client a place in the group (it takes a seat at once).
 
     The group row is locked and its seats counted inside the transaction, so two
     coordinators taking the last seat at the same moment cannot overfill it: the second
     waits for the first and then finds the group full.
+
+    ``screening`` is the decided screening that admits this client to this group
+    (intake/screening.py): it authorizes the offer in place of ``MANAGE_GROUPS``, so the
+    clinician who screened the candidate gives them their place.
     """
-    _require(actor)
+    if screening is None:
+        _require(actor)
+    elif not (
+        screening.decision == ScreeningDecision.ADMIT
+        and screening.client_id == client.pk
+        and screening.group_id == group.pk
+    ):
+        raise NotPermitted(_("Only a screening that admits them to this group offers a place."))
     now = dj_timezone.now()
     with transaction.atomic():
         locked = TherapyGroup.objects.select_for_update().get(pk=group.pk)
@@ -928,10 +948,23 @@ def _when(value: datetime | None, *, not_before: datetime | None, now: datetime)
 
 
 def enrollment_activate(
-    *, actor: User | None, enrollment: Enrollment, activated_at: datetime | None = None
+    *,
+    actor: User | None,
+    enrollment: Enrollment,
+    activated_at: datetime | None = None,
+    automatic: bool = False,
 ) -> Enrollment:
-    """The invited person has joined: invited → active."""
-    _require(actor)
+    """The invited person has joined: invited → active.
+
+    Only once their admission is complete (intake/admission.py: a screening admitted
+    them and they signed the group's current agreement); otherwise ``InvalidState``
+    names what is missing. ``automatic`` is the admission rule activating the place when
+    its last step completes (``admission.maybe_activate``): ``actor`` completed that step
+    and needs no ``MANAGE_GROUPS``. System commands (``actor=None`` and not automatic:
+    seed data, imports of members screened before the practice used Kindred) are trusted.
+    """
+    if not automatic:
+        _require(actor)
     now = dj_timezone.now()
     with transaction.atomic():
         locked = _locked_enrollment(enrollment)
@@ -939,6 +972,8 @@ def enrollment_activate(
             raise InvalidState(_("Only an invited place can become active."), field="status")
         if locked.client.status == ClientStatus.ARCHIVED:
             raise InvalidState(_("This client's record is archived."), field="client")
+        if actor is not None or automatic:
+            admission.require_ready(locked)
         locked.activated_at = _when(activated_at, not_before=locked.invited_at, now=now)
         locked.status = EnrollmentStatus.ACTIVE
         locked.save(update_fields=["status", "activated_at", "updated_at"])
@@ -947,7 +982,7 @@ def enrollment_activate(
             action="groups.enrollment.activated",
             obj=locked,
             client_id=locked.client_id,
-            detail={"group": locked.group_id},
+            detail={"group": locked.group_id, **({"automatic": True} if automatic else {})},
         )
     enrollment.status, enrollment.activated_at = locked.status, locked.activated_at
     return enrollment

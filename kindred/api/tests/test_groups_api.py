@@ -19,6 +19,7 @@ from kindred.audit.models import AuditEvent, Category
 from kindred.core.testing import signed_in
 from kindred.groups.models import Enrollment, EnrollmentStatus, GroupStatus, TherapyGroup
 from kindred.groups.tests.factories import chicago, enrol, make_group, next_weekday, person
+from kindred.intake.tests.screening_support import admit
 from kindred.scheduling.models import GroupSession, SessionStatus
 
 LIST = "/api/v1/groups/"
@@ -301,7 +302,12 @@ def test_place_lifecycle_and_the_last_seat(cast):
     assert response.json()["detail"] == "The group is full."
     assert post(http, url, {"client": 987654}).status_code == 404
     base = f"{url}{enrollment_id}/"
-    assert post(http, f"{base}activate/").json()["status"] == EnrollmentStatus.ACTIVE
+    # Joining waits for a screening that admits them (intake/admission.py)...
+    response = post(http, f"{base}activate/")
+    assert response.status_code == 409
+    assert response.json()["code"] == "admission_incomplete"
+    admit(ana, group)  # ...and the admit activates the place.
+    assert Enrollment.objects.get(pk=enrollment_id).status == EnrollmentStatus.ACTIVE
     response = post(http, f"{base}remove/", {"reason": ""})
     assert response.status_code == 400
     assert response.json() == {"reason": ["Say why, in a few words."]}

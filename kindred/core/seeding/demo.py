@@ -22,6 +22,7 @@ from kindred.clients import invitation_services
 from kindred.clients import services as client_services
 from kindred.clients.models import Client, ConcernTag, Modality, PortalInvitation
 from kindred.core.seeding import names
+from kindred.core.seeding import screening as screening_seed
 from kindred.core.seeding.reference import COMPACTS, CONCERN_TAGS, STATE_TIMEZONES
 from kindred.practice import services as practice_services
 from kindred.practice.models import (
@@ -536,7 +537,9 @@ def _enrol(
         except KindredError:
             continue  # e.g. their other group meets at the same time: skip them here
         if index == len(chosen) - 1 and len(chosen) > 3:
-            continue  # one offer not yet taken up
+            screening_seed.in_progress(enrollment)  # one offer not yet taken up
+            continue
+        screening_seed.past_admit(enrollment, decided_at=offered - timedelta(days=2), rng=rng)
         group_services.enrollment_activate(
             actor=coordinator,
             enrollment=enrollment,
@@ -567,7 +570,8 @@ def seed_demo(advance: Advance) -> DemoResult:
         members = seed_members(coordinator, clients)
         advance(1, "member accounts")
         seed_groups(staff, clients, members)
-        advance(1, "groups, sessions and places")
+        screening_seed.seed_demo_outcomes(clients)
+        advance(1, "groups, sessions, screenings and places")
     for spec in STAFF:
         result.logins.append(DemoLogin(demo_email(spec.local), DEMO_PASSWORD, str(spec.role.label)))
     result.logins.extend(DemoLogin(m.email, DEMO_PASSWORD, _("Member")) for m in members)

@@ -213,6 +213,7 @@ class ScaleSeeder:
             Step("enrollments", plan.groups * 8, self.seed_enrollments),
             Step("sessions", plan.groups * 52, self.seed_sessions),
             Step("attendance", plan.groups * 120, self.seed_attendance),
+            Step("screenings", plan.groups * 4, self.seed_screenings),
         ]
 
     def _bulk(self, model: type[models.Model], objs: list[Any], progress: Progress) -> int:
@@ -796,6 +797,17 @@ class ScaleSeeder:
         return seed_attendance(
             [g.pk for g in self.created.groups],
             now=self.now,
+            seed=self.seed,
+            batch_size=self.batch_size,
+            progress=progress,
+        )
+
+    def seed_screenings(self, progress: Progress) -> int:
+        """Screenings of about half the enrolled clients (core/seeding/screening.py)."""
+        from kindred.core.seeding.screening import seed_scale_screenings
+
+        return seed_scale_screenings(
+            group_ids=[g.pk for g in self.created.groups],
             seed=self.seed,
             batch_size=self.batch_size,
             progress=progress,

@@ -10,7 +10,7 @@ from django.utils import timezone
 from kindred.clients.models import Client
 from kindred.clients.services import client_create
 from kindred.groups.models import TherapyGroup
-from kindred.groups.services import enrollment_activate, enrollment_invite, group_create
+from kindred.groups.services import enrollment_invite, group_create
 from kindred.practice.models import Location, Room
 from kindred.practice.services import location_create, room_create
 
@@ -86,5 +86,10 @@ def person(first: str, last: str = "Example", *, born: date = date(1990, 1, 1)) 
 def enrol(cast: Any, group: TherapyGroup, client: Client, *, active: bool = True) -> Any:
     enrollment = enrollment_invite(actor=cast.coordinator, group=group, client=client)
     if active:
-        enrollment_activate(actor=cast.coordinator, enrollment=enrollment)
+        # A place becomes active once a screening admits them (intake/admission.py);
+        # these groups ask for no agreement, so the admit activates it.
+        from kindred.intake.tests.screening_support import admit
+
+        admit(client, group)
+        enrollment.refresh_from_db()
     return enrollment

@@ -13,6 +13,7 @@ from kindred.core.errors import Conflict, InvalidState, NotPermitted, Validation
 from kindred.groups import services
 from kindred.groups.models import Enrollment, EnrollmentStatus
 from kindred.groups.tests.factories import enrol, make_group, next_weekday, person
+from kindred.intake.tests.screening_support import admit
 
 
 def test_invite_takes_a_seat_and_activate_joins(cast):
@@ -21,7 +22,10 @@ def test_invite_takes_a_seat_and_activate_joins(cast):
     enrollment = services.enrollment_invite(actor=cast.coordinator, group=group, client=ana)
     assert enrollment.status == EnrollmentStatus.INVITED
     assert services.seats_taken(group) == 1
-    services.enrollment_activate(actor=cast.coordinator, enrollment=enrollment)
+    # Joining waits for a screening that admits them (intake/admission.py)...
+    with pytest.raises(InvalidState, match="no screening has admitted them"):
+        services.enrollment_activate(actor=cast.coordinator, enrollment=enrollment)
+    admit(ana, group)  # ...and the admit then activates the place.
     enrollment.refresh_from_db()
     assert enrollment.status == EnrollmentStatus.ACTIVE
     assert enrollment.activated_at is not None

@@ -9,7 +9,8 @@ from django.utils import timezone
 
 from kindred.core.testing import Cast
 from kindred.groups.models import Enrollment, TherapyGroup
-from kindred.groups.services import enrollment_activate, enrollment_invite, group_create
+from kindred.groups.services import enrollment_invite, group_create
+from kindred.intake.tests.screening_support import admit
 from kindred.practice.models import Location, Room
 from kindred.practice.services import location_create, room_create
 from kindred.scheduling.models import GroupSession
@@ -61,7 +62,10 @@ def enrol(cast: Cast, group: TherapyGroup, *clients: Any) -> list[Enrollment]:
     result = []
     for client in clients:
         enrollment = enrollment_invite(actor=cast.coordinator, group=group, client=client)
-        result.append(enrollment_activate(actor=cast.coordinator, enrollment=enrollment))
+        # Screening admits them, which activates the place (intake/admission.py).
+        admit(client, group)
+        enrollment.refresh_from_db()
+        result.append(enrollment)
     return result
 
 

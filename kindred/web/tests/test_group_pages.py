@@ -15,6 +15,7 @@ from kindred.clients.services import concern_create
 from kindred.core.testing import signed_in
 from kindred.groups.models import Enrollment, EnrollmentStatus, GroupStatus, TherapyGroup
 from kindred.groups.tests.factories import chicago, enrol, make_group, next_weekday, person, room
+from kindred.intake.tests.screening_support import admit
 from kindred.scheduling.models import GroupSession, SessionStatus
 
 CHI = ZoneInfo("America/Chicago")
@@ -345,7 +346,13 @@ def test_offer_a_place_then_join_then_graduate(cast):
     page = text(http.get(f"/groups/{group.pk}/invite/", {"q": "lop"}))
     assert "Offer Ana Lopez a place" not in page
     assert "No active client without a place here matches." in page
-    http.post(f"/groups/{group.pk}/places/{enrollment.pk}/activate/")
+    # Joining waits for a screening that admits them (intake/admission.py): the page
+    # says what is missing, and the admit then activates the place.
+    response = http.post(f"/groups/{group.pk}/places/{enrollment.pk}/activate/", follow=True)
+    assert "Ana Lopez cannot join the group yet: no screening has admitted them." in text(response)
+    enrollment.refresh_from_db()
+    assert enrollment.status == EnrollmentStatus.INVITED
+    admit(ana, group)
     enrollment.refresh_from_db()
     assert enrollment.status == EnrollmentStatus.ACTIVE
     # Withdraw needs a reason; graduate does not.
