@@ -21,6 +21,7 @@ if TYPE_CHECKING:
     from kindred.accounts.models import User
 
 MEMBER = "member"
+_ALERTS = "kindred.measures.outcome_panels.open_alerts_panel"
 
 
 @dataclass(frozen=True)
@@ -31,12 +32,24 @@ class Panel:
 
 
 PANELS: dict[Role | str, list[Panel]] = {
-    Role.ADMIN: [],
+    Role.ADMIN: [
+        Panel("web/outcomes/panels/open_alerts.html", _ALERTS, first=True),
+        Panel(
+            "web/outcomes/panels/outcome_rules.html",
+            "kindred.measures.outcome_panels.outcome_rules_panel",
+        ),
+    ],
     Role.COORDINATOR: [
         Panel("web/intake/_home_panel.html", "kindred.intake.selectors.coordinator_panel"),
     ],
-    Role.FACILITATOR: [],
-    Role.SUPERVISOR: [],
+    Role.FACILITATOR: [
+        Panel("web/outcomes/panels/open_alerts.html", _ALERTS, first=True),
+        Panel(
+            "web/outcomes/panels/group_dashboards.html",
+            "kindred.measures.outcome_panels.group_dashboards_panel",
+        ),
+    ],
+    Role.SUPERVISOR: [Panel("web/outcomes/panels/open_alerts.html", _ALERTS, first=True)],
     Role.BILLING: [],
     MEMBER: [
         Panel(
@@ -48,6 +61,10 @@ PANELS: dict[Role | str, list[Panel]] = {
             "web/questionnaires/_home_panel.html",
             "kindred.measures.administrations.member_home_panel",
             first=True,
+        ),
+        Panel(
+            "web/outcomes/panels/member_progress.html",
+            "kindred.measures.outcome_panels.member_progress_panel",
         ),
     ],
 }
