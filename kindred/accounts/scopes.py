@@ -24,6 +24,8 @@ class Scope(StrEnum):
     MEASURES_READ = "measures:read"
     MEASURES_WRITE = "measures:write"
     FHIR_READ = "fhir:read"
+    AGREEMENTS_READ = "agreements:read"
+    AGREEMENTS_WRITE = "agreements:write"
 
 
 SCOPE_DESCRIPTIONS: dict[Scope, str] = {
@@ -46,4 +48,6 @@ SCOPE_DESCRIPTIONS: dict[Scope, str] = {
     Scope.MEASURES_WRITE: "Send questionnaires and record measures for the members you may see",
     Scope.FHIR_READ: "Export the records you may see as FHIR R4 (Patient, Questionnaire, "
     "QuestionnaireResponse, Observation)",
+    Scope.AGREEMENTS_READ: "Read group agreements, a group's signatures and its preparation",
+    Scope.AGREEMENTS_WRITE: "Write and publish group agreements (admin) and groups' preparation",
 }

@@ -17,13 +17,16 @@ from kindred.core.errors import InvalidState, ValidationFailed
 from kindred.practice import roles as role_checks
 from kindred.practice.roles import Capability
 
+AGREEMENT_SCOPES = (Scope.AGREEMENTS_READ, Scope.AGREEMENTS_WRITE)
+
 
 def allowed_scopes(user: User) -> set[Scope]:
     """The scopes a person may put on a token: never more than their roles allow."""
     caps = role_checks.capabilities_of(user.roles)
     scopes: set[Scope] = set()
     if Capability.MANAGE_PRACTICE in caps:
-        scopes |= {Scope.PRACTICE_READ, Scope.PRACTICE_WRITE}
+        # Agreements: the practice admin writes the templates.
+        scopes |= {Scope.PRACTICE_READ, Scope.PRACTICE_WRITE, *AGREEMENT_SCOPES}
     if Capability.VIEW_CLINICIANS in caps:
         scopes |= {Scope.CLINICIANS_READ, Scope.PRACTICE_READ}
     if Capability.MANAGE_CLINICIANS in caps or Capability.MANAGE_STAFF in caps:
@@ -40,8 +43,9 @@ def allowed_scopes(user: User) -> set[Scope]:
         scopes.add(Scope.GROUPS_WRITE)
     # Sessions: facilitating is not a capability (access is per session), so these go
     # to everyone who can run a session (a clinician profile) or manage groups.
+    # Agreements likewise: a group's signatures and preparation (checked per group).
     if Capability.MANAGE_GROUPS in caps or getattr(user, "clinician", None) is not None:
-        scopes |= {Scope.SESSIONS_READ, Scope.SESSIONS_WRITE}
+        scopes |= {Scope.SESSIONS_READ, Scope.SESSIONS_WRITE, *AGREEMENT_SCOPES}
     # Screening: clinicians who may screen, and those who manage groups.
     if Capability.SCREEN_CANDIDATES in caps and (
         Capability.MANAGE_GROUPS in caps or getattr(user, "clinician", None) is not None

@@ -223,11 +223,11 @@ def preparation_copy(
     ``group``'s preparation. Returns the new items."""
     _require_edit(actor, group)
     if source.pk == group.pk:
-        raise ValidationFailed(_("Choose a different group to copy from."), field="source")
+        raise ValidationFailed(_("Choose a different group to copy from."), field="from_group")
     originals = list(preparation_items(source))
     if not originals:
         raise ValidationFailed(
-            _("%(group)s has no preparation to copy.") % {"group": source.name}, field="source"
+            _("%(group)s has no preparation to copy.") % {"group": source.name}, field="from_group"
         )
     with transaction.atomic():
         locked = _lock_group(group)

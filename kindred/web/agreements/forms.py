@@ -70,14 +70,17 @@ class SignForm(forms.Form):
 
 
 class PreparationItemForm(forms.Form):
+    # Required in the service (preparation.py), which names every missing part at once.
     title = forms.CharField(
         label=_("Title"),
         max_length=150,
+        required=False,
         help_text=_("Short and plain, such as “What to expect” or “How to join online”."),
     )
     body = forms.CharField(
         label=_("Text"),
         max_length=10000,
+        required=False,
         strip=False,
         widget=forms.Textarea({"rows": 10}),
         help_text=_("Markdown works: # for a heading, - for a list, **bold**."),
@@ -85,7 +88,7 @@ class PreparationItemForm(forms.Form):
 
 
 class CopyForm(forms.Form):
-    source = forms.ModelChoiceField(
+    from_group = forms.ModelChoiceField(
         label=_("Copy from"),
         queryset=TherapyGroup.objects.none(),
         empty_label=_("Choose a group"),
@@ -95,4 +98,4 @@ class CopyForm(forms.Form):
 
     def __init__(self, *args: Any, groups: QuerySet[TherapyGroup], **kwargs: Any):
         super().__init__(*args, **kwargs)
-        self.fields["source"].queryset = groups  # type: ignore[attr-defined]
+        self.fields["from_group"].queryset = groups  # type: ignore[attr-defined]

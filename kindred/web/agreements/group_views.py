@@ -211,7 +211,7 @@ def preparation_copy(request: HttpRequest, group_id: int) -> HttpResponse:
     )
     form = CopyForm(request.POST if request.method == "POST" else None, groups=sources)
     if request.method == "POST" and form.is_valid():
-        source = get_group_for(actor, form.cleaned_data["source"].pk)
+        source = get_group_for(actor, form.cleaned_data["from_group"].pk)
         try:
             copies = preparation.preparation_copy(actor=actor, group=group, source=source)
         except KindredError as exc:
