@@ -351,6 +351,13 @@ SPECTACULAR_SETTINGS = {
         "StateEnum": "kindred.practice.states.STATE_CHOICES",
         "CredentialStatusEnum": "kindred.practice.models.CredentialStatus",
         "AttendanceStatusEnum": "kindred.scheduling.models.AttendanceStatus",
+        "ReferralStatusEnum": "kindred.intake.models.ReferralStatus",
+        "ReferralSourceEnum": "kindred.intake.models.ReferralSource",
+        "StaffReferralSourceEnum": "kindred.api.v1.intake.STAFF_SOURCE_CHOICES",
+        "WaitlistStatusEnum": "kindred.intake.models.WaitlistStatus",
+        "WaitlistFilterStatusEnum": "kindred.api.v1.intake_waitlist.FILTER_STATUS_CHOICES",
+        "ExclusionReasonEnum": "kindred.intake.models.ExclusionReason",
+        "LicensureReasonEnum": "kindred.api.v1.practice.LICENSURE_REASONS",
     },
 }
 

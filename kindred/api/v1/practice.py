@@ -227,8 +227,12 @@ class PrivilegeSerializer(serializers.ModelSerializer[CompactPrivilege]):
         read_only_fields = fields
 
 
+#: The licensure reasons (schema: LicensureReasonEnum, named in settings).
+LICENSURE_REASONS = [r.value for r in licensure.Reason]
+
+
 class FindingSerializer(serializers.Serializer[Any]):
-    reason = serializers.ChoiceField(choices=[r.value for r in licensure.Reason])
+    reason = serializers.ChoiceField(choices=LICENSURE_REASONS)
     message = serializers.CharField()
     license = serializers.IntegerField(allow_null=True)
     privilege = serializers.IntegerField(allow_null=True)
@@ -239,7 +243,7 @@ class DecisionSerializer(serializers.Serializer[Any]):
     state = serializers.CharField()
     on = serializers.DateField()
     allowed = serializers.BooleanField()
-    reason = serializers.ChoiceField(choices=[r.value for r in licensure.Reason])
+    reason = serializers.ChoiceField(choices=LICENSURE_REASONS)
     message = serializers.CharField()
     findings = FindingSerializer(many=True)
 
