@@ -358,6 +358,9 @@ SPECTACULAR_SETTINGS = {
         "WaitlistFilterStatusEnum": "kindred.api.v1.intake_waitlist.FILTER_STATUS_CHOICES",
         "ExclusionReasonEnum": "kindred.intake.models.ExclusionReason",
         "LicensureReasonEnum": "kindred.api.v1.practice.LICENSURE_REASONS",
+        "AdministrationStatusEnum": "kindred.measures.models.AdministrationStatus",
+        "AdministrationReasonEnum": "kindred.measures.models.Timing",
+        "ScheduleTimingEnum": "kindred.measures.schedules.SCHEDULE_TIMING_CHOICES",
     },
 }
 
@@ -427,3 +430,7 @@ KINDRED_SMS_ACCOUNT_SID = env.str("KINDRED_SMS_ACCOUNT_SID", default="")
 KINDRED_SMS_AUTH_TOKEN = secret("KINDRED_SMS_AUTH_TOKEN") or ""
 KINDRED_SMS_FROM = env.str("KINDRED_SMS_FROM", default="")
 KINDRED_REMINDERS_FOR_FACILITATORS = env.bool("KINDRED_REMINDERS_FOR_FACILITATORS", default=False)
+
+# Questionnaires (kindred/measures/reminders.py): a member is reminded of an unanswered
+# check-in this many hours before the session it is for.
+KINDRED_QUESTIONNAIRE_REMINDER_HOURS = env.float("KINDRED_QUESTIONNAIRE_REMINDER_HOURS", default=6)

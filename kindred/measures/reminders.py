@@ -36,13 +36,10 @@ from kindred.notifications.services import notify
 if TYPE_CHECKING:
     from kindred.accounts.models import User
 
-#: The default lead time; ``KINDRED_QUESTIONNAIRE_REMINDER_HOURS`` overrides it.
-DEFAULT_REMINDER_HOURS = 6
-
 
 def reminder_lead() -> timedelta:
-    hours = getattr(settings, "KINDRED_QUESTIONNAIRE_REMINDER_HOURS", DEFAULT_REMINDER_HOURS)
-    return timedelta(hours=float(hours))
+    """How long before the session (``KINDRED_QUESTIONNAIRE_REMINDER_HOURS``, 6 by default)."""
+    return timedelta(hours=float(settings.KINDRED_QUESTIONNAIRE_REMINDER_HOURS))
 
 
 REMINDER_KIND = "questionnaire_reminder"

@@ -41,6 +41,7 @@ SCHEDULE_TIMINGS = (
     Timing.AFTER_SESSION,
     Timing.GRADUATION,
 )
+SCHEDULE_TIMING_CHOICES = [(t.value, t.label) for t in SCHEDULE_TIMINGS]
 EVERY_N_MIN = 2
 EVERY_N_MAX = 52
 
