@@ -95,6 +95,34 @@ def busiest_session() -> tuple[int, int] | None:
     return (found[0], found[1]) if found else None
 
 
+def outcome_values(session_id: int) -> dict[str, str]:
+    """The group of the busiest session (its dashboard) and the member of it with the
+    most answered questionnaires (their outcomes chart)."""
+    from django.db.models import Count, Q
+
+    from kindred.groups.models import Enrollment
+    from kindred.measures.models import AdministrationStatus
+    from kindred.scheduling.models import GroupSession
+
+    group_id = GroupSession.objects.filter(pk=session_id).values_list("group_id", flat=True)[0]
+    member = (
+        Enrollment.objects.filter(group_id=group_id)
+        .annotate(
+            answered=Count(
+                "client__administrations",
+                filter=Q(client__administrations__status=AdministrationStatus.COMPLETED),
+            )
+        )
+        .order_by("-answered", "client_id")
+        .values_list("client_id", flat=True)
+        .first()
+    )
+    values = {"group_id": str(group_id)}
+    if member is not None:
+        values["member_client_id"] = str(member)
+    return values
+
+
 def bench_facilitator(user_id: int) -> User:
     """A seeded clinician's account, with the TOTP authenticator every staff member
     has (so the two-factor middleware lets it through)."""
@@ -273,6 +301,7 @@ def main(argv: list[str] | None = None) -> int:
     busiest = busiest_session()
     if busiest is not None:
         values["session_id"] = str(busiest[0])
+        values.update(outcome_values(busiest[0]))
         people["facilitator"] = bench_facilitator(busiest[1])
     rows = dataset_rows()
     results = measure(people=people, values=values, requests=args.requests, warmup=args.warmup)

@@ -1,11 +1,13 @@
 """What the benchmark measures: each page and API endpoint, who asks for it, and the
 minimal "hello" view beside them. No Django imports: the orchestrator reads this too.
 
-Paths may hold ``{client_id}``, ``{search}``, ``{page}`` and ``{session_id}``; the
-in-process phase fills them from the seeded data (a client in the middle of the table, a
-common surname, the middle page of the list, the busiest recent session, whose lead
-facilitator is the "facilitator" actor). A target whose route is missing, or still points at the
-"being built" placeholder, is reported as skipped with the reason.
+Paths may hold ``{client_id}``, ``{search}``, ``{page}``, ``{session_id}``, ``{group_id}``
+and ``{member_client_id}``; the in-process phase fills them from the seeded data (a client
+in the middle of the table, a common surname, the middle page of the list, the busiest
+recent session, whose lead facilitator is the "facilitator" actor, its group, and the
+member of that group with the most answered questionnaires). A target whose route is
+missing, or still points at the "being built" placeholder, is reported as skipped with
+the reason.
 """
 
 from __future__ import annotations
@@ -84,6 +86,28 @@ TARGETS: tuple[Target, ...] = (
         "facilitator",
         "web",
         "attendance sheet of a recent session",
+    ),
+    Target(
+        "group_dashboard",
+        "/groups/{group_id}/dashboard/",
+        "facilitator",
+        "web",
+        "group dashboard (attendance, pulse, severity, not on track, alerts)",
+    ),
+    Target(
+        "member_chart",
+        "/clients/{member_client_id}/outcomes/",
+        "facilitator",
+        "web",
+        "a member's outcomes chart (trajectories, RCI, classification)",
+    ),
+    Target("api_alerts", "/api/v1/alerts/", "facilitator", "api", "API: safety alerts"),
+    Target(
+        "api_group_dashboard",
+        "/api/v1/groups/{group_id}/dashboard/",
+        "facilitator",
+        "api",
+        "API: group dashboard data",
     ),
     Target("notifications", "/notifications/", "member", "web", "notifications list"),
     Target(
