@@ -416,3 +416,13 @@ def test_bad_rules_show_beside_the_field_and_nothing_is_saved(cast):
 @pytest.mark.parametrize("who", ["facilitator", "coordinator", "member"])
 def test_the_rules_page_is_for_admins(cast, who):
     assert signed_in(getattr(cast, who)).get("/practice/outcomes/").status_code == 404
+
+
+def test_the_group_and_client_pages_link_to_the_dashboard_and_outcomes(cast):
+    http = signed_in(cast.facilitator)
+    assert f'href="/groups/{cast.group_a.pk}/dashboard/"' in text(
+        http.get(f"/groups/{cast.group_a.pk}/")
+    )
+    assert f'href="/clients/{cast.client.pk}/outcomes/"' in text(
+        http.get(f"/clients/{cast.client.pk}/")
+    )
