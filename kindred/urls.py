@@ -12,6 +12,7 @@ urlpatterns = [
     path("healthz", healthz, name="healthz"),
     path("accounts/", include("allauth.urls")),
     path("api/", include("kindred.api.urls")),
+    path("fhir/r4/", include("kindred.fhir.urls")),
     path("bench/", include("kindred.bench.urls")),  # empty unless KINDRED_BENCH=1
     path("", include("kindred.web.urls")),
 ]

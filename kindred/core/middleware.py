@@ -34,7 +34,7 @@ class RequestContextMiddleware:
     def __call__(self, request: HttpRequest) -> HttpResponse:
         incoming = request.headers.get("X-Request-ID", "")
         request_id = incoming if _REQUEST_ID_RE.match(incoming) else uuid.uuid4().hex
-        via = "api" if request.path.startswith("/api/") else "web"
+        via = "api" if request.path.startswith(("/api/", "/fhir/")) else "web"
         token = context.set_current(
             context.RequestContext(
                 request_id=request_id,
@@ -87,7 +87,7 @@ class DatabaseUnavailableMiddleware:
 
     def _unavailable(self, request: HttpRequest, exc: Exception) -> HttpResponse:
         log.error("database unavailable: %s", exc)
-        if request.path.startswith("/api/"):
+        if request.path.startswith(("/api/", "/fhir/")):
             response = HttpResponse(
                 b'{"detail": "The service is briefly unavailable. Please try again."}',
                 status=503,

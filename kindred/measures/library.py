@@ -86,6 +86,13 @@ def _parse_cached(sha256: str, document_json: str) -> Definition:
     return parse_definition(json.loads(document_json))
 
 
+def parsed(document: Mapping[str, Any], sha256: str) -> Definition:
+    """A stored definition document, parsed (cached by its fingerprint)."""
+    import json
+
+    return _parse_cached(sha256, json.dumps(document))
+
+
 def definition_of(instrument: Instrument) -> Definition:
     """The parsed current definition (validated; cached by its fingerprint)."""
     import json
