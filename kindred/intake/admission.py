@@ -138,14 +138,14 @@ class AdmissionStatus:
         return [
             Step(
                 "screening",
-                gettext_lazy("Screening done"),
+                gettext_lazy("Screening"),
                 StepState.DONE if self.screened else StepState.TODO,
                 required=True,
                 note=self._screening_note(),
             ),
             Step(
                 "agreement",
-                gettext_lazy("Agreement signed"),
+                gettext_lazy("Group agreement"),
                 StepState.NOT_REQUIRED
                 if not self.agreement_required
                 else (StepState.DONE if self.agreement_signed else StepState.TODO),
@@ -153,7 +153,7 @@ class AdmissionStatus:
             ),
             Step(
                 "preparation",
-                gettext_lazy("Preparation read"),
+                gettext_lazy("Preparation"),
                 preparation,
                 required=False,
                 note=self._preparation_note(),

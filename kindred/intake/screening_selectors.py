@@ -194,3 +194,31 @@ def holds_place(client: Client, group_id: int) -> bool:
     return Enrollment.objects.filter(
         client=client, group_id=group_id, status__in=SEAT_STATUSES
     ).exists()
+
+
+# --- Home-page panels (web/home_panels.py) ------------------------------------------------
+
+
+def facilitator_panel(actor: User) -> dict[str, Any] | None:
+    """The screenings waiting for ``actor``'s decision and the candidates waiting for
+    their groups (three queries). Hidden for staff who do not screen."""
+    from kindred.intake.screening_access import may_screen
+
+    if not may_screen(actor):
+        return None
+    count, rows = awaiting_decision(actor=actor)
+    return {
+        "awaiting_count": count,
+        "awaiting": rows,
+        "waiting": candidates_waiting(actor=actor, limit=PANEL_ROWS),
+    }
+
+
+def coordinator_panel(actor: User) -> dict[str, Any] | None:
+    """How many screenings are in progress, and the way to the funnel (one query)."""
+    from kindred.practice import roles as role_checks
+    from kindred.practice.roles import Capability
+
+    if not role_checks.has(actor, Capability.VIEW_INTAKE_REPORTS):
+        return None
+    return {"in_progress": Screening.objects.filter(decided_at__isnull=True).count()}

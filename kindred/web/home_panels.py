@@ -22,6 +22,8 @@ if TYPE_CHECKING:
 
 MEMBER = "member"
 _ALERTS = "kindred.measures.outcome_panels.open_alerts_panel"
+_SCREENINGS = "kindred.intake.screening_selectors.facilitator_panel"
+_FUNNEL = "kindred.intake.screening_selectors.coordinator_panel"
 
 
 @dataclass(frozen=True)
@@ -38,18 +40,24 @@ PANELS: dict[Role | str, list[Panel]] = {
             "web/outcomes/panels/outcome_rules.html",
             "kindred.measures.outcome_panels.outcome_rules_panel",
         ),
+        Panel("web/screening/_panel_coordinator.html", _FUNNEL),
     ],
     Role.COORDINATOR: [
         Panel("web/intake/_home_panel.html", "kindred.intake.selectors.coordinator_panel"),
+        Panel("web/screening/_panel_coordinator.html", _FUNNEL),
     ],
     Role.FACILITATOR: [
         Panel("web/outcomes/panels/open_alerts.html", _ALERTS, first=True),
+        Panel("web/screening/_panel_facilitator.html", _SCREENINGS),
         Panel(
             "web/outcomes/panels/group_dashboards.html",
             "kindred.measures.outcome_panels.group_dashboards_panel",
         ),
     ],
-    Role.SUPERVISOR: [Panel("web/outcomes/panels/open_alerts.html", _ALERTS, first=True)],
+    Role.SUPERVISOR: [
+        Panel("web/outcomes/panels/open_alerts.html", _ALERTS, first=True),
+        Panel("web/screening/_panel_facilitator.html", _SCREENINGS),
+    ],
     Role.BILLING: [],
     MEMBER: [
         Panel(

@@ -27,6 +27,7 @@ from kindred.core.access import deny
 from kindred.core.errors import KindredError, NotPermitted
 from kindred.groups import access, selectors, services
 from kindred.groups.models import TherapyGroup
+from kindred.intake import admission
 from kindred.practice import roles as role_checks
 from kindred.practice.models import Location
 from kindred.practice.roles import Capability
@@ -122,6 +123,9 @@ def group_detail(request: HttpRequest, group_id: int) -> HttpResponse:
     actor = _actor(request)
     context = selectors.group_detail(actor=actor, group_id=group_id)
     context["section"] = "groups"
+    if context["roster"]:
+        # Each place's admission steps (screened, agreement, preparation): one query.
+        admission.annotate_roster(context["roster"])  # type: ignore[arg-type]
     group = context["group"]
     assert isinstance(group, TherapyGroup)  # noqa: S101 - for the type checker
     context["status_actions"] = [
