@@ -21,9 +21,11 @@ from kindred.accounts.services import staff_create
 from kindred.clients import invitation_services
 from kindred.clients import services as client_services
 from kindred.clients.models import Client, ConcernTag, Modality, PortalInvitation
+from kindred.core.seeding import agreements as agreement_seed
 from kindred.core.seeding import names
 from kindred.core.seeding import screening as screening_seed
 from kindred.core.seeding.reference import COMPACTS, CONCERN_TAGS, STATE_TIMEZONES
+from kindred.groups.models import TherapyGroup
 from kindred.practice import services as practice_services
 from kindred.practice.models import (
     DEFAULT_CRISIS_TEXT,
@@ -547,8 +549,23 @@ def _enrol(
         )
 
 
+def seed_waitlist(coordinator: User, clients: list[Client]) -> int:
+    """About fifteen people on the waitlist (core/seeding/waitlist.py)."""
+    from kindred.core.seeding.waitlist import seed_demo_waitlist
+    from kindred.groups.models import TherapyGroup
+
+    return seed_demo_waitlist(
+        coordinator=coordinator,
+        clients=clients,
+        concerns=list(ConcernTag.objects.filter(is_active=True).order_by("name")),
+        groups=list(TherapyGroup.objects.prefetch_related("enrollments").order_by("pk")),
+        rng=Random(DEMO_SEED + 4),  # noqa: S311 - synthetic data, not secrets
+        email_domain=DEMO_DOMAIN,
+    )
+
+
 def total_steps() -> int:
-    return len(STAFF) + CLIENT_COUNT + 5
+    return len(STAFF) + CLIENT_COUNT + 7
 
 
 def seed_demo(advance: Advance) -> DemoResult:
@@ -558,6 +575,9 @@ def seed_demo(advance: Advance) -> DemoResult:
     with transaction.atomic():
         seed_practice()
         seed_locations()
+        from kindred.core.seeding.instruments import seed_instruments
+
+        seed_instruments()  # the built-in instrument library
         advance(1, "practice and locations")
         compacts = seed_compacts()
         concerns = seed_concerns()
@@ -572,6 +592,13 @@ def seed_demo(advance: Advance) -> DemoResult:
         seed_groups(staff, clients, members)
         screening_seed.seed_demo_outcomes(clients)
         advance(1, "groups, sessions, screenings and places")
+        agreement_seed.seed_demo_agreements(
+            list(TherapyGroup.objects.filter(name__in=[g.name for g in GROUPS]).order_by("pk")),
+            members,
+        )
+        advance(1, "group agreements, signatures and preparation")
+        seed_waitlist(coordinator, clients)
+        advance(1, "referrals and the waitlist")
     for spec in STAFF:
         result.logins.append(DemoLogin(demo_email(spec.local), DEMO_PASSWORD, str(spec.role.label)))
     result.logins.extend(DemoLogin(m.email, DEMO_PASSWORD, _("Member")) for m in members)

@@ -194,6 +194,7 @@ class ScaleSeeder:
         staff = plan.admins + plan.coordinators + plan.billing + plan.clinicians
         return [
             Step("practice", 1, self.seed_practice),
+            Step("instruments", 6, self.seed_instruments),  # the six built-ins
             Step("concern tags", len(CONCERN_TAGS), self.seed_concerns),
             Step("compacts", len(COMPACTS), self.seed_compacts),
             Step("locations and rooms", plan.locations * 4, self.seed_locations),
@@ -213,7 +214,9 @@ class ScaleSeeder:
             Step("enrollments", plan.groups * 8, self.seed_enrollments),
             Step("sessions", plan.groups * 52, self.seed_sessions),
             Step("attendance", plan.groups * 120, self.seed_attendance),
+            Step("waitlist", plan.clients * 2, self.seed_waitlist),
             Step("screenings", plan.groups * 4, self.seed_screenings),
+            Step("agreements and signatures", plan.groups * 12, self.seed_agreements),
         ]
 
     def _bulk(self, model: type[models.Model], objs: list[Any], progress: Progress) -> int:
@@ -222,6 +225,14 @@ class ScaleSeeder:
         return len(objs)
 
     # --- practice set-up ---------------------------------------------------------------
+    def seed_instruments(self, progress: Progress) -> int:
+        """The built-in instruments (core/seeding/instruments.py)."""
+        from kindred.core.seeding.instruments import seed_instruments
+
+        created = seed_instruments()
+        progress(6)
+        return created
+
     def seed_practice(self, progress: Progress) -> int:
         if Practice.objects.filter(pk=1).exists():
             progress(1)
@@ -809,6 +820,43 @@ class ScaleSeeder:
         return seed_scale_screenings(
             group_ids=[g.pk for g in self.created.groups],
             seed=self.seed,
+            batch_size=self.batch_size,
+            progress=progress,
+        )
+
+    def seed_agreements(self, progress: Progress) -> int:
+        """One agreement version per group and signatures of the members with an active
+        place, with their (switched off) accounts (core/seeding/agreements.py)."""
+        from kindred.core.seeding import agreements as agreement_seed
+
+        rng = self.rng("agreements")
+        versions = agreement_seed.scale_versions()
+        groups = self.created.groups
+        written = len(versions) + agreement_seed.seed_scale_group_agreements(
+            groups, versions, rng=rng
+        )
+        progress(written)
+        return written + agreement_seed.seed_scale_signatures(
+            groups,
+            versions,
+            rng=rng,
+            tag=self.tag,
+            batch_size=self.batch_size,
+            progress=progress,
+        )
+
+    def seed_waitlist(self, progress: Progress) -> int:
+        """10,000 waitlist entries at 20,000 clients with their referrals, contact
+        attempts, status changes and exclusions (core/seeding/waitlist.py)."""
+        from kindred.core.seeding.waitlist import seed_scale_waitlist
+
+        return seed_scale_waitlist(
+            client_ids=self.created.client_ids,
+            concern_ids=self.created.concern_ids,
+            groups=self.created.groups,
+            coordinator_ids=self.created.coordinator_ids,
+            rng=self.rng("waitlist"),
+            now=self.now,
             batch_size=self.batch_size,
             progress=progress,
         )

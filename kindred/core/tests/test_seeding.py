@@ -21,6 +21,7 @@ from kindred.core.seeding.reference import CONCERN_TAGS
 from kindred.core.seeding.scale import ScalePlan, ScaleSeeder
 from kindred.core.testing import PASSWORD, enrol_totp
 from kindred.core.validators import validate_npi, validate_phone
+from kindred.intake.models import Referral
 from kindred.practice.models import (
     ClinicianProfile,
     Compact,
@@ -111,12 +112,21 @@ def test_demo_facilitators_hold_licenses_in_all_three_states(demo_loaded):
     assert privilege.privilege_states == ["KS"]
 
 
+def _referred() -> int:
+    """Clients the demo's referrals created (core/seeding/waitlist.py)."""
+    return Client.objects.filter(pk__in=Referral.objects.values("client_id")).count()
+
+
 def test_demo_clients_have_availability_concerns_and_two_portal_accounts(demo_loaded):
-    assert Client.objects.count() == demo.CLIENT_COUNT
+    assert _referred() > 0
+    assert Client.objects.count() == demo.CLIENT_COUNT + _referred()
     for client in Client.objects.prefetch_related("availability", "concerns"):
         assert client.availability.count() >= 1
         assert client.concerns.count() >= 1
-        assert client.state_of_residence in {"IL", "KS", "FL"}
+        # Served states, or a referral from elsewhere (accepted and flagged).
+        assert client.state_of_residence in {"IL", "KS", "FL"} or (
+            Referral.objects.filter(client=client, out_of_state=True).exists()
+        )
         assert client.email == "" or client.email.endswith("@demo.example.test")
         assert client.phone == "" or " 555 01" in client.phone
     members = User.objects.filter(kind=UserKind.MEMBER)
@@ -126,7 +136,7 @@ def test_demo_clients_have_availability_concerns_and_two_portal_accounts(demo_lo
 
 def test_demo_writes_through_the_services_so_changes_are_audited(demo_loaded):
     created = AuditEvent.objects.filter(action="clients.client.created").count()
-    assert created == demo.CLIENT_COUNT
+    assert created == demo.CLIENT_COUNT + _referred()
     assert AuditEvent.objects.filter(action="accounts.user.created").count() == 8
 
 
@@ -159,7 +169,7 @@ def test_demo_if_empty_leaves_a_database_with_data_alone(cast, debug):
 def test_demo_if_empty_reprints_the_logins_when_the_demo_is_there(demo_loaded):
     out = run("seed_demo", if_empty=True)
     assert "admin@demo.example.test" in out
-    assert Client.objects.count() == demo.CLIENT_COUNT
+    assert Client.objects.count() == demo.CLIENT_COUNT + _referred()
 
 
 def test_demo_force_adds_to_a_database_with_data(cast, debug):
