@@ -26,6 +26,7 @@ from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 from datetime import date, datetime, time, timedelta
 from typing import TYPE_CHECKING, Any, TypedDict, Unpack
+from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 from django.db import IntegrityError, transaction
 from django.db.models import Q
@@ -55,10 +56,12 @@ from kindred.groups.models import (
 )
 from kindred.intake import admission
 from kindred.intake.models import Screening, ScreeningDecision
+from kindred.measures import planning as measures_planning
 from kindred.practice import roles as role_checks
 from kindred.practice.models import ClinicianProfile, Location, Room
 from kindred.practice.roles import Capability
 from kindred.practice.selectors import clinicians_may_practice
+from kindred.practice.settings import practice_settings
 from kindred.practice.states import state_name
 from kindred.scheduling import generation, recurrence
 
@@ -206,7 +209,7 @@ def _check_group(
         _add(errors, "fee_cents", _("Enter a fee from $0 to $10,000."))
     if group.external_video_link and not group.external_video_link.startswith("https://"):
         _add(errors, "external_video_link", _("Use a secure link that starts with https://."))
-    today = dj_timezone.localdate()
+    today = _local_today(group)
     if (
         (creating or start_changed)
         and isinstance(group.start_date, date)
@@ -333,7 +336,7 @@ def _check_facilitators(
         return
     # In person, therapy happens at the location: every facilitator needs to be able to
     # practise in its state (a license, or a compact privilege) from the start date.
-    on = max(start_date, dj_timezone.localdate())
+    on = max(start_date, _local_today(group))
     state = group.location.state
     everyone = [lead, *co_facilitators]
     decisions = clinicians_may_practice([c.pk for c in everyone], state, on)
@@ -501,6 +504,8 @@ def group_create(
             obj=group,
             detail={"sessions_created": created},
         )
+        # Its default questionnaires (measures/schedules.py), after commit.
+        measures_planning.on_commit_plan_group(group.pk)
     return group
 
 
@@ -794,13 +799,23 @@ def age_on(born: date, on: date) -> int:
     return on.year - born.year - ((on.month, on.day) < (born.month, born.day))
 
 
+def _local_today(group: TherapyGroup) -> date:
+    """Today where the group meets (its time zone; the practice's if it has none yet)."""
+    name = group.timezone or practice_settings().timezone
+    try:
+        zone = ZoneInfo(name)
+    except (ValueError, ZoneInfoNotFoundError):
+        zone = ZoneInfo(practice_settings().timezone)
+    return dj_timezone.localdate(timezone=zone)
+
+
 def _check_eligible(group: TherapyGroup, client: Client) -> None:
     if client.status == ClientStatus.ARCHIVED:
         raise InvalidState(
             _("This client's record is archived. Restore it before adding them to a group."),
             field="client",
         )
-    on = max(group.start_date, dj_timezone.localdate())
+    on = max(group.start_date, _local_today(group))
     age = age_on(client.date_of_birth, on)
     if group.min_age is not None and age < group.min_age:
         raise ValidationFailed(
@@ -923,6 +938,8 @@ def enrollment_invite(
             client_id=client.pk,
             detail={"group": locked.pk},
         )
+        # The intake questionnaires (measures/planning.py), after commit.
+        measures_planning.on_commit_plan_enrollment(enrollment.pk)
     return enrollment
 
 
@@ -1035,6 +1052,9 @@ def _end(
             client_id=locked.client_id,
             detail={"group": locked.group_id},
         )
+        if status == EnrollmentStatus.GRADUATED:
+            # The graduation questionnaires (measures/planning.py), after commit.
+            measures_planning.on_commit_plan_enrollment(locked.pk)
     enrollment.status, enrollment.ended_at, enrollment.end_reason = (
         locked.status,
         locked.ended_at,

@@ -35,7 +35,13 @@ from kindred.core.errors import (
     ValidationFailed,
 )
 from kindred.groups.models import SEAT_STATUSES, Enrollment, TherapyGroup
-from kindred.intake.agreements import AgreementStatus, is_staff, member_client_of, parse_id
+from kindred.intake.agreements import (
+    AgreementStatus,
+    is_staff,
+    member_client_of,
+    parse_id,
+    signing_notice_key,
+)
 from kindred.intake.models import AgreementSignature, AgreementVersion
 
 if TYPE_CHECKING:
@@ -236,8 +242,19 @@ def agreement_sign(
             client_id=client.pk,
             detail={"group": locked.pk, "version": version.pk},
         )
+        _settle_notice(actor, signing_notice_key(locked.pk, version.pk, client.pk))
     _after_signing(enrollment, actor)
     return signature, True
+
+
+def _settle_notice(actor: User, key: str) -> None:
+    """The notification that asked for this signature has been answered: mark it read."""
+    from kindred.notifications.models import Notification
+    from kindred.notifications.services import notification_mark_read
+
+    note = Notification.objects.filter(user=actor, dedupe_key=key, read_at__isnull=True).first()
+    if note is not None:
+        notification_mark_read(actor=actor, notification=note)
 
 
 def _after_signing(enrollment: Enrollment, actor: User) -> None:

@@ -503,10 +503,16 @@ def needs_signature(client: Client, group: TherapyGroup) -> bool:
 # --- A group moved to another version -----------------------------------------------------------
 
 
+def signing_notice_key(group_id: int, version_id: int, client_id: int) -> str:
+    """The dedupe key of the notification asking a member to sign a version."""
+    return f"agreement-{group_id}-{version_id}-{client_id}"
+
+
 def group_agreement_changed(*, group: TherapyGroup) -> int:
-    """Tell each member with a place who has not signed the group's new version that
-    there is something to read and sign. Called by ``groups.services.group_update`` in its
-    transaction; the words are general (no clinical content). Returns how many were told."""
+    """Tell each member with a place who has not signed the version ``group`` now uses
+    that there is something to read and sign (once per version). Called by
+    ``groups.services.group_update`` in its transaction; the words are general (no
+    clinical content). Returns how many were told."""
     from kindred.notifications.services import notify
 
     if group.agreement_version_id is None:
@@ -521,15 +527,24 @@ def group_agreement_changed(*, group: TherapyGroup) -> int:
     told = 0
     for enrollment in enrollments:
         user = enrollment.client.user
-        if user is None or not statuses[enrollment.client_id].needs_signature:
+        status = statuses[enrollment.client_id]
+        if user is None or not status.needs_signature:
             continue
+        if status == AgreementStatus.SIGN_NEW:
+            title = _("Your group agreement for %(group)s has changed") % {"group": group.name}
+            body = _("Please read the new version and sign it before your next session.")
+        else:
+            title = _("Please read your group agreement for %(group)s") % {"group": group.name}
+            body = _("Read it and sign it before your next session.")
         note = notify(
             user=user,
             kind="agreement_updated",
-            title=_("Your group agreement for %(group)s has changed") % {"group": group.name},
-            body=_("Please read the new version and sign it before your next session."),
+            title=title,
+            body=body,
             url=url,
-            dedupe_key=f"agreement-{group.pk}-{group.agreement_version_id}-{enrollment.client_id}",
+            dedupe_key=signing_notice_key(
+                group.pk, group.agreement_version_id, enrollment.client_id
+            ),
         )
         told += note is not None
     return told

@@ -3,7 +3,7 @@ preparation (CLINICAL.md, "Running a group"; AGPA Clinical Practice Guidelines 2
 
 from __future__ import annotations
 
-from typing import Any, ClassVar, NoReturn
+from typing import Any, ClassVar, NoReturn, TypeVar
 
 from django.conf import settings
 from django.db import models
@@ -367,7 +367,10 @@ class ImmutableRowError(RuntimeError):
     """A published agreement version or a signature was about to be changed or deleted."""
 
 
-class _AppendOnlyQuerySet(models.QuerySet[Any]):
+_M = TypeVar("_M", bound=models.Model)
+
+
+class _AppendOnlyQuerySet(models.QuerySet[_M, _M]):
     """Refuses bulk changes: published versions and signatures are never rewritten (a
     database trigger refuses them again; migration 0002_agreement_drafts_and_immutability)."""
 
@@ -406,7 +409,9 @@ class AgreementVersion(_AppendOnlyModel):
         settings.AUTH_USER_MODEL, on_delete=models.SET_NULL, null=True, related_name="+"
     )
 
-    objects: ClassVar[models.Manager[AgreementVersion]] = _AppendOnlyQuerySet.as_manager()
+    objects: ClassVar[models.Manager[AgreementVersion]] = _AppendOnlyQuerySet[
+        "AgreementVersion"
+    ].as_manager()
 
     class Meta:
         ordering = ["template_id", "-number"]
@@ -440,7 +445,9 @@ class AgreementSignature(_AppendOnlyModel):
     ip = models.GenericIPAddressField(null=True, blank=True)
     text_sha256 = models.CharField(max_length=64)
 
-    objects: ClassVar[models.Manager[AgreementSignature]] = _AppendOnlyQuerySet.as_manager()
+    objects: ClassVar[models.Manager[AgreementSignature]] = _AppendOnlyQuerySet[
+        "AgreementSignature"
+    ].as_manager()
 
     class Meta:
         ordering = ["-signed_at", "-id"]

@@ -204,6 +204,12 @@ def test_moving_a_group_to_a_new_version_tells_its_members_once_per_version(cast
     assert note.url == f"/my/groups/{cast.group_a.pk}/agreement/"
     assert "sign it before your next session" in note.body
     assert not Notification.objects.filter(user=cast.outsider).exists()
+    key = agreements.signing_notice_key(cast.group_a.pk, first.pk, cast.client_b.pk)
+    first_time = Notification.objects.get(user=cast.member_b, dedupe_key=key)
+    assert first_time.title == "Please read your group agreement for Steady Ground"
+    sign(cast.member, cast.group_a)  # the notice asking for it is answered: marked read
+    note.refresh_from_db()
+    assert note.read_at is not None
     changed = AuditEvent.objects.filter(action="groups.group.updated").first()
     assert changed is not None
     assert changed.detail["fields"] == ["agreement_version"]

@@ -14,12 +14,13 @@ from kindred.audit.models import AuditEvent, Category
 from kindred.core.errors import Conflict, InvalidState, NotFound, NotPermitted, ValidationFailed
 from kindred.core.testing import PASSWORD
 from kindred.groups.models import Enrollment, EnrollmentStatus
-from kindred.groups.services import enrollment_invite, enrollment_withdraw
+from kindred.groups.services import enrollment_withdraw
 from kindred.groups.tests.factories import person
 from kindred.intake import agreement_signatures as signatures
 from kindred.intake.agreements import AgreementStatus, agreement_status
-from kindred.intake.models import AgreementSignature, Answer, Screening, ScreeningDecision
+from kindred.intake.models import AgreementSignature
 from kindred.intake.tests.agreement_support import IP, next_version, published, sign, use
+from kindred.intake.tests.screening_support import admit
 
 
 @pytest.fixture
@@ -198,19 +199,8 @@ def test_signing_the_last_missing_step_activates_the_place(cast, version):
     )
     client.user = user
     client.save(update_fields=["user"])
-    # The screening itself is intake/screening.py's business; a decided admit is enough.
-    Screening.objects.create(
-        client=client,
-        group=cast.group_a,
-        screener=cast.facilitator,
-        motivation=Answer.YES,
-        can_participate=Answer.YES,
-        goals_fit=Answer.YES,
-        commitment=Answer.YES,
-        decision=ScreeningDecision.ADMIT,
-        decided_at=timezone.now(),
-    )
-    enrollment = enrollment_invite(actor=cast.coordinator, group=cast.group_a, client=client)
+    admit(client, cast.group_a)  # screened and admitted: a place, offered until signed
+    enrollment = Enrollment.objects.get(client=client, group=cast.group_a)
     assert enrollment.status == EnrollmentStatus.INVITED
 
     signature, created = signatures.agreement_sign(

@@ -420,3 +420,37 @@ def test_pending_questionnaires_follow_a_new_instrument_version(cast, builtin_in
 
 def test_sessions_are_counted_as_seen(cast):
     assert len(sessions_a(cast)) == 12
+
+
+# --- The hooks in groups/services.py -------------------------------------------------------------
+
+
+def test_setting_up_a_group_and_offering_a_place_plan_at_once(
+    cast, builtin_instruments, django_capture_on_commit_callbacks
+):
+    from kindred.groups.services import enrollment_invite
+    from kindred.groups.tests.factories import make_group
+
+    with django_capture_on_commit_callbacks(execute=True):
+        group = make_group(cast, name="Evening Circle")
+    assert MeasurementSchedule.objects.filter(group=group, is_active=True).count() == 5
+    with django_capture_on_commit_callbacks(execute=True):
+        place = enrollment_invite(actor=cast.coordinator, group=group, client=cast.client)
+    assert codes(Administration.objects.filter(group=group, reason=Timing.INTAKE)) == [
+        ("gad7", "intake"),
+        ("phq9", "intake"),
+    ]
+    schedule_create(
+        actor=cast.coordinator,
+        group=group,
+        instrument=builtin_instruments.who5,
+        timing="graduation",
+    )
+    from kindred.groups.services import enrollment_activate
+
+    enrollment_activate(actor=None, enrollment=place)
+    with django_capture_on_commit_callbacks(execute=True):
+        enrollment_graduate(actor=cast.coordinator, enrollment=place)
+    assert codes(Administration.objects.filter(group=group, reason=Timing.GRADUATION)) == [
+        ("who5", "graduation")
+    ]
