@@ -255,8 +255,26 @@ def decide(
         return LicensureDecision(
             state, on, allowed=False, findings=(Finding(Reason.UNKNOWN_STATE, state),)
         )
-    licenses = sorted(licenses, key=lambda x: (x.expires_on, x.id), reverse=True)
-    privileges = sorted(privileges, key=lambda p: (p.valid_from, p.id), reverse=True)
+    # Total orders (every field breaks ties), so the first finding never depends on the
+    # order the facts came in.
+    licenses = sorted(
+        licenses,
+        key=lambda x: (x.expires_on, x.id, x.issued_on, x.status, x.license_type, x.number),
+        reverse=True,
+    )
+    privileges = sorted(
+        privileges,
+        key=lambda p: (
+            p.valid_from,
+            p.id,
+            p.valid_until or date.max,
+            p.status,
+            p.compact_id,
+            p.home_state,
+            sorted(p.privilege_states),
+        ),
+        reverse=True,
+    )
     periods = list(memberships)
 
     here = [x for x in licenses if x.state == state]

@@ -3,9 +3,12 @@
 from __future__ import annotations
 
 from dataclasses import dataclass
+from datetime import date
+from zoneinfo import ZoneInfo
 
 from django.conf import settings
 from django.core.cache import cache
+from django.utils import timezone
 
 from kindred.practice.models import DEFAULT_CRISIS_TEXT, Practice
 
@@ -53,3 +56,8 @@ def practice_settings() -> PracticeSettings:
 def forget_practice_settings() -> None:
     """Call after the practice profile changes (on commit)."""
     cache.delete(CACHE_KEY)
+
+
+def practice_today() -> date:
+    """Today's date where the practice is (its time zone, not the server's)."""
+    return timezone.localdate(timezone=ZoneInfo(practice_settings().timezone))

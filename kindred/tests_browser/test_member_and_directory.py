@@ -12,6 +12,7 @@ from pytest_django.live_server_helper import LiveServer
 
 from kindred.core.testing import Cast
 from kindred.groups.models import JoinRequest
+from kindred.intake.models import Referral
 from kindred.scheduling.models import AbsenceNotice
 from kindred.tests_browser.conftest import PHONE
 from kindred.tests_browser.support import (
@@ -96,22 +97,25 @@ def test_a_visitor_finds_a_group_on_a_phone_and_asks_to_join(
     assert_accessible(page)
 
     page.get_by_role("link", name="Request to join").first.click()
-    heading(page, "Request to join Steady Ground")
+    # The directory leads to the self-referral form with the group chosen (issue 4).
+    heading(page, "Ask for a place in a group")
     assert_no_horizontal_scroll(page)
     assert_accessible(page)
-    page.get_by_label("Your name").fill("Robin Example")
+    page.get_by_label("First name").fill("Robin")
+    page.get_by_label("Last name").fill("Example")
+    page.get_by_label("Date of birth").fill("1990-04-12")
     page.get_by_label("Email").fill("robin@example.test")
     page.get_by_label("The state you live in").select_option("IL")
     page.wait_for_timeout(3_200)  # people take longer than the minimum fill time
-    page.get_by_role("button", name="Send my request").click()
+    page.get_by_role("button", name="Send").click()
     heading(page, "Thank you for reaching out")
     expect(page.get_by_role("heading", name="What happens next")).to_be_visible()
-    expect(page.get_by_role("link", name="Call 988")).to_be_visible()
+    expect(page.get_by_role("link", name="988", exact=True)).to_be_visible()
     assert_no_horizontal_scroll(page)
     assert_accessible(page)
-    saved = JoinRequest.objects.get()
-    if (saved.name, saved.state, saved.group_id) != ("Robin Example", "IL", cast.group_a.pk):
-        pytest.fail(f"saved {saved.name!r} {saved.state!r} for group {saved.group_id}")
+    saved = Referral.objects.get()
+    if (saved.first_name, saved.state, saved.group_id) != ("Robin", "IL", cast.group_a.pk):
+        pytest.fail(f"saved {saved.first_name!r} {saved.state!r} for group {saved.group_id}")
 
 
 def test_a_visitor_sees_why_a_request_was_not_sent(

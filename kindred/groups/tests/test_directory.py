@@ -10,11 +10,10 @@ from django.contrib.auth.models import AnonymousUser
 from django.utils import timezone
 
 from kindred.audit.models import AuditEvent, Category
+from kindred.core.antispam import RATE_LIMIT, RateLimited
 from kindred.core.errors import NotFound, NotPermitted, ValidationFailed
 from kindred.groups.directory import (
-    RATE_LIMIT,
     Outcome,
-    RateLimited,
     directory_entries,
     directory_group,
     directory_groups,

@@ -6,7 +6,6 @@ from __future__ import annotations
 from datetime import date, timedelta
 
 import pytest
-from django.utils import timezone
 
 from kindred.audit.models import AuditEvent
 from kindred.core.errors import NotPermitted
@@ -16,6 +15,7 @@ from kindred.practice.services import (
     compact_member_state_add,
     privilege_create,
 )
+from kindred.practice.settings import practice_today
 from kindred.scheduling import gate, reports
 from kindred.scheduling.tests.g2_support import at, set_expiry, upcoming
 
@@ -35,7 +35,7 @@ def test_a_member_whose_last_attested_state_is_uncovered_is_at_risk(cast):
 
 def test_the_state_of_residence_counts_until_a_member_attests(cast):
     kansas = License.objects.get(clinician=cast.clinician, state="KS")
-    set_expiry(kansas, timezone.localdate() + timedelta(days=1))
+    set_expiry(kansas, practice_today() + timedelta(days=1))
     rows = reports.licensure_report(actor=cast.coordinator).at_risk
     assert {(r.client.pk, r.state, r.source) for r in rows} == {
         (cast.client_b.pk, "KS", "residence")
@@ -57,15 +57,13 @@ def test_a_compact_privilege_covers_a_state(cast):
         compact=compact,
         home_state="IL",
         privilege_states=["MO"],
-        valid_from=timezone.localdate() - timedelta(days=30),
-        valid_until=timezone.localdate() + timedelta(days=20),
+        valid_from=practice_today() - timedelta(days=30),
+        valid_until=practice_today() + timedelta(days=20),
     )
     report = reports.licensure_report(actor=cast.coordinator)
     later = [r for r in report.at_risk if r.client.pk == cast.client.pk]
     # Covered until the privilege ends in 20 days: only sessions after that are at risk.
-    assert not [
-        r for r in later if r.local_start.date() <= timezone.localdate() + timedelta(days=19)
-    ]
+    assert not [r for r in later if r.local_start.date() <= practice_today() + timedelta(days=19)]
     assert [e.kind for e in report.expiring] == ["privilege"]
     assert report.expiring[0].days_left == 20
     assert report.expiring[0].states == "Missouri"
@@ -76,8 +74,8 @@ def test_a_compact_privilege_covers_a_state(cast):
 def test_credentials_ending_within_60_days_and_not_later_or_earlier(cast):
     illinois = License.objects.get(clinician=cast.clinician, state="IL")
     florida = License.objects.get(clinician=cast.clinician_b)
-    set_expiry(illinois, timezone.localdate() + timedelta(days=60))
-    set_expiry(florida, timezone.localdate() + timedelta(days=61))
+    set_expiry(illinois, practice_today() + timedelta(days=60))
+    set_expiry(florida, practice_today() + timedelta(days=61))
     expiring = reports.licensure_report(actor=cast.coordinator).expiring
     assert [(e.clinician.pk, e.days_left) for e in expiring] == [(cast.clinician.pk, 60)]
     assert expiring[0].what == "LCPC license 180.000002"
@@ -123,7 +121,7 @@ def test_the_report_takes_the_same_queries_for_more_sessions(cast):
     assert none_at_risk == 0
     add_members(cast.group_a, 5, name="Report")
     for lic in License.objects.filter(clinician=cast.clinician):
-        set_expiry(lic, timezone.localdate() + timedelta(days=2))
+        set_expiry(lic, practice_today() + timedelta(days=2))
     many, at_risk = queries()
     assert at_risk >= 7
     assert many == few

@@ -19,6 +19,7 @@ from django.views.decorators.http import require_safe
 from kindred.core.access import deny
 from kindred.practice import access, licensure, selectors, services
 from kindred.practice.models import ClinicianProfile, CompactPrivilege, License
+from kindred.practice.settings import practice_today
 from kindred.practice.states import state_name
 from kindred.web.paging import paginate
 from kindred.web.practice.forms import (
@@ -34,7 +35,6 @@ from kindred.web.practice.views import (
     actor_of,
     form_page,
     initial_from,
-    practice_today,
     staff_page,
     submit,
 )

@@ -7,7 +7,6 @@ see but not to change = 403), validates with a form and calls one service.
 
 from __future__ import annotations
 
-import zoneinfo
 from collections.abc import Callable
 from datetime import date
 from functools import wraps
@@ -21,7 +20,6 @@ from django.forms.models import model_to_dict
 from django.http import HttpRequest, HttpResponse
 from django.shortcuts import redirect, render
 from django.urls import reverse
-from django.utils import timezone
 from django.utils.translation import gettext as _
 from django.views.decorators.http import require_POST, require_safe
 
@@ -33,7 +31,7 @@ from kindred.practice.models import (
     CompactMemberState,
     default_reminder_offsets,
 )
-from kindred.practice.settings import practice_settings
+from kindred.practice.settings import practice_today
 from kindred.web.forms import apply_error
 from kindred.web.paging import paginate
 from kindred.web.practice.forms import (
@@ -69,10 +67,6 @@ def staff_page(view: View) -> View:
 
 def actor_of(request: HttpRequest) -> User:
     return cast("User", request.user)
-
-
-def practice_today() -> date:
-    return timezone.localdate(timezone=zoneinfo.ZoneInfo(practice_settings().timezone))
 
 
 def submit[T](

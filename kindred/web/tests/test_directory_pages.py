@@ -10,8 +10,8 @@ import pytest
 from django.core import signing
 from django.test import Client as HttpClient
 
+from kindred.core.antispam import RATE_LIMIT
 from kindred.core.testing import signed_in
-from kindred.groups.directory import RATE_LIMIT
 from kindred.groups.models import JoinRequest
 from kindred.scheduling.tests.member_setup import make_group, next_weekday, office
 from kindred.web.directory.forms import SHOWN_SALT

@@ -11,7 +11,6 @@ from typing import Any
 import pytest
 from django.core import mail
 from django.test import Client as HttpClient
-from django.utils import timezone
 
 from kindred.accounts import services as account_services
 from kindred.accounts.models import ApiToken, RoleGrant, User
@@ -30,6 +29,7 @@ from kindred.practice.models import (
     Room,
 )
 from kindred.practice.roles import Role
+from kindred.practice.settings import practice_today
 
 
 def reauthenticated(user: User) -> HttpClient:
@@ -84,7 +84,7 @@ def world(cast: Cast) -> World:
         license_type="LCPC",
         number="180-000001",
         issued_on=date(2020, 1, 1),
-        expires_on=timezone.localdate() + timedelta(days=20),
+        expires_on=practice_today() + timedelta(days=20),
     )
     privilege = services.privilege_create(
         actor=admin,
@@ -543,9 +543,9 @@ def test_clinician_page_shows_standing_in_words(cast, world):
 def test_licensure_check_on_the_clinician_page(cast, world):
     http = signed_in(cast.coordinator)
     url = f"/clinicians/{world.clinician.pk}/"
-    body = text(http.get(url, {"state": "KS", "on": timezone.localdate().isoformat()}))
+    body = text(http.get(url, {"state": "KS", "on": practice_today().isoformat()}))
     assert "<strong>Yes.</strong> Compact privilege under PSYPACT for Kansas" in body
-    body = text(http.get(url, {"state": "TX", "on": timezone.localdate().isoformat()}))
+    body = text(http.get(url, {"state": "TX", "on": practice_today().isoformat()}))
     assert "<strong>No.</strong> No license or compact privilege for Texas." in body
 
 

@@ -156,9 +156,9 @@ def test_a_member_reads_the_preparation_and_marks_it_read(cast):
     assert "You have read 0 of 2 parts." in words(page)
     response = http.post(f"{url}{first.pk}/read/")
     assert response["Location"] == f"{url}#item-{first.pk}"
-    page = words(http.get(url))
-    assert "You have read 1 of 2 parts." in page
-    assert "You read this on" in page
+    text = words(http.get(url))
+    assert "You have read 1 of 2 parts." in text
+    assert "You read this on" in text
     assert PreparationRead.objects.get().client == cast.client
 
 

@@ -24,6 +24,7 @@ from kindred.core.testing import PASSWORD, Cast, signed_in
 from kindred.groups.models import TherapyGroup
 from kindred.groups.services import enrollment_activate, enrollment_invite, group_update
 from kindred.practice.models import License
+from kindred.practice.settings import practice_today
 from kindred.scheduling import gate
 from kindred.scheduling.attendance import session_local_date
 from kindred.scheduling.models import AbsenceNotice, Attendance, GroupSession, StateAttestation
@@ -322,7 +323,7 @@ def test_the_facilitator_home_keeps_its_query_count_as_groups_grow(cast):
 
     http = signed_in(cast.facilitator)
     few, _ = count_queries(http, "/home/facilitator/")
-    today = timezone.localdate()
+    today = practice_today()
     for i in range(4):
         group = group_create(
             actor=None,
@@ -449,7 +450,7 @@ def test_the_report_lists_members_at_risk_and_credentials_ending(cast, session):
     kansas = License.objects.get(clinician=cast.clinician, state="KS")
     set_expiry(kansas, session_local_date(session) - timedelta(days=1))
     florida = License.objects.get(clinician=cast.clinician_b)
-    set_expiry(florida, timezone.localdate() + timedelta(days=30))
+    set_expiry(florida, practice_today() + timedelta(days=30))
     page = words(signed_in(cast.coordinator).get(REPORT))
     risk = page.split("Licenses and privileges ending")[0]
     ending = page.split("Licenses and privileges ending")[1]
@@ -499,7 +500,7 @@ def test_the_report_keeps_its_query_count_as_sessions_and_members_grow(cast, ses
     add_members(cast.group_a, 6)
     add_members(cast.group_b, 3, name="Harbor")
     for lic in License.objects.filter(clinician=cast.clinician):
-        set_expiry(lic, timezone.localdate() + timedelta(days=3))
+        set_expiry(lic, practice_today() + timedelta(days=3))
     many, response = count_queries(http, REPORT)
     assert text(response).count("Page0") >= 6
     assert many == few
