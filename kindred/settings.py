@@ -361,6 +361,9 @@ SPECTACULAR_SETTINGS = {
         "AdministrationStatusEnum": "kindred.measures.models.AdministrationStatus",
         "AdministrationReasonEnum": "kindred.measures.models.Timing",
         "ScheduleTimingEnum": "kindred.measures.schedules.SCHEDULE_TIMING_CHOICES",
+        "ScreeningAnswerEnum": "kindred.intake.models.Answer",
+        "ScreeningDecisionEnum": "kindred.intake.models.ScreeningDecision",
+        "ScreeningStatusEnum": "kindred.api.v1.screening.STATUS_CHOICES",
     },
 }
 
