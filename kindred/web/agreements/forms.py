@@ -11,7 +11,7 @@ from django.db.models import QuerySet
 from django.utils.translation import gettext_lazy as _
 
 from kindred.groups.models import TherapyGroup
-from kindred.web.clients.forms import FastSelect
+from kindred.web.widgets import FastSelect
 
 
 class TemplateCreateForm(forms.Form):

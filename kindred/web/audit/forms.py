@@ -9,6 +9,7 @@ from django.utils.translation import gettext_lazy as _
 
 from kindred.audit.models import Category
 from kindred.audit.selectors import AuditFilters
+from kindred.web.widgets import DateInput
 
 
 class AuditFilterForm(forms.Form):
@@ -24,12 +25,8 @@ class AuditFilterForm(forms.Form):
         label=_("Kind"), required=False, choices=[("", _("Any kind")), *Category.choices]
     )
     client = forms.IntegerField(label=_("Client id"), required=False, min_value=1)
-    date_from = forms.DateField(
-        label=_("From"), required=False, widget=forms.DateInput(attrs={"type": "date"})
-    )
-    date_to = forms.DateField(
-        label=_("To"), required=False, widget=forms.DateInput(attrs={"type": "date"})
-    )
+    date_from = forms.DateField(label=_("From"), required=False, widget=DateInput())
+    date_to = forms.DateField(label=_("To"), required=False, widget=DateInput())
     actor_id = forms.IntegerField(required=False, min_value=1, widget=forms.HiddenInput)
 
     def clean(self) -> dict[str, Any]:

@@ -3,83 +3,16 @@ birth, duplicates, retired concerns, overlapping windows) live in the services."
 
 from __future__ import annotations
 
-import zoneinfo
 from typing import Any
 
 from django import forms
 from django.db.models import QuerySet
-from django.forms.utils import flatatt
-from django.utils.html import format_html
-from django.utils.safestring import SafeString, mark_safe
 from django.utils.translation import gettext_lazy as _
 
 from kindred.clients.models import LANGUAGE_CHOICES, ClientStatus, ConcernTag, Modality, Weekday
 from kindred.clients.selectors import STATUS_ALL
 from kindred.practice.states import STATE_CHOICES
-
-US_TIMEZONES = [
-    "America/New_York",
-    "America/Chicago",
-    "America/Denver",
-    "America/Phoenix",
-    "America/Los_Angeles",
-    "America/Anchorage",
-    "Pacific/Honolulu",
-    "America/Puerto_Rico",
-    "Pacific/Guam",
-]
-
-
-def timezone_choices() -> list[tuple[str, Any]]:
-    others = sorted(zoneinfo.available_timezones() - set(US_TIMEZONES))
-    return [
-        (str(_("United States")), [(tz, tz.replace("_", " ")) for tz in US_TIMEZONES]),
-        (str(_("Everywhere else")), [(tz, tz.replace("_", " ")) for tz in others]),
-    ]
-
-
-class FastSelect(forms.Select):
-    """The same ``<select>`` as Django's, built in Python. The default renders one
-    template per option, which costs milliseconds on the list page's filters and tens of
-    milliseconds for the time-zone list."""
-
-    def render(
-        self,
-        name: str,
-        value: Any,
-        attrs: dict[str, Any] | None = None,
-        renderer: Any = None,
-    ) -> SafeString:
-        widget = self.get_context(name, value, attrs)["widget"]
-        parts: list[str] = [
-            format_html('<select name="{}"{}>', widget["name"], flatatt(widget["attrs"]))
-        ]
-        for group_name, options, _index in widget["optgroups"]:
-            if group_name:
-                parts.append(format_html('<optgroup label="{}">', group_name))
-            parts.extend(
-                format_html(
-                    '<option value="{}"{}>{}</option>',
-                    option["value"] if option["value"] is not None else "",
-                    flatatt(option["attrs"]),
-                    option["label"],
-                )
-                for option in options
-            )
-            if group_name:
-                parts.append("</optgroup>")
-        parts.append("</select>")
-        return mark_safe("".join(parts))  # noqa: S308 - every part is escaped above
-
-
-class ConcernCheckboxes(forms.CheckboxSelectMultiple):
-    """Checkboxes laid out as a compact grid (``.checkbox-list``)."""
-
-    template_name = "web/clients/widgets/checkbox_list.html"
-
-
-class ChoiceRadios(forms.RadioSelect):
-    template_name = "web/clients/widgets/checkbox_list.html"
+from kindred.web.widgets import DateInput, FastCheckboxes, FastRadios, FastSelect, TimezoneField
 
 
 class ConcernForm(forms.Form):
@@ -111,9 +44,7 @@ class ClientForm(forms.Form):
         required=False,
         help_text=_("For example: she/her, he/him, they/them."),
     )
-    date_of_birth = forms.DateField(
-        label=_("Date of birth"), widget=forms.DateInput({"type": "date"}, format="%Y-%m-%d")
-    )
+    date_of_birth = forms.DateField(label=_("Date of birth"), widget=DateInput())
     email = forms.EmailField(
         label=_("Email"),
         max_length=254,
@@ -128,7 +59,7 @@ class ClientForm(forms.Form):
         choices=[("", _("Choose a state")), *STATE_CHOICES],
         widget=FastSelect,
     )
-    timezone = forms.ChoiceField(label=_("Time zone"), initial="America/Chicago", widget=FastSelect)
+    timezone = TimezoneField(initial="America/Chicago")
     emergency_contact_name = forms.CharField(label=_("Name"), max_length=150, required=False)
     emergency_contact_relationship = forms.CharField(
         label=_("Relationship"),
@@ -143,7 +74,7 @@ class ClientForm(forms.Form):
         label=_("Preferred way to meet"),
         choices=Modality.choices,
         initial=Modality.EITHER,
-        widget=ChoiceRadios,
+        widget=FastRadios,
     )
     language = forms.ChoiceField(
         label=_("Language"), choices=LANGUAGE_CHOICES, initial="en", widget=FastSelect
@@ -152,12 +83,11 @@ class ClientForm(forms.Form):
         label=_("Presenting concerns"),
         queryset=ConcernTag.objects.none(),
         required=False,
-        widget=ConcernCheckboxes,
+        widget=FastCheckboxes,
     )
 
     def __init__(self, *args: Any, concerns: QuerySet[ConcernTag], **kwargs: Any):
         super().__init__(*args, **kwargs)
-        self.fields["timezone"].choices = timezone_choices()  # type: ignore[attr-defined]
         self.fields["concerns"].queryset = concerns  # type: ignore[attr-defined]
 
     def service_kwargs(self) -> dict[str, Any]:

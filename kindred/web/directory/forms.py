@@ -12,7 +12,7 @@ from kindred.core.antispam import form_stamp, read_form_stamp
 from kindred.core.validators import validate_phone
 from kindred.groups.models import GroupModality
 from kindred.practice.states import STATE_CHOICES
-from kindred.web.clients.forms import FastSelect
+from kindred.web.widgets import FastSelect
 
 SHOWN_SALT = "kindred.directory.join-form-shown"
 

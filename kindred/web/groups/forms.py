@@ -18,7 +18,7 @@ from kindred.intake.agreements import version_choices, version_label
 from kindred.intake.models import AgreementVersion
 from kindred.practice.models import ClinicianProfile, Location, Room
 from kindred.scheduling.recurrence import localize, zone
-from kindred.web.clients.forms import ChoiceRadios, ConcernCheckboxes, FastSelect, timezone_choices
+from kindred.web.widgets import DateInput, FastCheckboxes, FastRadios, FastSelect, TimezoneField
 
 RULE_SUGGESTIONS = [
     "FREQ=WEEKLY;COUNT=8",
@@ -66,19 +66,19 @@ class GroupForm(forms.Form):
         label=_("Focus"),
         queryset=ConcernTag.objects.none(),
         required=False,
-        widget=ConcernCheckboxes,
+        widget=FastCheckboxes,
     )
     format = forms.ChoiceField(
         label=_("Format"),
         choices=GroupFormat.choices,
         initial=GroupFormat.CLOSED,
-        widget=ChoiceRadios,
+        widget=FastRadios,
     )
     modality = forms.ChoiceField(
         label=_("How it meets"),
         choices=GroupModality.choices,
         initial=GroupModality.VIRTUAL,
-        widget=ChoiceRadios,
+        widget=FastRadios,
     )
     location = forms.ModelChoiceField(
         label=_("Location"),
@@ -103,7 +103,7 @@ class GroupForm(forms.Form):
         label=_("Co-facilitators"),
         queryset=ClinicianProfile.objects.none(),
         required=False,
-        widget=ConcernCheckboxes,
+        widget=FastCheckboxes,
     )
     min_size = forms.IntegerField(label=_("Minimum size"), min_value=1, max_value=50, initial=6)
     max_size = forms.IntegerField(label=_("Maximum size"), min_value=1, max_value=50, initial=10)
@@ -127,16 +127,14 @@ class GroupForm(forms.Form):
             "suits an open, rolling group."
         ),
     )
-    start_date = forms.DateField(
-        label=_("First session date"), widget=forms.DateInput({"type": "date"}, format="%Y-%m-%d")
-    )
+    start_date = forms.DateField(label=_("First session date"), widget=DateInput())
     start_time = forms.TimeField(
         label=_("Start time"), widget=forms.TimeInput({"type": "time"}, format="%H:%M")
     )
     session_minutes = forms.IntegerField(
         label=_("Session length (minutes)"), min_value=15, max_value=480, initial=90
     )
-    timezone = forms.ChoiceField(label=_("Time zone"), initial="America/Chicago", widget=FastSelect)
+    timezone = TimezoneField(initial="America/Chicago")
     fee = forms.DecimalField(
         label=_("Fee per session ($)"),
         min_value=Decimal(0),
@@ -179,7 +177,6 @@ class GroupForm(forms.Form):
         **kwargs: Any,
     ):
         super().__init__(*args, **kwargs)
-        self.fields["timezone"].choices = timezone_choices()  # type: ignore[attr-defined]
         self.fields["concerns"].queryset = concerns  # type: ignore[attr-defined]
         self.fields["lead_facilitator"].queryset = clinicians  # type: ignore[attr-defined]
         self.fields["co_facilitators"].queryset = clinicians  # type: ignore[attr-defined]
@@ -207,7 +204,7 @@ class GroupCreateForm(GroupForm):
             (GroupStatus.ACTIVE, _("Active: meeting")),
         ],
         initial=GroupStatus.FORMING,
-        widget=ChoiceRadios,
+        widget=FastRadios,
     )
 
 
@@ -291,9 +288,7 @@ class CancelSessionForm(forms.Form):
 
 
 class RescheduleForm(forms.Form):
-    date = forms.DateField(
-        label=_("New date"), widget=forms.DateInput({"type": "date"}, format="%Y-%m-%d")
-    )
+    date = forms.DateField(label=_("New date"), widget=DateInput())
     start_time = forms.TimeField(
         label=_("New start time"), widget=forms.TimeInput({"type": "time"}, format="%H:%M")
     )
@@ -353,7 +348,7 @@ class EndPlaceForm(forms.Form):
     date = forms.DateField(
         label=_("Date"),
         required=False,
-        widget=forms.DateInput({"type": "date"}, format="%Y-%m-%d"),
+        widget=DateInput(),
         help_text=_("Leave empty for today."),
     )
 

@@ -26,7 +26,7 @@ from kindred.intake.referrals import STAFF_SOURCES, AvailabilityRow
 from kindred.intake.selectors import STATUS_ALL, STATUS_OPEN, WAIT_WEEKS
 from kindred.intake.waitlist import COORDINATOR_STATUSES
 from kindred.practice.states import STATE_CHOICES
-from kindred.web.clients.forms import ChoiceRadios, ConcernCheckboxes, FastSelect
+from kindred.web.widgets import DateInput, FastCheckboxes, FastRadios, FastSelect
 
 SHOWN_SALT = "kindred.intake.referral-form-shown"
 #: Weekly times a form offers (the API accepts more).
@@ -97,7 +97,7 @@ class ReferralForm(forms.Form):
                 "Give a date of birth: it keeps this record apart from others with the same name."
             )
         },
-        widget=forms.DateInput({"type": "date", "autocomplete": "bday"}, format="%Y-%m-%d"),
+        widget=DateInput({"autocomplete": "bday"}),
     )
     email = forms.CharField(
         label=_("Email"),
@@ -122,7 +122,7 @@ class ReferralForm(forms.Form):
         label=_("What would you like help with? (optional)"),
         queryset=ConcernTag.objects.none(),
         required=False,
-        widget=ConcernCheckboxes,
+        widget=FastCheckboxes,
     )
     in_their_words = forms.CharField(
         label=_("In your own words (optional)"),
@@ -143,7 +143,7 @@ class ReferralForm(forms.Form):
             (Modality.IN_PERSON, _("In person")),
         ],
         initial=Modality.EITHER,
-        widget=ChoiceRadios,
+        widget=FastRadios,
     )
     language = forms.ChoiceField(
         label=_("Language you would like the group in"),
@@ -155,7 +155,7 @@ class ReferralForm(forms.Form):
         label=_("How urgent does it feel?"),
         choices=Urgency.choices,
         initial=Urgency.ROUTINE,
-        widget=ChoiceRadios,
+        widget=FastRadios,
     )
     # Never filled in: carries the service's messages about the weekly times, shown at
     # the top of their fieldset.
@@ -251,7 +251,7 @@ class StaffReferralForm(ReferralForm):
         label=_("Who is referring"),
         choices=[(s.value, s.label) for s in STAFF_SOURCES],
         initial=ReferralSource.CLINICIAN,
-        widget=ChoiceRadios,
+        widget=FastRadios,
     )
     referrer_name = forms.CharField(
         label=_("Referrer's name"),
@@ -426,7 +426,7 @@ class ExclusionForm(forms.Form):
         coerce=int,
         empty_value=None,
         error_messages={"required": _("Choose the person they should not be placed with.")},
-        widget=ChoiceRadios,
+        widget=FastRadios,
     )
     reason = forms.ChoiceField(label=_("Why"), choices=ExclusionReason.choices, widget=FastSelect)
     note = forms.CharField(

@@ -7,9 +7,6 @@ from typing import Any
 
 from django import forms
 from django.db.models import QuerySet
-from django.forms.utils import flatatt
-from django.utils.html import format_html
-from django.utils.safestring import SafeString, mark_safe
 from django.utils.translation import gettext_lazy as _
 from django.utils.translation import ngettext
 from django_stubs_ext import StrOrPromise
@@ -24,111 +21,14 @@ from kindred.practice.models import (
 from kindred.practice.roles import Role
 from kindred.practice.services import ENDED_STATUSES
 from kindred.practice.states import STATE_CHOICES
+from kindred.web.widgets import DateInput, FastCheckboxes, FastSelect, TimezoneField
 
-# The zones a US practice uses; a location elsewhere can still be set through the API.
-US_TIMEZONES: list[tuple[str, Any]] = [
-    ("America/New_York", _("Eastern (New York)")),
-    ("America/Detroit", _("Eastern (Detroit)")),
-    ("America/Indiana/Indianapolis", _("Eastern (Indianapolis)")),
-    ("America/Chicago", _("Central (Chicago)")),
-    ("America/Denver", _("Mountain (Denver)")),
-    ("America/Boise", _("Mountain (Boise)")),
-    ("America/Phoenix", _("Mountain, no daylight saving (Phoenix)")),
-    ("America/Los_Angeles", _("Pacific (Los Angeles)")),
-    ("America/Anchorage", _("Alaska (Anchorage)")),
-    ("Pacific/Honolulu", _("Hawaii (Honolulu)")),
-    ("America/Puerto_Rico", _("Atlantic (Puerto Rico, U.S. Virgin Islands)")),
-    ("Pacific/Guam", _("Chamorro (Guam, Northern Mariana Islands)")),
-    ("Pacific/Pago_Pago", _("Samoa (American Samoa)")),
-]
 STATE_SELECT: list[tuple[str, Any]] = [("", _("Choose a state")), *STATE_CHOICES]
 LICENSE_TYPES_LIST_ID = "license-type-suggestions"
 
 
-# Django renders one template per option; with 56 states that is tens of milliseconds a
-# page. These widgets build the same markup in Python, escaping every value.
-
-
-def _option_attrs(option: dict[str, Any]) -> str:
-    return flatatt(option["attrs"])
-
-
-class FastSelect(forms.Select):
-    def render(
-        self, name: str, value: Any, attrs: dict[str, Any] | None = None, renderer: Any = None
-    ) -> SafeString:
-        widget = self.get_context(name, value, attrs)["widget"]
-        parts: list[str] = [
-            format_html('<select name="{}"{}>', widget["name"], flatatt(widget["attrs"]))
-        ]
-        for group, options, _index in widget["optgroups"]:
-            if group:
-                parts.append(format_html('<optgroup label="{}">', group))
-            parts.extend(
-                format_html(
-                    '<option value="{}"{}>{}</option>',
-                    "" if o["value"] is None else str(o["value"]),
-                    _option_attrs(o),
-                    o["label"],
-                )
-                for o in options
-            )
-            if group:
-                parts.append("</optgroup>")
-        parts.append("</select>")
-        return mark_safe("".join(parts))  # noqa: S308 - every piece is escaped above
-
-
-class FastCheckboxes(forms.CheckboxSelectMultiple):
-    def __init__(self, attrs: dict[str, Any] | None = None, choices: Any = ()) -> None:
-        super().__init__(attrs={"class": "checkbox-list", **(attrs or {})}, choices=choices)
-
-    def render(
-        self, name: str, value: Any, attrs: dict[str, Any] | None = None, renderer: Any = None
-    ) -> SafeString:
-        widget = self.get_context(name, value, attrs)["widget"]
-        outer = {"id": widget["attrs"].get("id"), "class": widget["attrs"].get("class")}
-        parts: list[str] = [format_html("<div{}>", flatatt({k: v for k, v in outer.items() if v}))]
-        for _group, options, _index in widget["optgroups"]:
-            parts.extend(
-                format_html(
-                    '<div><label for="{}"><input type="checkbox" name="{}" value="{}"{}> {}'
-                    "</label></div>",
-                    o["attrs"].get("id", ""),
-                    o["name"],
-                    str(o["value"]),
-                    _option_attrs(o),
-                    o["label"],
-                )
-                for o in options
-            )
-        parts.append("</div>")
-        return mark_safe("".join(parts))  # noqa: S308 - every piece is escaped above
-
-
-class DateInput(forms.DateInput):
-    input_type = "date"
-
-    def __init__(self, attrs: dict[str, Any] | None = None) -> None:
-        super().__init__(attrs=attrs, format="%Y-%m-%d")
-
-
-def checkboxes() -> forms.CheckboxSelectMultiple:
-    return FastCheckboxes()
-
-
 def long_text(rows: int = 5) -> forms.Textarea:
     return forms.Textarea(attrs={"rows": rows})
-
-
-class TimezoneField(forms.ChoiceField):
-    def __init__(self, **kwargs: Any) -> None:
-        super().__init__(choices=US_TIMEZONES, label=_("Time zone"), widget=FastSelect, **kwargs)
-
-    def include(self, value: str | None) -> None:
-        """Keep a zone set elsewhere (the API) selectable rather than silently lost."""
-        if value and value not in dict(US_TIMEZONES):
-            self.choices = [*US_TIMEZONES, (value, value)]
 
 
 def reminder_label(minutes: int) -> str:
@@ -161,7 +61,7 @@ class PracticeForm(forms.Form):
     states_served = forms.MultipleChoiceField(
         label=_("States served"),
         choices=STATE_CHOICES,
-        widget=checkboxes(),
+        widget=FastCheckboxes,
         required=False,
         help_text=_("Where your clients live. Check every state you serve."),
     )
@@ -189,7 +89,7 @@ class PracticeForm(forms.Form):
         label=_("Remind members"),
         choices=REMINDER_CHOICES,
         coerce=int,
-        widget=checkboxes(),
+        widget=FastCheckboxes,
         required=False,
         help_text=_(
             "Before each session, members get a reminder in Kindred, and by email or text "
@@ -297,7 +197,7 @@ class StaffCreateForm(forms.Form):
         help_text=_("They sign in with this address and get a link here to choose a password."),
     )
     roles = forms.MultipleChoiceField(
-        label=_("Roles"), choices=role_choices, widget=checkboxes(), required=False
+        label=_("Roles"), choices=role_choices, widget=FastCheckboxes, required=False
     )
 
 
@@ -308,7 +208,7 @@ class StaffEditForm(forms.Form):
 
 class StaffRolesForm(forms.Form):
     roles = forms.MultipleChoiceField(
-        label=_("Roles"), choices=role_choices, widget=checkboxes(), required=False
+        label=_("Roles"), choices=role_choices, widget=FastCheckboxes, required=False
     )
 
 
@@ -439,7 +339,7 @@ class PrivilegeForm(forms.Form):
     privilege_states = forms.MultipleChoiceField(
         label=_("Privilege states"),
         choices=STATE_CHOICES,
-        widget=checkboxes(),
+        widget=FastCheckboxes,
         required=False,
         help_text=_("Each must be a member of the compact on the valid-from date."),
     )

@@ -15,7 +15,7 @@ from kindred.groups.models import TherapyGroup
 from kindred.intake.models import Answer, ScreeningDecision
 from kindred.intake.screening import ANSWER_FIELDS, EXCLUSION_FIELDS, ScreeningFields
 from kindred.intake.screening_selectors import STATUS_DECIDED, STATUS_DRAFT
-from kindred.web.clients.forms import ChoiceRadios, ConcernCheckboxes, FastSelect
+from kindred.web.widgets import DateInput, FastCheckboxes, FastRadios, FastSelect
 
 ACTION_DRAFT = "draft"
 ACTION_DECIDE = "decide"
@@ -60,34 +60,34 @@ class ScreeningForm(forms.Form):
         label=ANSWER_LABELS["motivation"],
         help_text=ANSWER_HELP["motivation"],
         choices=Answer.choices,
-        widget=ChoiceRadios,
+        widget=FastRadios,
         required=False,
     )
     can_participate = forms.ChoiceField(
         label=ANSWER_LABELS["can_participate"],
         help_text=ANSWER_HELP["can_participate"],
         choices=Answer.choices,
-        widget=ChoiceRadios,
+        widget=FastRadios,
         required=False,
     )
     goals_fit = forms.ChoiceField(
         label=ANSWER_LABELS["goals_fit"],
         help_text=ANSWER_HELP["goals_fit"],
         choices=Answer.choices,
-        widget=ChoiceRadios,
+        widget=FastRadios,
         required=False,
     )
     commitment = forms.ChoiceField(
         label=ANSWER_LABELS["commitment"],
         help_text=ANSWER_HELP["commitment"],
         choices=Answer.choices,
-        widget=ChoiceRadios,
+        widget=FastRadios,
         required=False,
     )
     exclusions = forms.MultipleChoiceField(
         label=_("Present now"),
         choices=list(EXCLUSION_LABELS.items()),
-        widget=ConcernCheckboxes,
+        widget=FastCheckboxes,
         required=False,
     )
     notes = forms.CharField(
@@ -102,7 +102,7 @@ class ScreeningForm(forms.Form):
     decision = forms.ChoiceField(
         label=_("What do you decide?"),
         choices=ScreeningDecision.choices,
-        widget=ChoiceRadios,
+        widget=FastRadios,
         required=False,
     )
     decision_reason = forms.CharField(
@@ -116,7 +116,7 @@ class ScreeningForm(forms.Form):
     )  # fmt: skip
     revisit_on = forms.DateField(
         label=_("Talk again on"),
-        widget=forms.DateInput(attrs={"type": "date"}),
+        widget=DateInput(),
         required=False,
         help_text=_("For a deferral: when to talk with them again."),
     )
