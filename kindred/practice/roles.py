@@ -60,6 +60,7 @@ class Capability(StrEnum):
     # Intake
     SCREEN_CANDIDATES = "screen_candidates"  # screen candidates for groups (intake/screening.py)
     VIEW_INTAKE_REPORTS = "view_intake_reports"  # the intake funnel report
+    RUN_MATCHING = "run_matching"  # run matching, decide its proposals, set its weights
     # Oversight
     VIEW_AUDIT = "view_audit"
     OVERSEE_SAFETY_ALERTS = "oversee_safety_alerts"  # every safety alert, and acknowledge any
@@ -84,6 +85,7 @@ ROLE_CAPABILITIES: dict[Role, frozenset[Capability]] = {
             Capability.OVERSEE_SAFETY_ALERTS,
             Capability.SCREEN_CANDIDATES,
             Capability.VIEW_INTAKE_REPORTS,
+            Capability.RUN_MATCHING,
         }
     ),
     Role.COORDINATOR: frozenset(
@@ -98,6 +100,7 @@ ROLE_CAPABILITIES: dict[Role, frozenset[Capability]] = {
             Capability.VIEW_LICENSURE_REPORT,
             Capability.SCREEN_CANDIDATES,
             Capability.VIEW_INTAKE_REPORTS,
+            Capability.RUN_MATCHING,
         }
     ),
     # Facilitators and supervisors see the clients of their own (or their supervisees')
