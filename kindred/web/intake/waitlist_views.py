@@ -23,10 +23,10 @@ from django.views.decorators.http import require_POST, require_safe
 from kindred.clients.access import get_client_for
 from kindred.clients.selectors import concern_list
 from kindred.core.errors import KindredError, NotPermitted, ValidationFailed
-from kindred.intake import selectors
+from kindred.intake import screening_access, selectors
 from kindred.intake import waitlist as waitlist_services
 from kindred.intake.access import get_entry_for, get_exclusion_for
-from kindred.intake.models import WaitlistEntry
+from kindred.intake.models import OPEN_WAITLIST_STATUSES, WaitlistEntry
 from kindred.intake.selectors import STATUS_OPEN, WaitlistFilters
 from kindred.practice import roles as role_checks
 from kindred.practice.roles import Capability
@@ -122,6 +122,10 @@ def _entry_page(
             "find": find,
             "exclusion_form": exclusion_form or ExclusionForm(people=people),
             "searched": bool(find),
+            # The way on to screening while they still wait (intake/screening_access.py
+            # decides again on the screening page).
+            "can_screen": entry.status in OPEN_WAITLIST_STATUSES
+            and screening_access.may_screen(actor),
         }
     )
     return render(request, "web/intake/entry.html", context, status=status)
