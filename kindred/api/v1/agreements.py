@@ -24,6 +24,7 @@ from rest_framework.request import Request
 from rest_framework.response import Response
 
 from kindred.accounts.scopes import Scope
+from kindred.api.actors import actor_of
 from kindred.core.errors import NotFound, NotPermitted
 from kindred.core.markdown import render_markdown
 from kindred.core.middleware import client_ip
@@ -45,13 +46,9 @@ if TYPE_CHECKING:
 AGREEMENT_SCOPES = {"read": Scope.AGREEMENTS_READ, "write": Scope.AGREEMENTS_WRITE}
 
 
-def _actor(request: Request) -> User:
-    return request.user  # type: ignore[return-value]
-
-
 def _staff(request: Request) -> User:
     """Template endpoints are for staff; anyone else finds nothing (404)."""
-    actor = _actor(request)
+    actor = actor_of(request)
     if not agreements.is_staff(actor):
         raise NotFound("Not found.")
     return actor
@@ -347,7 +344,7 @@ class VersionDetailView(GenericAPIView[AgreementVersion]):
         summary="A published version (staff; members: their groups' and what they signed)",
     )
     def get(self, request: Request, version_id: int) -> Response:
-        version = agreements.get_version_for(_actor(request), version_id)
+        version = agreements.get_version_for(actor_of(request), version_id)
         return Response(VersionSerializer(version).data)
 
 
@@ -357,7 +354,7 @@ class VersionDetailView(GenericAPIView[AgreementVersion]):
 def _group_for(request: Request, group_id: int) -> tuple[TherapyGroup, bool]:
     """The group for staff who may see it, or for a member with a place in it.
     Returns (group, is_member)."""
-    actor = _actor(request)
+    actor = actor_of(request)
     if agreements.member_client_of(actor) is not None:
         return signatures.member_enrollment(actor, group_id).group, True
     return get_group_for(actor, group_id), False
@@ -380,7 +377,7 @@ class GroupAgreementView(GenericAPIView[AgreementVersion]):
             "signature": None,
         }
         if is_member:
-            view = signatures.member_agreement(actor=_actor(request), group_id=group.pk)
+            view = signatures.member_agreement(actor=actor_of(request), group_id=group.pk)
             data["status"] = view.status.value
             data["signature"] = view.signature.pk if view.signature is not None else None
         return Response(GroupAgreementSerializer(data).data)
@@ -403,7 +400,7 @@ class SignView(GenericAPIView[AgreementSignature]):
         summary="Sign your group's agreement (members, signed-in session)",
     )
     def post(self, request: Request, group_id: int) -> Response:
-        actor = _actor(request)
+        actor = actor_of(request)
         if agreements.member_client_of(actor) is None:
             raise NotFound("Not found.")
         enrollment = signatures.member_enrollment(actor, group_id)
@@ -460,7 +457,7 @@ class SignatureDetailView(GenericAPIView[AgreementSignature]):
         summary="One signature (the member who gave it; its group's staff)",
     )
     def get(self, request: Request, signature_id: int) -> Response:
-        signature = signatures.get_signature_for(_actor(request), signature_id)
+        signature = signatures.get_signature_for(actor_of(request), signature_id)
         return Response(SignatureSerializer(signature).data)
 
 
@@ -474,7 +471,7 @@ class SignaturePdfView(GenericAPIView[AgreementSignature]):
         summary="A signed agreement as a PDF: the text, name, time, IP and hash (audited)",
     )
     def get(self, request: Request, signature_id: int) -> HttpResponse:
-        actor = _actor(request)
+        actor = actor_of(request)
         signature = signatures.get_signature_for(actor, signature_id)
         pdf = signatures.agreement_signature_export(actor=actor, signature=signature)
         response = HttpResponse(pdf, content_type="application/pdf")

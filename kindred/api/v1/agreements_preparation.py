@@ -15,6 +15,7 @@ from rest_framework.generics import GenericAPIView
 from rest_framework.request import Request
 from rest_framework.response import Response
 
+from kindred.api.actors import actor_of
 from kindred.api.v1.agreements import AGREEMENT_SCOPES
 from kindred.core.errors import NotFound
 from kindred.core.markdown import render_markdown
@@ -25,11 +26,7 @@ from kindred.intake import agreements, preparation
 from kindred.intake.models import PreparationItem
 
 if TYPE_CHECKING:
-    from kindred.accounts.models import User
-
-
-def _actor(request: Request) -> User:
-    return request.user  # type: ignore[return-value]
+    pass
 
 
 class ItemSerializer(serializers.ModelSerializer[PreparationItem]):
@@ -73,14 +70,14 @@ class ReadSerializer(serializers.Serializer[Any]):
 
 def _group(request: Request, group_id: int) -> tuple[TherapyGroup, bool]:
     """(group, is_member): staff who see the group, or a member with a place in it."""
-    actor = _actor(request)
+    actor = actor_of(request)
     if agreements.member_client_of(actor) is not None:
         return signatures.member_enrollment(actor, group_id).group, True
     return preparation.staff_group(actor, group_id), False
 
 
 def _staff_group(request: Request, group_id: int) -> TherapyGroup:
-    actor = _actor(request)
+    actor = actor_of(request)
     if agreements.member_client_of(actor) is not None:
         raise NotFound("Not found.")
     return preparation.staff_group(actor, group_id)
@@ -101,7 +98,7 @@ class ItemListView(GenericAPIView[PreparationItem]):
     def get(self, request: Request, group_id: int) -> Response:
         group, is_member = _group(request, group_id)
         if is_member:
-            client = agreements.member_client_of(_actor(request))
+            client = agreements.member_client_of(actor_of(request))
             assert client is not None  # noqa: S101 - is_member says so
             entries = preparation.member_preparation(client, group)
             items = [e.item for e in entries]
@@ -121,7 +118,7 @@ class ItemListView(GenericAPIView[PreparationItem]):
         serializer = ItemInputSerializer(data=request.data)
         serializer.is_valid(raise_exception=True)
         item = preparation.preparation_item_create(
-            actor=_actor(request), group=group, **serializer.validated_data
+            actor=actor_of(request), group=group, **serializer.validated_data
         )
         return Response(ItemSerializer(item).data, status=status.HTTP_201_CREATED)
 
@@ -133,7 +130,7 @@ class ItemDetailView(GenericAPIView[PreparationItem]):
     @extend_schema(responses=ItemSerializer, summary="One preparation item")
     def get(self, request: Request, group_id: int, item_id: int) -> Response:
         group, _is_member = _group(request, group_id)
-        item = preparation.get_item_for(_actor(request), group, item_id)
+        item = preparation.get_item_for(actor_of(request), group, item_id)
         return Response(ItemSerializer(item).data)
 
     @extend_schema(
@@ -142,7 +139,7 @@ class ItemDetailView(GenericAPIView[PreparationItem]):
         summary="Change an item's title or text",
     )
     def patch(self, request: Request, group_id: int, item_id: int) -> Response:
-        actor = _actor(request)
+        actor = actor_of(request)
         group = _staff_group(request, group_id)
         item = preparation.get_item_for(actor, group, item_id, write=True)
         serializer = ItemInputSerializer(data=request.data, partial=True)
@@ -153,7 +150,7 @@ class ItemDetailView(GenericAPIView[PreparationItem]):
 
     @extend_schema(responses={204: None}, summary="Remove an item")
     def delete(self, request: Request, group_id: int, item_id: int) -> Response:
-        actor = _actor(request)
+        actor = actor_of(request)
         group = _staff_group(request, group_id)
         item = preparation.get_item_for(actor, group, item_id, write=True)
         preparation.preparation_item_delete(actor=actor, item=item)
@@ -170,7 +167,7 @@ class ItemMoveView(GenericAPIView[PreparationItem]):
         summary="Move an item one place up or down; returns the new order",
     )
     def post(self, request: Request, group_id: int, item_id: int) -> Response:
-        actor = _actor(request)
+        actor = actor_of(request)
         group = _staff_group(request, group_id)
         item = preparation.get_item_for(actor, group, item_id, write=True)
         serializer = MoveSerializer(data=request.data)
@@ -191,7 +188,7 @@ class CopyView(GenericAPIView[PreparationItem]):
         summary="Copy another group's preparation to the end of this group's",
     )
     def post(self, request: Request, group_id: int) -> Response:
-        actor = _actor(request)
+        actor = actor_of(request)
         group = _staff_group(request, group_id)
         serializer = CopySerializer(data=request.data)
         serializer.is_valid(raise_exception=True)
@@ -210,7 +207,7 @@ class ItemReadView(GenericAPIView[PreparationItem]):
         summary="Mark an item read (members; marking again changes nothing)",
     )
     def post(self, request: Request, group_id: int, item_id: int) -> Response:
-        actor = _actor(request)
+        actor = actor_of(request)
         if agreements.member_client_of(actor) is None:
             raise NotFound("Not found.")
         enrollment = signatures.member_enrollment(actor, group_id)

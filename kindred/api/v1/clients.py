@@ -18,6 +18,7 @@ from rest_framework.request import Request
 from rest_framework.response import Response
 
 from kindred.accounts.scopes import Scope
+from kindred.api.actors import actor_of, require_staff
 from kindred.clients import access, selectors
 from kindred.clients import invitation_services as invitations
 from kindred.clients import services as client_services
@@ -29,24 +30,11 @@ from kindred.clients.models import (
     InvitationStatus,
     PortalInvitation,
 )
-from kindred.core.errors import NotFound
 
 if TYPE_CHECKING:
     from kindred.accounts.models import User
 
 CLIENT_SCOPES = {"read": Scope.CLIENTS_READ, "write": Scope.CLIENTS_WRITE}
-
-
-def _actor(request: Request) -> User:
-    return request.user  # type: ignore[return-value]
-
-
-def _require_staff(request: Request) -> User:
-    """Members (and anyone else without a staff account) find nothing here."""
-    actor = _actor(request)
-    if not getattr(actor, "is_staff_member", False):
-        raise NotFound("Not found.")
-    return actor
 
 
 # --- Serializers -------------------------------------------------------------------------
@@ -198,7 +186,7 @@ class ClientListView(GenericAPIView[Client]):
         summary="List the client records you may see",
     )
     def get(self, request: Request) -> Response:
-        actor = _require_staff(request)
+        actor = require_staff(request)
         params = ClientFilterSerializer(data=request.query_params)
         params.is_valid(raise_exception=True)
         data = params.validated_data
@@ -218,7 +206,7 @@ class ClientListView(GenericAPIView[Client]):
         summary="Create a client record",
     )
     def post(self, request: Request) -> Response:
-        actor = _require_staff(request)
+        actor = require_staff(request)
         serializer = ClientCreateSerializer(data=request.data)
         serializer.is_valid(raise_exception=True)
         data = dict(serializer.validated_data)
@@ -239,7 +227,7 @@ class ClientDetailView(GenericAPIView[Client]):
 
     @extend_schema(responses=ClientSerializer, summary="Read one client record (audited)")
     def get(self, request: Request, client_id: int) -> Response:
-        client = selectors.client_get(actor=_actor(request), client_id=client_id)
+        client = selectors.client_get(actor=actor_of(request), client_id=client_id)
         return Response(ClientSerializer(client).data)
 
     @extend_schema(
@@ -248,7 +236,7 @@ class ClientDetailView(GenericAPIView[Client]):
         summary="Change a client record (only the fields given)",
     )
     def patch(self, request: Request, client_id: int) -> Response:
-        actor = _actor(request)
+        actor = actor_of(request)
         client = access.get_client_for(actor, client_id, write=True)
         serializer = ClientInputSerializer(data=request.data, partial=True)
         serializer.is_valid(raise_exception=True)
@@ -265,7 +253,7 @@ class _StatusView(GenericAPIView[Client]):
 
     @extend_schema(request=ReasonSerializer, responses=ClientSerializer)
     def post(self, request: Request, client_id: int) -> Response:
-        actor = _actor(request)
+        actor = actor_of(request)
         client = access.get_client_for(actor, client_id, write=True)
         serializer = ReasonSerializer(data=request.data)
         serializer.is_valid(raise_exception=True)
@@ -296,7 +284,7 @@ class AvailabilityListView(GenericAPIView[AvailabilityWindow]):
 
     @extend_schema(responses=WindowSerializer(many=True), summary="A client's weekly windows")
     def get(self, request: Request, client_id: int) -> Response:
-        client = selectors.client_get(actor=_actor(request), client_id=client_id)
+        client = selectors.client_get(actor=actor_of(request), client_id=client_id)
         windows = client.availability.order_by("weekday", "start_time", "id")
         return Response(WindowSerializer(windows, many=True).data)
 
@@ -307,7 +295,7 @@ class AvailabilityListView(GenericAPIView[AvailabilityWindow]):
         "merged window is returned)",
     )
     def post(self, request: Request, client_id: int) -> Response:
-        actor = _actor(request)
+        actor = actor_of(request)
         client = access.get_client_for(actor, client_id, write=True)
         serializer = WindowSerializer(data=request.data)
         serializer.is_valid(raise_exception=True)
@@ -323,7 +311,7 @@ class AvailabilityDetailView(GenericAPIView[AvailabilityWindow]):
 
     @extend_schema(responses={204: None}, summary="Remove a weekly window")
     def delete(self, request: Request, client_id: int, window_id: int) -> Response:
-        actor = _actor(request)
+        actor = actor_of(request)
         client = access.get_client_for(actor, client_id, write=True)
         window = access.get_window_for(actor, client, window_id)
         client_services.availability_remove(actor=actor, window=window)
@@ -342,7 +330,7 @@ class InvitationListView(GenericAPIView[PortalInvitation]):
         responses=InvitationSerializer(many=True), summary="A client's portal invitations"
     )
     def get(self, request: Request, client_id: int) -> Response:
-        actor = _actor(request)
+        actor = actor_of(request)
         client = selectors.client_get(actor=actor, client_id=client_id)
         rows = selectors.invitation_list(actor=actor, client=client)
         return Response(InvitationSerializer(rows, many=True).data)
@@ -354,7 +342,7 @@ class InvitationListView(GenericAPIView[PortalInvitation]):
         "earlier open invitations are revoked)",
     )
     def post(self, request: Request, client_id: int) -> Response:
-        actor = _actor(request)
+        actor = actor_of(request)
         client = access.get_client_for(actor, client_id)
         invitation = invitations.invitation_create(actor=actor, client=client)
         return Response(InvitationSerializer(invitation).data, status=status.HTTP_201_CREATED)
@@ -369,7 +357,7 @@ class _InvitationActionView(GenericAPIView[PortalInvitation]):
 
     @extend_schema(request=None, responses=InvitationSerializer)
     def post(self, request: Request, client_id: int, invitation_id: int) -> Response:
-        actor = _actor(request)
+        actor = actor_of(request)
         client = access.get_client_for(actor, client_id)
         invitation = access.get_invitation_for(actor, client, invitation_id, write=True)
         invitation = self.act(actor, invitation)
@@ -410,7 +398,7 @@ class ConcernListView(GenericAPIView[ConcernTag]):
         summary="The practice's presenting concerns",
     )
     def get(self, request: Request) -> Response:
-        actor = _require_staff(request)
+        actor = require_staff(request)
         offered_only = request.query_params.get("offered", "").lower() in {"1", "true"}
         rows = selectors.concern_list(actor=actor, offered_only=offered_only)
         return Response(ConcernSerializer(rows, many=True).data)
@@ -421,7 +409,7 @@ class ConcernListView(GenericAPIView[ConcernTag]):
         summary="Add a concern (practice admins)",
     )
     def post(self, request: Request) -> Response:
-        actor = _require_staff(request)
+        actor = require_staff(request)
         serializer = ConcernInputSerializer(data=request.data)
         serializer.is_valid(raise_exception=True)
         data = serializer.validated_data
@@ -437,7 +425,7 @@ class ConcernDetailView(GenericAPIView[ConcernTag]):
 
     @extend_schema(responses=ConcernSerializer)
     def get(self, request: Request, concern_id: int) -> Response:
-        concern = access.get_concern_for(_actor(request), concern_id)
+        concern = access.get_concern_for(actor_of(request), concern_id)
         return Response(ConcernSerializer(concern).data)
 
     @extend_schema(
@@ -446,7 +434,7 @@ class ConcernDetailView(GenericAPIView[ConcernTag]):
         summary="Rename, re-describe, retire (offered=false) or restore a concern",
     )
     def patch(self, request: Request, concern_id: int) -> Response:
-        actor = _actor(request)
+        actor = actor_of(request)
         concern = access.get_concern_for(actor, concern_id, write=True)
         serializer = ConcernInputSerializer(data=request.data, partial=True)
         serializer.is_valid(raise_exception=True)
@@ -495,5 +483,5 @@ class MyClientView(GenericAPIView[Client]):
 
     @extend_schema(responses=MemberClientSerializer, summary="A member's own record")
     def get(self, request: Request) -> Response:
-        client = selectors.own_client(actor=_actor(request))
+        client = selectors.own_client(actor=actor_of(request))
         return Response(MemberClientSerializer(client).data)

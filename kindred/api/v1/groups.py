@@ -22,10 +22,11 @@ from rest_framework.request import Request
 from rest_framework.response import Response
 
 from kindred.accounts.scopes import Scope
+from kindred.api.actors import require_staff
 from kindred.clients.access import get_client_for
 from kindred.clients.models import ConcernTag
 from kindred.core.access import deny
-from kindred.core.errors import NotFound, NotPermitted
+from kindred.core.errors import NotPermitted
 from kindred.groups import access, selectors, services
 from kindred.groups.models import (
     Enrollment,
@@ -45,18 +46,6 @@ if TYPE_CHECKING:
     from kindred.accounts.models import User
 
 GROUP_SCOPES = {"read": Scope.GROUPS_READ, "write": Scope.GROUPS_WRITE}
-
-
-def _actor(request: Request) -> User:
-    return request.user  # type: ignore[return-value]
-
-
-def _require_staff(request: Request) -> User:
-    """Members (and anyone without a staff account) find nothing here."""
-    actor = _actor(request)
-    if not getattr(actor, "is_staff_member", False):
-        raise NotFound("Not found.")
-    return actor
 
 
 # --- Serializers -------------------------------------------------------------------------
@@ -311,7 +300,7 @@ class GroupListView(GenericAPIView[TherapyGroup]):
         summary="List the groups you may see",
     )
     def get(self, request: Request) -> Response:
-        actor = _require_staff(request)
+        actor = require_staff(request)
         params = GroupFilterSerializer(data=request.query_params)
         params.is_valid(raise_exception=True)
         data = params.validated_data
@@ -331,7 +320,7 @@ class GroupListView(GenericAPIView[TherapyGroup]):
         summary="Set up a group (its sessions are generated)",
     )
     def post(self, request: Request) -> Response:
-        actor = _require_staff(request)
+        actor = require_staff(request)
         serializer = GroupCreateSerializer(data=request.data)
         serializer.is_valid(raise_exception=True)
         group = services.group_create(actor=actor, **serializer.validated_data)
@@ -344,7 +333,7 @@ class GroupDetailView(GenericAPIView[TherapyGroup]):
 
     @extend_schema(responses=GroupSerializer, summary="Read one group")
     def get(self, request: Request, group_id: int) -> Response:
-        group = access.get_group_for(_require_staff(request), group_id)
+        group = access.get_group_for(require_staff(request), group_id)
         return Response(GroupSerializer(group).data)
 
     @extend_schema(
@@ -354,7 +343,7 @@ class GroupDetailView(GenericAPIView[TherapyGroup]):
         "sessions only)",
     )
     def patch(self, request: Request, group_id: int) -> Response:
-        actor = _require_staff(request)
+        actor = require_staff(request)
         group = access.get_group_for(actor, group_id, write=True)
         serializer = GroupInputSerializer(data=request.data, partial=True)
         serializer.is_valid(raise_exception=True)
@@ -370,7 +359,7 @@ class _GroupStatusView(GenericAPIView[TherapyGroup]):
 
     @extend_schema(request=None, responses={200: GroupSerializer})
     def post(self, request: Request, group_id: int) -> Response:
-        actor = _require_staff(request)
+        actor = require_staff(request)
         group = access.get_group_for(actor, group_id, write=True)
         service = getattr(services, f"group_{self.action_name}")
         group = service(actor=actor, group=group)
@@ -427,7 +416,7 @@ class SessionListView(GenericAPIView[GroupSession]):
         summary="A group's sessions (upcoming by default)",
     )
     def get(self, request: Request, group_id: int) -> Response:
-        actor = _require_staff(request)
+        actor = require_staff(request)
         group = access.get_group_for(actor, group_id)
         params = SessionFilterSerializer(data=request.query_params)
         params.is_valid(raise_exception=True)
@@ -444,7 +433,7 @@ class SessionDetailView(GenericAPIView[GroupSession]):
 
     @extend_schema(responses=SessionSerializer, summary="Read one session of a group")
     def get(self, request: Request, group_id: int, session_id: int) -> Response:
-        session = _session(_require_staff(request), group_id, session_id, write=False)
+        session = _session(require_staff(request), group_id, session_id, write=False)
         return Response(SessionSerializer(session).data)
 
 
@@ -458,7 +447,7 @@ class SessionCancelView(GenericAPIView[GroupSession]):
         summary="Cancel one session (members and facilitators are told)",
     )
     def post(self, request: Request, group_id: int, session_id: int) -> Response:
-        actor = _require_staff(request)
+        actor = require_staff(request)
         session = _session(actor, group_id, session_id, write=True)
         serializer = CancelSerializer(data=request.data)
         serializer.is_valid(raise_exception=True)
@@ -478,7 +467,7 @@ class SessionRescheduleView(GenericAPIView[GroupSession]):
         summary="Move one session to a new time (the same length unless ends_at is given)",
     )
     def post(self, request: Request, group_id: int, session_id: int) -> Response:
-        actor = _require_staff(request)
+        actor = require_staff(request)
         session = _session(actor, group_id, session_id, write=True)
         serializer = RescheduleSerializer(data=request.data)
         serializer.is_valid(raise_exception=True)
@@ -497,7 +486,7 @@ class SessionMoveOnlineView(GenericAPIView[GroupSession]):
         request=None, responses=SessionSerializer, summary="Hold one session online instead"
     )
     def post(self, request: Request, group_id: int, session_id: int) -> Response:
-        actor = _require_staff(request)
+        actor = require_staff(request)
         session = _session(actor, group_id, session_id, write=True)
         session_services.session_move_online(actor=actor, session=session)
         return Response(SessionSerializer(session).data)
@@ -513,7 +502,7 @@ class SessionSubstituteView(GenericAPIView[GroupSession]):
         summary="Set (or clear, with null) the substitute facilitator of one session",
     )
     def post(self, request: Request, group_id: int, session_id: int) -> Response:
-        actor = _require_staff(request)
+        actor = require_staff(request)
         session = _session(actor, group_id, session_id, write=True)
         serializer = SubstituteSerializer(data=request.data)
         serializer.is_valid(raise_exception=True)
@@ -542,7 +531,7 @@ class EnrollmentListView(GenericAPIView[Enrollment]):
         summary="Who holds or held a place (managers and the group's facilitators; audited)",
     )
     def get(self, request: Request, group_id: int) -> Response:
-        actor = _require_staff(request)
+        actor = require_staff(request)
         group = access.get_group_for(actor, group_id)
         if not selectors.can_see_roster(actor, group):
             raise NotPermitted("Only the group's facilitators and coordinators see who is in it.")
@@ -555,7 +544,7 @@ class EnrollmentListView(GenericAPIView[Enrollment]):
         summary="Offer a client a place (it is held at once; 409 when the group is full)",
     )
     def post(self, request: Request, group_id: int) -> Response:
-        actor = _require_staff(request)
+        actor = require_staff(request)
         group = access.get_group_for(actor, group_id, write=True)
         serializer = EnrollmentCreateSerializer(data=request.data)
         serializer.is_valid(raise_exception=True)
@@ -582,7 +571,7 @@ class EnrollmentActivateView(GenericAPIView[Enrollment]):
         summary="The invited person has joined (invited → active)",
     )
     def post(self, request: Request, group_id: int, enrollment_id: int) -> Response:
-        actor = _require_staff(request)
+        actor = require_staff(request)
         enrollment = _enrollment(actor, group_id, enrollment_id)
         serializer = EnrollmentActivateSerializer(data=request.data)
         serializer.is_valid(raise_exception=True)
@@ -601,7 +590,7 @@ class _EnrollmentEndView(GenericAPIView[Enrollment]):
 
     @extend_schema(request=EnrollmentEndSerializer, responses=EnrollmentSerializer)
     def post(self, request: Request, group_id: int, enrollment_id: int) -> Response:
-        actor = _require_staff(request)
+        actor = require_staff(request)
         enrollment = _enrollment(actor, group_id, enrollment_id)
         serializer = EnrollmentEndSerializer(data=request.data)
         serializer.is_valid(raise_exception=True)

@@ -23,6 +23,7 @@ from rest_framework.request import Request
 from rest_framework.response import Response
 
 from kindred.accounts.scopes import Scope
+from kindred.api.actors import actor_of
 from kindred.clients.access import get_client_for
 from kindred.clients.models import ConcernTag
 from kindred.core.errors import NotFound
@@ -40,10 +41,6 @@ if TYPE_CHECKING:
 STAFF_SOURCE_CHOICES = [(s.value, s.label) for s in STAFF_SOURCES]
 REFERRAL_SCOPES = {"read": Scope.CLIENTS_READ, "write": Scope.REFERRALS_WRITE}
 REVIEW_SCOPES = {"read": Scope.CLIENTS_READ, "write": Scope.CLIENTS_WRITE}
-
-
-def actor_of(request: Request) -> User:
-    return request.user  # type: ignore[return-value]
 
 
 def require_waitlist(request: Request) -> User:

@@ -20,6 +20,7 @@ from rest_framework.permissions import AllowAny
 from rest_framework.request import Request
 from rest_framework.response import Response
 
+from kindred.api.actors import actor_of
 from kindred.api.pagination import Pagination
 from kindred.core.errors import NotFound
 from kindred.groups import directory
@@ -31,17 +32,12 @@ from kindred.scheduling.member_home import join_states_for
 from kindred.scheduling.models import AbsenceNotice, CalendarFeed, GroupSession
 
 if TYPE_CHECKING:
-    from kindred.accounts.models import User
     from kindred.clients.models import Client
-
-
-def _actor(request: Request) -> User:
-    return request.user  # type: ignore[return-value]
 
 
 def _member_client(request: Request) -> Client:
     """Members' own resources do not exist for anyone else: 404."""
-    client = member_sessions.member_client(_actor(request))
+    client = member_sessions.member_client(actor_of(request))
     if client is None:
         raise NotFound("Not found.")
     return client
@@ -186,7 +182,7 @@ class AbsenceView(GenericAPIView[AbsenceNotice]):
     )
     def post(self, request: Request, session_id: int) -> Response:
         _member_client(request)
-        actor = _actor(request)
+        actor = actor_of(request)
         session = get_session_for(actor, session_id)
         serializer = AbsenceInputSerializer(data=request.data)
         serializer.is_valid(raise_exception=True)
@@ -201,7 +197,7 @@ class AbsenceView(GenericAPIView[AbsenceNotice]):
     )
     def delete(self, request: Request, session_id: int) -> Response:
         client = _member_client(request)
-        actor = _actor(request)
+        actor = actor_of(request)
         session = get_session_for(actor, session_id)
         notice = member_sessions.own_notice_for(client, session)
         if notice is None:
@@ -218,7 +214,7 @@ class CalendarFeedView(GenericAPIView[CalendarFeed]):
 
     @extend_schema(responses=FeedSerializer, summary="Whether you have a calendar feed address")
     def get(self, request: Request) -> Response:
-        feed = calendar_feeds.active_feed(actor=_actor(request))
+        feed = calendar_feeds.active_feed(actor=actor_of(request))
         return Response(
             FeedSerializer(
                 {
@@ -235,7 +231,7 @@ class CalendarFeedView(GenericAPIView[CalendarFeed]):
         summary="Make a new calendar feed address (the old one stops working); shown once",
     )
     def post(self, request: Request) -> Response:
-        token, feed = calendar_feeds.calendar_feed_create(actor=_actor(request))
+        token, feed = calendar_feeds.calendar_feed_create(actor=actor_of(request))
         response = Response(
             NewFeedSerializer(
                 {
@@ -251,7 +247,7 @@ class CalendarFeedView(GenericAPIView[CalendarFeed]):
 
     @extend_schema(responses={204: None}, summary="Turn off your calendar feed address")
     def delete(self, request: Request) -> Response:
-        calendar_feeds.calendar_feed_revoke(actor=_actor(request))
+        calendar_feeds.calendar_feed_revoke(actor=actor_of(request))
         return Response(status=status.HTTP_204_NO_CONTENT)
 
 

@@ -28,6 +28,7 @@ from rest_framework.request import Request
 from rest_framework.response import Response
 from rest_framework.views import APIView
 
+from kindred.api.actors import actor_of
 from kindred.audit.services import audit_denied
 from kindred.notifications.access import get_notification_for
 from kindred.notifications.models import Notification
@@ -37,13 +38,9 @@ from kindred.scheduling.sms.inbound import sms_inbound
 from kindred.scheduling.sms.signature import signature_is_valid
 
 if TYPE_CHECKING:
-    from kindred.accounts.models import User
+    pass
 
 SIGNATURE_HEADER = "HTTP_X_TWILIO_SIGNATURE"
-
-
-def _actor(request: Request) -> User:
-    return request.user  # type: ignore[return-value]
 
 
 class NotificationSerializer(serializers.ModelSerializer[Notification]):
@@ -71,7 +68,7 @@ class NotificationListView(GenericAPIView[Notification]):
 
     def get_queryset(self) -> QuerySet[Notification]:
         unread = self.request.query_params.get("unread", "").lower() in {"1", "true", "yes"}
-        return notification_list(actor=_actor(self.request), unread_only=unread)
+        return notification_list(actor=actor_of(self.request), unread_only=unread)
 
     @extend_schema(
         parameters=[
@@ -90,7 +87,7 @@ class NotificationListView(GenericAPIView[Notification]):
 class UnreadCountView(APIView):
     @extend_schema(responses=UnreadSerializer, summary="How many of your notifications are unread")
     def get(self, request: Request) -> Response:
-        return Response({"unread": unread_count(actor=_actor(request))})
+        return Response({"unread": unread_count(actor=actor_of(request))})
 
 
 class NotificationReadView(GenericAPIView[Notification]):
@@ -102,7 +99,7 @@ class NotificationReadView(GenericAPIView[Notification]):
         summary="Mark one of your notifications read",
     )
     def post(self, request: Request, notification_id: int) -> Response:
-        actor = _actor(request)
+        actor = actor_of(request)
         note = notification_mark_read(
             actor=actor, notification=get_notification_for(actor, notification_id)
         )
@@ -112,7 +109,7 @@ class NotificationReadView(GenericAPIView[Notification]):
 class NotificationReadAllView(APIView):
     @extend_schema(request=None, responses=MarkedSerializer, summary="Mark all yours read")
     def post(self, request: Request) -> Response:
-        return Response({"marked": notifications_mark_all_read(actor=_actor(request))})
+        return Response({"marked": notifications_mark_all_read(actor=actor_of(request))})
 
 
 # --- Inbound text messages ------------------------------------------------------------------

@@ -21,7 +21,7 @@ from rest_framework.request import Request
 from rest_framework.response import Response
 
 from kindred.accounts.scopes import Scope
-from kindred.core.errors import NotFound
+from kindred.api.actors import require_staff
 from kindred.measures.dashboard import GroupDashboard, MemberRow, group_dashboard
 from kindred.measures.models import AlertAction, AlertStatus, SafetyAlert
 from kindred.measures.outcomes import Trajectory, member_outcomes, rules_explained
@@ -29,16 +29,9 @@ from kindred.measures.safety import ACTION_NOTE_MAX, alert_acknowledge, flag_lab
 from kindred.measures.safety_selectors import alert_get, alert_list
 
 if TYPE_CHECKING:
-    from kindred.accounts.models import User
+    pass
 
 MEASURE_SCOPES = {"read": Scope.MEASURES_READ, "write": Scope.MEASURES_WRITE}
-
-
-def _require_staff(request: Request) -> User:
-    actor: User = request.user  # type: ignore[assignment]
-    if not getattr(actor, "is_staff_member", False):
-        raise NotFound("Not found.")
-    return actor
 
 
 # --- Alerts --------------------------------------------------------------------------------
@@ -114,7 +107,7 @@ class AlertListView(GenericAPIView[SafetyAlert]):
         summary="Safety alerts of the members of your groups (open first, oldest first)",
     )
     def get(self, request: Request) -> Response:
-        actor = _require_staff(request)
+        actor = require_staff(request)
         params = AlertFilterSerializer(data=request.query_params)
         params.is_valid(raise_exception=True)
         alerts = alert_list(actor=actor, status=params.validated_data.get("status", ""))
@@ -128,7 +121,7 @@ class AlertDetailView(GenericAPIView[SafetyAlert]):
 
     @extend_schema(responses=AlertSerializer, summary="Read one safety alert (audited)")
     def get(self, request: Request, alert_id: int) -> Response:
-        alert = alert_get(actor=_require_staff(request), alert_id=alert_id)
+        alert = alert_get(actor=require_staff(request), alert_id=alert_id)
         return Response(AlertSerializer(alert).data)
 
 
@@ -142,7 +135,7 @@ class AlertAcknowledgeView(GenericAPIView[SafetyAlert]):
         summary="Record the action taken; the alert becomes read-only (409 if it already is)",
     )
     def post(self, request: Request, alert_id: int) -> Response:
-        actor = _require_staff(request)
+        actor = require_staff(request)
         alert = alert_get(actor=actor, alert_id=alert_id, write=True)
         serializer = AcknowledgeSerializer(data=request.data)
         serializer.is_valid(raise_exception=True)
@@ -242,7 +235,7 @@ class MemberOutcomesView(GenericAPIView[Any]):
         "instrument (audited)",
     )
     def get(self, request: Request, client_id: int) -> Response:
-        outcomes = member_outcomes(actor=_require_staff(request), client_id=client_id)
+        outcomes = member_outcomes(actor=require_staff(request), client_id=client_id)
         payload = {
             "client": outcomes.client,
             "trajectories": outcomes.trajectories,
@@ -333,5 +326,5 @@ class GroupDashboardView(GenericAPIView[Any]):
         "track and open alerts (audited)",
     )
     def get(self, request: Request, group_id: int) -> Response:
-        dashboard = group_dashboard(actor=_require_staff(request), group_id=group_id)
+        dashboard = group_dashboard(actor=require_staff(request), group_id=group_id)
         return Response(DashboardSerializer(dashboard).data)

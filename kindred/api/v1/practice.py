@@ -25,6 +25,7 @@ from rest_framework.response import Response
 from kindred.accounts import services as account_services
 from kindred.accounts.models import ApiToken, User, UserKind
 from kindred.accounts.scopes import Scope
+from kindred.api.actors import actor_of
 from kindred.core.errors import NotFound, ValidationFailed
 from kindred.practice import access, licensure, selectors, services
 from kindred.practice.models import (
@@ -56,10 +57,6 @@ REAUTH_RESPONSE = OpenApiResponse(
     ),
     description="A browser session that has not re-authenticated recently.",
 )
-
-
-def _actor(request: Request) -> User:
-    return request.user  # type: ignore[return-value]
 
 
 def _merged(instance: Model, data: dict[str, Any], fields: Iterable[str]) -> dict[str, Any]:
@@ -480,7 +477,7 @@ class PracticeView(GenericAPIView[Practice]):
         summary="The practice profile",
     )
     def get(self, request: Request) -> Response:
-        practice = selectors.practice_get(actor=_actor(request))
+        practice = selectors.practice_get(actor=actor_of(request))
         if practice is None:
             raise NotFound(str(_("The practice profile is not set up yet.")))
         return Response(PracticeSerializer(practice).data)
@@ -492,7 +489,7 @@ class PracticeView(GenericAPIView[Practice]):
         summary="Set up or replace the practice profile",
     )
     def put(self, request: Request) -> Response:
-        actor = _actor(request)
+        actor = actor_of(request)
         access.require_practice_view(actor, write=True)
         practice = services.practice_save(actor=actor, **_valid(PracticeInput, request.data))
         return Response(PracticeSerializer(practice).data)
@@ -508,7 +505,7 @@ class LocationListView(GenericAPIView[Location]):
 
     @extend_schema(operation_id="locations_list", parameters=[StatusFilter], summary="Locations")
     def get(self, request: Request) -> Response:
-        qs = selectors.location_list(actor=_actor(request), status=_status(request))
+        qs = selectors.location_list(actor=actor_of(request), status=_status(request))
         page = self.paginate_queryset(qs)
         return self.get_paginated_response(LocationSerializer(page, many=True).data)
 
@@ -519,7 +516,7 @@ class LocationListView(GenericAPIView[Location]):
         summary="Add a location",
     )
     def post(self, request: Request) -> Response:
-        actor = _actor(request)
+        actor = actor_of(request)
         access.require_practice_view(actor, write=True)
         location = services.location_create(actor=actor, **_valid(LocationInput, request.data))
         return Response(LocationSerializer(location).data, status=status.HTTP_201_CREATED)
@@ -532,7 +529,7 @@ class LocationDetailView(GenericAPIView[Location]):
 
     @extend_schema(operation_id="locations_retrieve", summary="One location")
     def get(self, request: Request, location_id: int) -> Response:
-        location = access.get_location_for(_actor(request), location_id)
+        location = access.get_location_for(actor_of(request), location_id)
         return Response(LocationSerializer(location).data)
 
     @extend_schema(
@@ -542,7 +539,7 @@ class LocationDetailView(GenericAPIView[Location]):
         summary="Change a location (only the fields given)",
     )
     def patch(self, request: Request, location_id: int) -> Response:
-        actor = _actor(request)
+        actor = actor_of(request)
         location = access.get_location_for(actor, location_id, write=True)
         data = _valid(LocationInput, request.data, partial=True)
         location = services.location_update(
@@ -559,7 +556,7 @@ class _LocationSwitchView(GenericAPIView[Location]):
 
     @extend_schema(request=None, responses=LocationSerializer)
     def post(self, request: Request, location_id: int) -> Response:
-        actor = _actor(request)
+        actor = actor_of(request)
         location = access.get_location_for(actor, location_id, write=True)
         service = services.location_reactivate if self.activate else services.location_deactivate
         return Response(LocationSerializer(service(actor=actor, location=location)).data)
@@ -584,7 +581,7 @@ class RoomListView(GenericAPIView[Room]):
 
     @extend_schema(operation_id="location_rooms_list", summary="The rooms of a location")
     def get(self, request: Request, location_id: int) -> Response:
-        actor = _actor(request)
+        actor = actor_of(request)
         location = access.get_location_for(actor, location_id)
         page = self.paginate_queryset(selectors.room_list(actor=actor, location=location))
         return self.get_paginated_response(RoomSerializer(page, many=True).data)
@@ -596,7 +593,7 @@ class RoomListView(GenericAPIView[Room]):
         summary="Add a room to a location",
     )
     def post(self, request: Request, location_id: int) -> Response:
-        actor = _actor(request)
+        actor = actor_of(request)
         location = access.get_location_for(actor, location_id, write=True)
         room = services.room_create(
             actor=actor, location=location, **_valid(RoomInput, request.data)
@@ -611,7 +608,7 @@ class RoomDetailView(GenericAPIView[Room]):
 
     @extend_schema(operation_id="rooms_retrieve", summary="One room")
     def get(self, request: Request, room_id: int) -> Response:
-        return Response(RoomSerializer(access.get_room_for(_actor(request), room_id)).data)
+        return Response(RoomSerializer(access.get_room_for(actor_of(request), room_id)).data)
 
     @extend_schema(
         operation_id="rooms_partial_update",
@@ -620,7 +617,7 @@ class RoomDetailView(GenericAPIView[Room]):
         summary="Change a room (only the fields given)",
     )
     def patch(self, request: Request, room_id: int) -> Response:
-        actor = _actor(request)
+        actor = actor_of(request)
         room = access.get_room_for(actor, room_id, write=True)
         data = _valid(RoomInput, request.data, partial=True)
         room = services.room_update(actor=actor, room=room, **_merged(room, data, ROOM_FIELDS))
@@ -635,7 +632,7 @@ class _RoomSwitchView(GenericAPIView[Room]):
 
     @extend_schema(request=None, responses=RoomSerializer)
     def post(self, request: Request, room_id: int) -> Response:
-        actor = _actor(request)
+        actor = actor_of(request)
         room = access.get_room_for(actor, room_id, write=True)
         service = services.room_reactivate if self.activate else services.room_deactivate
         return Response(RoomSerializer(service(actor=actor, room=room)).data)
@@ -663,7 +660,7 @@ class CompactListView(GenericAPIView[Compact]):
 
     @extend_schema(operation_id="compacts_list", summary="Compacts with their member states")
     def get(self, request: Request) -> Response:
-        page = self.paginate_queryset(selectors.compact_list(actor=_actor(request)))
+        page = self.paginate_queryset(selectors.compact_list(actor=actor_of(request)))
         return self.get_paginated_response(CompactSerializer(page, many=True).data)
 
     @extend_schema(
@@ -673,7 +670,7 @@ class CompactListView(GenericAPIView[Compact]):
         summary="Add a compact",
     )
     def post(self, request: Request) -> Response:
-        actor = _actor(request)
+        actor = actor_of(request)
         access.require_practice_view(actor, write=True)
         compact = services.compact_create(actor=actor, **_valid(CompactInput, request.data))
         return Response(CompactSerializer(compact).data, status=status.HTTP_201_CREATED)
@@ -686,7 +683,7 @@ class CompactDetailView(GenericAPIView[Compact]):
 
     @extend_schema(operation_id="compacts_retrieve", summary="One compact")
     def get(self, request: Request, compact_id: int) -> Response:
-        compact = access.get_compact_for(_actor(request), compact_id)
+        compact = access.get_compact_for(actor_of(request), compact_id)
         return Response(CompactSerializer(compact).data)
 
     @extend_schema(
@@ -696,7 +693,7 @@ class CompactDetailView(GenericAPIView[Compact]):
         summary="Change a compact (only the fields given)",
     )
     def patch(self, request: Request, compact_id: int) -> Response:
-        actor = _actor(request)
+        actor = actor_of(request)
         compact = access.get_compact_for(actor, compact_id, write=True)
         data = _valid(CompactInput, request.data, partial=True)
         compact = services.compact_update(
@@ -712,7 +709,7 @@ class MemberStateListView(GenericAPIView[CompactMemberState]):
 
     @extend_schema(operation_id="compact_member_states_list", summary="A compact's members")
     def get(self, request: Request, compact_id: int) -> Response:
-        actor = _actor(request)
+        actor = actor_of(request)
         compact = access.get_compact_for(actor, compact_id)
         page = self.paginate_queryset(selectors.member_state_list(actor=actor, compact=compact))
         return self.get_paginated_response(MemberStateSerializer(page, many=True).data)
@@ -724,7 +721,7 @@ class MemberStateListView(GenericAPIView[CompactMemberState]):
         summary="Add a member state (with the dates its membership holds)",
     )
     def post(self, request: Request, compact_id: int) -> Response:
-        actor = _actor(request)
+        actor = actor_of(request)
         compact = access.get_compact_for(actor, compact_id, write=True)
         member = services.compact_member_state_add(
             actor=actor, compact=compact, **_valid(MemberStateInput, request.data)
@@ -744,7 +741,7 @@ class MemberStateEndView(GenericAPIView[CompactMemberState]):
         summary="Record the last day of a state's membership",
     )
     def post(self, request: Request, member_state_id: int) -> Response:
-        actor = _actor(request)
+        actor = actor_of(request)
         member = access.get_member_state_for(actor, member_state_id, write=True)
         member = services.compact_member_state_end(
             actor=actor, member_state=member, **_valid(MemberStateEndInput, request.data)
@@ -780,7 +777,7 @@ class StaffListView(GenericAPIView[User]):
 
     @extend_schema(operation_id="staff_list", parameters=[StatusFilter], summary="Staff")
     def get(self, request: Request) -> Response:
-        qs = selectors.staff_list(actor=_actor(request), status=_status(request))
+        qs = selectors.staff_list(actor=actor_of(request), status=_status(request))
         page = self.paginate_queryset(qs)
         return self.get_paginated_response(StaffSerializer(page, many=True).data)
 
@@ -791,7 +788,7 @@ class StaffListView(GenericAPIView[User]):
         summary="Add a staff member (they are emailed a link to choose a password)",
     )
     def post(self, request: Request) -> Response:
-        actor = _actor(request)
+        actor = actor_of(request)
         access.require_staff_manager(actor)
         if refusal := _reauth_refusal(request):
             return refusal
@@ -813,7 +810,7 @@ class StaffDetailView(GenericAPIView[User]):
 
     @extend_schema(operation_id="staff_retrieve", summary="One staff account")
     def get(self, request: Request, user_id: int) -> Response:
-        return Response(StaffSerializer(access.get_staff_for(_actor(request), user_id)).data)
+        return Response(StaffSerializer(access.get_staff_for(actor_of(request), user_id)).data)
 
     @extend_schema(
         operation_id="staff_partial_update",
@@ -822,7 +819,7 @@ class StaffDetailView(GenericAPIView[User]):
         summary="Change a staff member's name or email",
     )
     def patch(self, request: Request, user_id: int) -> Response:
-        actor = _actor(request)
+        actor = actor_of(request)
         user = access.get_staff_for(actor, user_id)
         if refusal := _reauth_refusal(request):
             return refusal
@@ -848,7 +845,7 @@ class StaffRolesView(GenericAPIView[User]):
         summary="Replace a staff member's roles (the last admin stays an admin)",
     )
     def put(self, request: Request, user_id: int) -> Response:
-        actor = _actor(request)
+        actor = actor_of(request)
         user = access.get_staff_for(actor, user_id)
         if refusal := _reauth_refusal(request):
             return refusal
@@ -869,7 +866,7 @@ class StaffDeactivateView(GenericAPIView[User]):
         summary="Deactivate a staff account, with a reason (sessions and tokens end)",
     )
     def post(self, request: Request, user_id: int) -> Response:
-        actor = _actor(request)
+        actor = actor_of(request)
         user = access.get_staff_for(actor, user_id)
         if refusal := _reauth_refusal(request):
             return refusal
@@ -890,7 +887,7 @@ class StaffReactivateView(GenericAPIView[User]):
         summary="Reactivate a staff account",
     )
     def post(self, request: Request, user_id: int) -> Response:
-        actor = _actor(request)
+        actor = actor_of(request)
         user = access.get_staff_for(actor, user_id)
         if refusal := _reauth_refusal(request):
             return refusal
@@ -917,7 +914,7 @@ class ClinicianListView(GenericAPIView[ClinicianProfile]):
 
     @extend_schema(operation_id="clinicians_list", parameters=[StatusFilter], summary="Clinicians")
     def get(self, request: Request) -> Response:
-        qs = selectors.clinician_list(actor=_actor(request), status=_status(request))
+        qs = selectors.clinician_list(actor=actor_of(request), status=_status(request))
         page = self.paginate_queryset(qs)
         return self.get_paginated_response(ClinicianSerializer(page, many=True).data)
 
@@ -928,7 +925,7 @@ class ClinicianListView(GenericAPIView[ClinicianProfile]):
         summary="Make a staff member a clinician",
     )
     def post(self, request: Request) -> Response:
-        actor = _actor(request)
+        actor = actor_of(request)
         access.require_clinicians_view(actor, write=True)
         data = dict(_valid(ClinicianCreateInput, request.data))
         user = _lookup(
@@ -950,7 +947,7 @@ class ClinicianDetailView(GenericAPIView[ClinicianProfile]):
 
     @extend_schema(operation_id="clinicians_retrieve", summary="One clinician")
     def get(self, request: Request, clinician_id: int) -> Response:
-        clinician = access.get_clinician_for(_actor(request), clinician_id)
+        clinician = access.get_clinician_for(actor_of(request), clinician_id)
         return Response(ClinicianSerializer(clinician).data)
 
     @extend_schema(
@@ -960,7 +957,7 @@ class ClinicianDetailView(GenericAPIView[ClinicianProfile]):
         summary="Change a clinician profile (only the fields given)",
     )
     def patch(self, request: Request, clinician_id: int) -> Response:
-        actor = _actor(request)
+        actor = actor_of(request)
         clinician = access.get_clinician_for(actor, clinician_id, write=True)
         data = dict(_valid(ClinicianInput, request.data, partial=True))
         if "supervisor" in data:
@@ -984,7 +981,7 @@ class LicensureView(GenericAPIView[ClinicianProfile]):
         summary="May this clinician practise in a state on a date, and why",
     )
     def get(self, request: Request, clinician_id: int) -> Response:
-        clinician = access.get_clinician_for(_actor(request), clinician_id)
+        clinician = access.get_clinician_for(actor_of(request), clinician_id)
         query = _valid(LicensureQuery, request.query_params)
         decision = selectors.clinician_may_practice(clinician.pk, query["state"], query["on"])
         return Response(DecisionSerializer(_decision(decision)).data)
@@ -1000,7 +997,7 @@ class LicenseListView(GenericAPIView[License]):
 
     @extend_schema(operation_id="clinician_licenses_list", summary="A clinician's licenses")
     def get(self, request: Request, clinician_id: int) -> Response:
-        actor = _actor(request)
+        actor = actor_of(request)
         clinician = access.get_clinician_for(actor, clinician_id)
         page = self.paginate_queryset(selectors.license_list(actor=actor, clinician=clinician))
         return self.get_paginated_response(LicenseSerializer(page, many=True).data)
@@ -1012,7 +1009,7 @@ class LicenseListView(GenericAPIView[License]):
         summary="Add a license",
     )
     def post(self, request: Request, clinician_id: int) -> Response:
-        actor = _actor(request)
+        actor = actor_of(request)
         clinician = access.get_clinician_for(actor, clinician_id, write=True)
         lic = services.license_create(
             actor=actor, clinician=clinician, **_valid(LicenseInput, request.data)
@@ -1027,7 +1024,9 @@ class LicenseDetailView(GenericAPIView[License]):
 
     @extend_schema(operation_id="licenses_retrieve", summary="One license")
     def get(self, request: Request, license_id: int) -> Response:
-        return Response(LicenseSerializer(access.get_license_for(_actor(request), license_id)).data)
+        return Response(
+            LicenseSerializer(access.get_license_for(actor_of(request), license_id)).data
+        )
 
     @extend_schema(
         operation_id="licenses_partial_update",
@@ -1036,7 +1035,7 @@ class LicenseDetailView(GenericAPIView[License]):
         summary="Change a license (only the fields given)",
     )
     def patch(self, request: Request, license_id: int) -> Response:
-        actor = _actor(request)
+        actor = actor_of(request)
         lic = access.get_license_for(actor, license_id, write=True)
         data = _valid(LicenseInput, request.data, partial=True)
         lic = services.license_update(
@@ -1057,7 +1056,7 @@ class LicenseEndView(GenericAPIView[License]):
         summary="Stop a license counting (inactive, expired, suspended or revoked)",
     )
     def post(self, request: Request, license_id: int) -> Response:
-        actor = _actor(request)
+        actor = actor_of(request)
         lic = access.get_license_for(actor, license_id, write=True)
         lic = services.license_end(
             actor=actor, license=lic, **_valid(LicenseEndInput, request.data)
@@ -1086,7 +1085,7 @@ class PrivilegeListView(GenericAPIView[CompactPrivilege]):
         operation_id="clinician_privileges_list", summary="A clinician's compact privileges"
     )
     def get(self, request: Request, clinician_id: int) -> Response:
-        actor = _actor(request)
+        actor = actor_of(request)
         clinician = access.get_clinician_for(actor, clinician_id)
         page = self.paginate_queryset(selectors.privilege_list(actor=actor, clinician=clinician))
         return self.get_paginated_response(PrivilegeSerializer(page, many=True).data)
@@ -1098,7 +1097,7 @@ class PrivilegeListView(GenericAPIView[CompactPrivilege]):
         summary="Add a compact privilege",
     )
     def post(self, request: Request, clinician_id: int) -> Response:
-        actor = _actor(request)
+        actor = actor_of(request)
         clinician = access.get_clinician_for(actor, clinician_id, write=True)
         data = _privilege_data(_valid(PrivilegeInput, request.data))
         priv = services.privilege_create(actor=actor, clinician=clinician, **data)
@@ -1112,7 +1111,7 @@ class PrivilegeDetailView(GenericAPIView[CompactPrivilege]):
 
     @extend_schema(operation_id="privileges_retrieve", summary="One compact privilege")
     def get(self, request: Request, privilege_id: int) -> Response:
-        priv = access.get_privilege_for(_actor(request), privilege_id)
+        priv = access.get_privilege_for(actor_of(request), privilege_id)
         return Response(PrivilegeSerializer(priv).data)
 
     @extend_schema(
@@ -1122,7 +1121,7 @@ class PrivilegeDetailView(GenericAPIView[CompactPrivilege]):
         summary="Change a compact privilege (only the fields given)",
     )
     def patch(self, request: Request, privilege_id: int) -> Response:
-        actor = _actor(request)
+        actor = actor_of(request)
         priv = access.get_privilege_for(actor, privilege_id, write=True)
         data = _privilege_data(_valid(PrivilegeInput, request.data, partial=True))
         priv = services.privilege_update(
@@ -1143,7 +1142,7 @@ class PrivilegeEndView(GenericAPIView[CompactPrivilege]):
         summary="Record the last day a compact privilege counts",
     )
     def post(self, request: Request, privilege_id: int) -> Response:
-        actor = _actor(request)
+        actor = actor_of(request)
         priv = access.get_privilege_for(actor, privilege_id, write=True)
         priv = services.privilege_end(
             actor=actor, privilege=priv, **_valid(PrivilegeEndInput, request.data)

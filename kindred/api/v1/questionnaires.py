@@ -39,6 +39,7 @@ from rest_framework.request import Request
 from rest_framework.response import Response
 
 from kindred.accounts.scopes import Scope
+from kindred.api.actors import actor_of, require_staff
 from kindred.clients.access import get_client_for
 from kindred.clients.models import Client
 from kindred.core.access import deny
@@ -70,23 +71,12 @@ if TYPE_CHECKING:
 MEASURES_SCOPES = {"read": Scope.MEASURES_READ, "write": Scope.MEASURES_WRITE}
 
 
-def _actor(request: Request) -> User:
-    return request.user  # type: ignore[return-value]
-
-
 def _member(request: Request) -> Client:
     """Members' own questionnaires do not exist for anyone else: 404."""
-    client = admins.member_client(_actor(request))
+    client = admins.member_client(actor_of(request))
     if client is None:
         raise NotFound("Not found.")
     return client
-
-
-def _staff(request: Request) -> User:
-    actor = _actor(request)
-    if not getattr(actor, "is_staff_member", False):
-        raise NotFound("Not found.")
-    return actor
 
 
 class StrictIntegerField(serializers.IntegerField):
@@ -205,7 +195,7 @@ class MemberQuestionnaireDetailView(GenericAPIView[Administration]):
     )
     def get(self, request: Request, administration_id: int) -> Response:
         client = _member(request)
-        administration = admins.get_own_administration(_actor(request), administration_id)
+        administration = admins.get_own_administration(actor_of(request), administration_id)
         response = Response(
             MemberQuestionnaireDetailSerializer(_detail(client, administration)).data
         )
@@ -240,7 +230,7 @@ class MemberAnswerView(GenericAPIView[Administration]):
     )
     def put(self, request: Request, administration_id: int, item: str) -> Response:
         _member(request)
-        administration = admins.get_own_administration(_actor(request), administration_id)
+        administration = admins.get_own_administration(actor_of(request), administration_id)
         serializer = QuestionnaireAnswerInputSerializer(data=request.data)
         if not serializer.is_valid():
             errors = dict(serializer.errors)
@@ -249,7 +239,7 @@ class MemberAnswerView(GenericAPIView[Administration]):
             raise ValidationFailed(errors={k: [str(m) for m in v] for k, v in errors.items()})
         data = serializer.validated_data
         result = answer_save(
-            actor=_actor(request),
+            actor=actor_of(request),
             administration=administration,
             item=item,
             value=data["value"],
@@ -316,12 +306,12 @@ class MemberSubmitView(GenericAPIView[Administration]):
     )
     def post(self, request: Request, administration_id: int) -> Response:
         _member(request)
-        administration = admins.get_own_administration(_actor(request), administration_id)
+        administration = admins.get_own_administration(actor_of(request), administration_id)
         serializer = QuestionnaireSubmitInputSerializer(data=request.data)
         serializer.is_valid(raise_exception=True)
         data = serializer.validated_data
         result = administration_submit(
-            actor=_actor(request),
+            actor=actor_of(request),
             administration=administration,
             version=data["version"],
             answers=data.get("answers") or {},
@@ -373,7 +363,7 @@ class QuestionnaireScheduleUpdateSerializer(serializers.Serializer[Any]):
 
 
 def _group(request: Request, group_id: int) -> tuple[User, TherapyGroup]:
-    actor = _staff(request)
+    actor = require_staff(request)
     return actor, admins.get_group_for_questionnaires(actor, group_id)
 
 
@@ -571,7 +561,7 @@ class ClientAdministrationListView(GenericAPIView[Administration]):
         summary="One client's questionnaires in the groups you run or manage, status only",
     )
     def get(self, request: Request, client_id: int) -> Response:
-        actor = _staff(request)
+        actor = require_staff(request)
         client = get_client_for(actor, client_id)
         page = self.paginate_queryset(admins.client_administrations(actor=actor, client=client))
         return self.get_paginated_response(AdministrationStatusSerializer(page, many=True).data)

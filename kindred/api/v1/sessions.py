@@ -19,6 +19,7 @@ from rest_framework.request import Request
 from rest_framework.response import Response
 
 from kindred.accounts.scopes import Scope
+from kindred.api.actors import actor_of, require_staff
 from kindred.core.errors import NotFound
 from kindred.groups.access import clinician_of
 from kindred.scheduling import access, attendance, gate, reports
@@ -31,19 +32,8 @@ if TYPE_CHECKING:
 SESSION_SCOPES = {"read": Scope.SESSIONS_READ, "write": Scope.SESSIONS_WRITE}
 
 
-def _actor(request: Request) -> User:
-    return request.user  # type: ignore[return-value]
-
-
-def _require_staff(request: Request) -> User:
-    actor = _actor(request)
-    if not getattr(actor, "is_staff_member", False):
-        raise NotFound("Not found.")
-    return actor
-
-
 def _require_member(request: Request) -> User:
-    actor = _actor(request)
+    actor = actor_of(request)
     if not getattr(actor, "is_member", False) or getattr(actor, "client", None) is None:
         raise NotFound("Not found.")
     return actor
@@ -208,7 +198,7 @@ class MySessionsView(GenericAPIView[GroupSession]):
         summary="Your sessions as a facilitator: today, the next 7 days, attendance to take",
     )
     def get(self, request: Request) -> Response:
-        actor = _require_staff(request)
+        actor = require_staff(request)
         if clinician_of(actor) is None:
             raise NotFound("Not found.")
         return Response(MySessionsSerializer(facilitator_home_context(actor=actor)).data)
@@ -233,7 +223,7 @@ class AttendanceView(GenericAPIView[Any]):
         summary="The attendance sheet: every member with a place that day (audited)",
     )
     def get(self, request: Request, session_id: int) -> Response:
-        actor = _require_staff(request)
+        actor = require_staff(request)
         session = access.get_session_for_attendance(actor, session_id)
         return Response(
             SheetSerializer(attendance.attendance_sheet(actor=actor, session=session)).data
@@ -245,7 +235,7 @@ class AttendanceView(GenericAPIView[Any]):
         summary="Record attendance for several members at once (all rows or none)",
     )
     def put(self, request: Request, session_id: int) -> Response:
-        actor = _require_staff(request)
+        actor = require_staff(request)
         session = access.get_session_for_attendance(actor, session_id)
         serializer = AttendanceInputSerializer(data=request.data)
         serializer.is_valid(raise_exception=True)
@@ -306,7 +296,7 @@ class JoinView(GenericAPIView[GroupSession]):
         "until the end (409 otherwise)",
     )
     def get(self, request: Request, session_id: int) -> Response:
-        actor = _actor(request)
+        actor = actor_of(request)
         session = access.get_session_for(actor, session_id)
         if getattr(actor, "is_member", False):
             url = gate.member_join_url(actor=actor, session=session)
@@ -330,6 +320,6 @@ class LicensureReportView(GenericAPIView[Any]):
         "ending within 60 days (audited)",
     )
     def get(self, request: Request) -> Response:
-        actor = _require_staff(request)
+        actor = require_staff(request)
         report = reports.licensure_report(actor=actor, now=timezone.now())
         return Response(LicensureReportSerializer(report).data)
