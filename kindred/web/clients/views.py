@@ -8,15 +8,12 @@ Each view: authorize (clients/access.py, clients/selectors.py) → validate the 
 from __future__ import annotations
 
 from collections.abc import Callable
-from functools import wraps
 from typing import TYPE_CHECKING, Any
 
 from django.contrib import messages
 from django.contrib.auth import login
-from django.contrib.auth.decorators import login_required
-from django.core.exceptions import PermissionDenied
 from django.db.models import Count
-from django.http import Http404, HttpRequest, HttpResponse
+from django.http import HttpRequest, HttpResponse
 from django.shortcuts import redirect, render
 from django.urls import reverse
 from django.utils import timezone
@@ -28,7 +25,6 @@ from kindred.clients import invitation_services as invitations
 from kindred.clients import services as client_services
 from kindred.clients.models import Client as ClientModel
 from kindred.clients.models import ClientStatus
-from kindred.core.access import deny
 from kindred.core.errors import KindredError, NotPermitted, ValidationFailed
 from kindred.practice import roles as role_checks
 from kindred.practice.roles import Capability
@@ -42,41 +38,19 @@ from kindred.web.clients.forms import (
     SetPasswordForm,
 )
 from kindred.web.forms import apply_error
+from kindred.web.pages import actor_of, staff_page_for
 from kindred.web.paging import paginate
 
 if TYPE_CHECKING:
     from kindred.accounts.models import User
     from kindred.clients.models import Client
 
-View = Callable[..., HttpResponse]
+staff_page = staff_page_for(ClientModel, "client_id")
 
 # The session key that carries an invitation (its hash, never the token) from the
 # emailed link to the set-password page, so the token leaves the address bar.
 INVITATION_SESSION_KEY = "kindred_invitation"
 MEMBER_BACKEND = "allauth.account.auth_backends.AuthenticationBackend"
-
-
-def staff_page(view: View) -> View:
-    """Signed-in staff only: members get 404 (these pages do not exist for them), and a
-    capability a service refuses becomes a 403 page."""
-
-    @login_required
-    @wraps(view)
-    def wrapper(request: HttpRequest, *args: Any, **kwargs: Any) -> HttpResponse:
-        if not getattr(request.user, "is_staff_member", False):
-            if "client_id" in kwargs:  # a member trying a record's address: on the record
-                deny(_actor(request), ClientModel, kwargs["client_id"])
-            raise Http404
-        try:
-            return view(request, *args, **kwargs)
-        except NotPermitted as exc:
-            raise PermissionDenied(exc.message) from exc
-
-    return wrapper
-
-
-def _actor(request: HttpRequest) -> User:
-    return request.user  # type: ignore[return-value]
 
 
 def _to_detail(client: Client, anchor: str) -> HttpResponse:
@@ -89,7 +63,7 @@ def _to_detail(client: Client, anchor: str) -> HttpResponse:
 @staff_page
 @require_http_methods(["GET", "POST"])
 def concern_list(request: HttpRequest) -> HttpResponse:
-    actor = _actor(request)
+    actor = actor_of(request)
     role_checks.require(actor, Capability.MANAGE_PRACTICE)
     form = ConcernForm(request.POST or None)
     if request.method == "POST" and form.is_valid():
@@ -111,7 +85,7 @@ def concern_list(request: HttpRequest) -> HttpResponse:
 @staff_page
 @require_http_methods(["GET", "POST"])
 def concern_update(request: HttpRequest, concern_id: int) -> HttpResponse:
-    actor = _actor(request)
+    actor = actor_of(request)
     concern = access.get_concern_for(actor, concern_id, write=True)
     initial = {"name": concern.name, "description": concern.description}
     form = ConcernForm(request.POST or None, initial=initial)
@@ -131,7 +105,7 @@ def concern_update(request: HttpRequest, concern_id: int) -> HttpResponse:
 
 
 def _set_offered(request: HttpRequest, concern_id: int, *, offered: bool) -> HttpResponse:
-    actor = _actor(request)
+    actor = actor_of(request)
     concern = access.get_concern_for(actor, concern_id, write=True)
     client_services.concern_set_offered(actor=actor, concern=concern, offered=offered)
     if offered:
@@ -163,7 +137,7 @@ def concern_restore(request: HttpRequest, concern_id: int) -> HttpResponse:
 @staff_page
 @require_safe
 def client_list(request: HttpRequest) -> HttpResponse:
-    actor = _actor(request)
+    actor = actor_of(request)
     concerns = selectors.concern_list(actor=actor)
     form = ClientFilterForm(request.GET or None, concerns=concerns)
     data = form.cleaned_data if form.is_bound and form.is_valid() else {}
@@ -196,7 +170,7 @@ def client_list(request: HttpRequest) -> HttpResponse:
 @staff_page
 @require_http_methods(["GET", "POST"])
 def client_create(request: HttpRequest) -> HttpResponse:
-    actor = _actor(request)
+    actor = actor_of(request)
     role_checks.require(actor, Capability.MANAGE_CLIENTS)
     form = ClientCreateForm(request.POST or None, concerns=selectors.concern_choices(actor=actor))
     duplicates: list[Client] = []
@@ -225,7 +199,7 @@ def client_create(request: HttpRequest) -> HttpResponse:
 @staff_page
 @require_http_methods(["GET", "POST"])
 def client_update(request: HttpRequest, client_id: int) -> HttpResponse:
-    actor = _actor(request)
+    actor = actor_of(request)
     if request.method == "POST":
         client = access.get_client_for(actor, client_id, write=True)
     else:
@@ -272,7 +246,7 @@ def _detail_context(actor: User, client_id: int) -> dict[str, Any]:
 @staff_page
 @require_safe
 def client_detail(request: HttpRequest, client_id: int) -> HttpResponse:
-    context = _detail_context(_actor(request), client_id)
+    context = _detail_context(actor_of(request), client_id)
     context["availability_form"] = AvailabilityForm()
     return render(request, "web/clients/client_detail.html", context)
 
@@ -280,7 +254,7 @@ def client_detail(request: HttpRequest, client_id: int) -> HttpResponse:
 @staff_page
 @require_POST
 def availability_add(request: HttpRequest, client_id: int) -> HttpResponse:
-    actor = _actor(request)
+    actor = actor_of(request)
     client = access.get_client_for(actor, client_id, write=True)
     form = AvailabilityForm(request.POST)
     if form.is_valid():
@@ -299,7 +273,7 @@ def availability_add(request: HttpRequest, client_id: int) -> HttpResponse:
 @staff_page
 @require_POST
 def availability_remove(request: HttpRequest, client_id: int, window_id: int) -> HttpResponse:
-    actor = _actor(request)
+    actor = actor_of(request)
     client = access.get_client_for(actor, client_id, write=True)
     window = access.get_window_for(actor, client, window_id)
     _run(request, lambda: client_services.availability_remove(actor=actor, window=window))
@@ -322,7 +296,7 @@ def _run(request: HttpRequest, action: Callable[[], object], success: str = "") 
 
 
 def _status_change(request: HttpRequest, client_id: int, *, archive: bool) -> HttpResponse:
-    actor = _actor(request)
+    actor = actor_of(request)
     if request.method == "POST":
         client = access.get_client_for(actor, client_id, write=True)
     else:
@@ -365,7 +339,7 @@ def client_restore(request: HttpRequest, client_id: int) -> HttpResponse:
 @staff_page
 @require_POST
 def invitation_create(request: HttpRequest, client_id: int) -> HttpResponse:
-    actor = _actor(request)
+    actor = actor_of(request)
     client = access.get_client_for(actor, client_id)
     _run(
         request,
@@ -378,7 +352,7 @@ def invitation_create(request: HttpRequest, client_id: int) -> HttpResponse:
 @staff_page
 @require_POST
 def invitation_resend(request: HttpRequest, client_id: int, invitation_id: int) -> HttpResponse:
-    actor = _actor(request)
+    actor = actor_of(request)
     client = access.get_client_for(actor, client_id)
     invitation = access.get_invitation_for(actor, client, invitation_id, write=True)
     _run(
@@ -392,7 +366,7 @@ def invitation_resend(request: HttpRequest, client_id: int, invitation_id: int) 
 @staff_page
 @require_POST
 def invitation_revoke(request: HttpRequest, client_id: int, invitation_id: int) -> HttpResponse:
-    actor = _actor(request)
+    actor = actor_of(request)
     client = access.get_client_for(actor, client_id)
     invitation = access.get_invitation_for(actor, client, invitation_id, write=True)
     _run(

@@ -30,7 +30,8 @@ from kindred.web.groups.forms import (
     StatusActionForm,
     SubstituteForm,
 )
-from kindred.web.groups.views import _actor, staff_page
+from kindred.web.groups.views import staff_page
+from kindred.web.pages import actor_of
 from kindred.web.paging import paginate
 
 if TYPE_CHECKING:
@@ -41,7 +42,7 @@ if TYPE_CHECKING:
 @staff_page
 @require_safe
 def session_list(request: HttpRequest, group_id: int) -> HttpResponse:
-    actor = _actor(request)
+    actor = actor_of(request)
     group = access.get_group_for(actor, group_id)
     form = SessionFilterForm(request.GET or None)
     when = (form.cleaned_data.get("when") if form.is_bound and form.is_valid() else "") or (
@@ -113,7 +114,7 @@ def _page(
 @staff_page
 @require_http_methods(["GET", "POST"])
 def session_cancel(request: HttpRequest, group_id: int, session_id: int) -> HttpResponse:
-    actor = _actor(request)
+    actor = actor_of(request)
     group, session = _session(actor, group_id, session_id)
     form = CancelSessionForm(request.POST if request.method == "POST" else None)
     if request.method == "POST" and form.is_valid():
@@ -144,7 +145,7 @@ def session_cancel(request: HttpRequest, group_id: int, session_id: int) -> Http
 @staff_page
 @require_http_methods(["GET", "POST"])
 def session_reschedule(request: HttpRequest, group_id: int, session_id: int) -> HttpResponse:
-    actor = _actor(request)
+    actor = actor_of(request)
     group, session = _session(actor, group_id, session_id)
     local = session.starts_at.astimezone(zone(group.timezone))
     form = RescheduleForm(
@@ -186,7 +187,7 @@ def _renamed(exc: KindredError, names: dict[str, str]) -> KindredError:
 @staff_page
 @require_http_methods(["GET", "POST"])
 def session_move_online(request: HttpRequest, group_id: int, session_id: int) -> HttpResponse:
-    actor = _actor(request)
+    actor = actor_of(request)
     group, session = _session(actor, group_id, session_id)
     form = StatusActionForm(request.POST if request.method == "POST" else None)
     if request.method == "POST" and form.is_valid():
@@ -214,7 +215,7 @@ def session_move_online(request: HttpRequest, group_id: int, session_id: int) ->
 @staff_page
 @require_http_methods(["GET", "POST"])
 def session_substitute(request: HttpRequest, group_id: int, session_id: int) -> HttpResponse:
-    actor = _actor(request)
+    actor = actor_of(request)
     group, session = _session(actor, group_id, session_id)
     form = SubstituteForm(
         request.POST if request.method == "POST" else None,

@@ -8,13 +8,9 @@ own pages (web/member); these answer them 404.
 
 from __future__ import annotations
 
-from collections.abc import Callable
-from functools import wraps
 from typing import TYPE_CHECKING, Any
 
 from django.contrib import messages
-from django.contrib.auth.decorators import login_required
-from django.core.exceptions import PermissionDenied
 from django.http import Http404, HttpRequest, HttpResponse
 from django.shortcuts import redirect, render
 from django.urls import reverse
@@ -24,7 +20,7 @@ from django.views.decorators.http import require_http_methods, require_safe
 
 from kindred.clients import selectors as client_selectors
 from kindred.core.access import deny
-from kindred.core.errors import KindredError, NotPermitted
+from kindred.core.errors import KindredError
 from kindred.groups import access, selectors, services
 from kindred.groups.models import TherapyGroup
 from kindred.intake import admission
@@ -40,36 +36,14 @@ from kindred.web.groups.forms import (
     InviteSearchForm,
     StatusActionForm,
 )
+from kindred.web.pages import actor_of, staff_page_for
 from kindred.web.paging import paginate
 
 if TYPE_CHECKING:
     from kindred.accounts.models import User
     from kindred.groups.models import Enrollment
 
-View = Callable[..., HttpResponse]
-
-
-def staff_page(view: View) -> View:
-    """Signed-in staff only: members get 404 (and a denied event when they try a
-    group's address); a capability a service refuses becomes a 403 page."""
-
-    @login_required
-    @wraps(view)
-    def wrapper(request: HttpRequest, *args: Any, **kwargs: Any) -> HttpResponse:
-        if not getattr(request.user, "is_staff_member", False):
-            if "group_id" in kwargs:
-                deny(_actor(request), TherapyGroup, kwargs["group_id"])
-            raise Http404
-        try:
-            return view(request, *args, **kwargs)
-        except NotPermitted as exc:
-            raise PermissionDenied(exc.message) from exc
-
-    return wrapper
-
-
-def _actor(request: HttpRequest) -> User:
-    return request.user  # type: ignore[return-value]
+staff_page = staff_page_for(TherapyGroup, "group_id")
 
 
 def _to_group(group: TherapyGroup, anchor: str = "") -> HttpResponse:
@@ -83,7 +57,7 @@ def _to_group(group: TherapyGroup, anchor: str = "") -> HttpResponse:
 @staff_page
 @require_safe
 def group_list(request: HttpRequest) -> HttpResponse:
-    actor = _actor(request)
+    actor = actor_of(request)
     concerns = client_selectors.concern_list(actor=actor)
     clinicians = selectors.facilitator_choices(actor=actor)
     form = GroupFilterForm(request.GET or None, concerns=concerns, clinicians=clinicians)
@@ -120,7 +94,7 @@ def group_list(request: HttpRequest) -> HttpResponse:
 @staff_page
 @require_safe
 def group_detail(request: HttpRequest, group_id: int) -> HttpResponse:
-    actor = _actor(request)
+    actor = actor_of(request)
     context = selectors.group_detail(actor=actor, group_id=group_id)
     context["section"] = "groups"
     if context["roster"]:
@@ -149,7 +123,7 @@ def _form_choices(actor: User) -> dict[str, Any]:
 @staff_page
 @require_http_methods(["GET", "POST"])
 def group_create(request: HttpRequest) -> HttpResponse:
-    actor = _actor(request)
+    actor = actor_of(request)
     role_checks.require(actor, Capability.MANAGE_GROUPS)
     form = GroupCreateForm(
         request.POST if request.method == "POST" else None, **_form_choices(actor)
@@ -187,7 +161,7 @@ def _initial(group: TherapyGroup) -> dict[str, Any]:
 @staff_page
 @require_http_methods(["GET", "POST"])
 def group_update(request: HttpRequest, group_id: int) -> HttpResponse:
-    actor = _actor(request)
+    actor = actor_of(request)
     group = access.get_group_for(actor, group_id, write=True)
     form = GroupForm(
         request.POST if request.method == "POST" else None,
@@ -260,7 +234,7 @@ STATUS_ACTIONS: dict[str, dict[str, Any]] = {
 @staff_page
 @require_http_methods(["GET", "POST"])
 def group_status(request: HttpRequest, group_id: int, action: str) -> HttpResponse:
-    actor = _actor(request)
+    actor = actor_of(request)
     spec = STATUS_ACTIONS.get(action)
     group = access.get_group_for(actor, group_id, write=True)
     if spec is None:
@@ -298,7 +272,7 @@ def group_status(request: HttpRequest, group_id: int, action: str) -> HttpRespon
 @require_http_methods(["GET", "POST"])
 def roster_invite(request: HttpRequest, group_id: int) -> HttpResponse:
     """Find a client and offer them a place (POST ``client`` = id)."""
-    actor = _actor(request)
+    actor = actor_of(request)
     group = access.get_group_for(actor, group_id, write=True)
     if request.method == "POST":
         from kindred.clients.access import get_client_for
@@ -373,7 +347,7 @@ PLACE_ACTIONS: dict[str, dict[str, Any]] = {
 @staff_page
 @require_http_methods(["POST"])
 def enrollment_activate(request: HttpRequest, group_id: int, enrollment_id: int) -> HttpResponse:
-    actor = _actor(request)
+    actor = actor_of(request)
     group = access.get_group_for(actor, group_id, write=True)
     enrollment = _enrollment(actor, group, enrollment_id)
     try:
@@ -392,7 +366,7 @@ def enrollment_activate(request: HttpRequest, group_id: int, enrollment_id: int)
 def enrollment_end(
     request: HttpRequest, group_id: int, enrollment_id: int, action: str
 ) -> HttpResponse:
-    actor = _actor(request)
+    actor = actor_of(request)
     group = access.get_group_for(actor, group_id, write=True)
     spec = PLACE_ACTIONS.get(action)
     if spec is None:

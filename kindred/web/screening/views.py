@@ -8,22 +8,18 @@ Members find nothing here; someone else's screening is a 404.
 
 from __future__ import annotations
 
-from collections.abc import Callable
 from functools import wraps
 from typing import TYPE_CHECKING, Any, cast
 
 from allauth.account.decorators import reauthentication_required as allauth_reauth
 from django.contrib import messages
-from django.contrib.auth.decorators import login_required
-from django.core.exceptions import PermissionDenied
-from django.http import Http404, HttpRequest, HttpResponse
+from django.http import HttpRequest, HttpResponse
 from django.shortcuts import redirect, render
 from django.utils import timezone
 from django.utils.translation import gettext as _
 from django.views.decorators.http import require_http_methods, require_safe
 
 from kindred.audit.services import audit_access
-from kindred.core.access import deny
 from kindred.core.errors import KindredError, NotPermitted
 from kindred.groups.models import SEAT_STATUSES, Enrollment
 from kindred.intake import funnel, screening_access, screening_selectors
@@ -38,6 +34,7 @@ from kindred.intake.screening import (
 from kindred.practice import roles as role_checks
 from kindred.practice.roles import Capability
 from kindred.web.forms import apply_error
+from kindred.web.pages import View, actor_of, staff_page_for
 from kindred.web.paging import paginate
 from kindred.web.screening.forms import (
     ACTION_DECIDE,
@@ -54,31 +51,8 @@ if TYPE_CHECKING:
     from kindred.clients.models import Client
     from kindred.intake.models import WaitlistEntry
 
-View = Callable[..., HttpResponse]
+staff_page = staff_page_for(Screening, "screening_id")
 SECTION = "home"
-
-
-def _actor(request: HttpRequest) -> User:
-    return cast("User", request.user)
-
-
-def staff_page(view: View) -> View:
-    """Signed-in staff only: members get 404 (and a denied event when they try a
-    screening's address); a capability a service refuses becomes a 403 page."""
-
-    @login_required
-    @wraps(view)
-    def wrapper(request: HttpRequest, *args: Any, **kwargs: Any) -> HttpResponse:
-        if not getattr(request.user, "is_staff_member", False):
-            if "screening_id" in kwargs:
-                deny(_actor(request), Screening, kwargs["screening_id"])
-            raise Http404
-        try:
-            return view(request, *args, **kwargs)
-        except NotPermitted as exc:
-            raise PermissionDenied(exc.message) from exc
-
-    return wrapper
 
 
 def _require_screening(actor: User) -> None:
@@ -96,7 +70,7 @@ def _action(request: HttpRequest) -> str:
 @staff_page
 @require_safe
 def screening_list(request: HttpRequest) -> HttpResponse:
-    actor = _actor(request)
+    actor = actor_of(request)
     _require_screening(actor)
     form = ScreeningFilterForm(request.GET or None)
     data = form.cleaned_data if form.is_bound and form.is_valid() else {}
@@ -156,7 +130,7 @@ def _candidate_context(actor: User, client: Client) -> dict[str, Any]:
 @staff_page
 @require_http_methods(["GET", "POST"])
 def screening_new(request: HttpRequest) -> HttpResponse:
-    actor = _actor(request)
+    actor = actor_of(request)
     _require_screening(actor)
     source = request.POST if request.method == "POST" else request.GET
     client, entry = _candidate(actor, source)
@@ -237,7 +211,7 @@ def _place(screening: Screening) -> dict[str, Any]:
 @staff_page
 @require_http_methods(["GET", "POST"])
 def screening_detail(request: HttpRequest, screening_id: int) -> HttpResponse:
-    actor = _actor(request)
+    actor = actor_of(request)
     form: ScreeningForm | None = None
     if request.method == "POST":
         screening = screening_access.get_screening_for(actor, screening_id, write=True)
@@ -281,7 +255,7 @@ def _report_page(view: View) -> View:
     @staff_page
     @wraps(view)
     def wrapper(request: HttpRequest, *args: Any, **kwargs: Any) -> HttpResponse:
-        role_checks.require(_actor(request), Capability.VIEW_INTAKE_REPORTS)
+        role_checks.require(actor_of(request), Capability.VIEW_INTAKE_REPORTS)
         return view(request, *args, **kwargs)
 
     return wrapper
@@ -297,7 +271,7 @@ def _range(request: HttpRequest) -> tuple[FunnelForm, dict[str, Any]]:
 @require_safe
 def funnel_report(request: HttpRequest) -> HttpResponse:
     form, dates = _range(request)
-    report = funnel.funnel_report(actor=_actor(request), **dates)
+    report = funnel.funnel_report(actor=actor_of(request), **dates)
     if not form.is_bound or not form.is_valid():
         form = FunnelForm(initial={"start": report.start, "end": report.end})
     return render(
@@ -325,7 +299,7 @@ def funnel_report_csv(request: HttpRequest) -> HttpResponse:
     """The funnel as a spreadsheet: an export, so it asks for a recent sign-in and is
     audited as one."""
     _form, dates = _range(request)
-    report = funnel.funnel_report(actor=_actor(request), exported=True, **dates)
+    report = funnel.funnel_report(actor=actor_of(request), exported=True, **dates)
     response = HttpResponse(funnel.funnel_csv(report), content_type="text/csv; charset=utf-8")
     day = timezone.localdate().isoformat()
     response["Content-Disposition"] = f'attachment; filename="kindred-intake-funnel-{day}.csv"'

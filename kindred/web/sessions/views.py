@@ -7,14 +7,12 @@ service (scheduling/attendance.py, gate.py, reports.py) and renders.
 
 from __future__ import annotations
 
-from collections.abc import Callable
 from functools import wraps
 from typing import TYPE_CHECKING, Any, cast
 
 from allauth.account.decorators import reauthentication_required as allauth_reauth
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
-from django.core.exceptions import PermissionDenied
 from django.http import Http404, HttpRequest, HttpResponse, HttpResponseRedirect
 from django.shortcuts import redirect, render
 from django.utils import timezone
@@ -22,7 +20,7 @@ from django.utils.translation import gettext as _
 from django.views.decorators.http import require_http_methods, require_safe
 
 from kindred.core.access import deny
-from kindred.core.errors import InvalidState, KindredError, NotPermitted
+from kindred.core.errors import InvalidState, KindredError
 from kindred.practice import roles as role_checks
 from kindred.practice.models import Practice
 from kindred.practice.roles import Capability
@@ -31,36 +29,13 @@ from kindred.scheduling import access, attendance, gate, reports
 from kindred.scheduling.models import GroupSession
 from kindred.scheduling.video import VideoUnavailable
 from kindred.web.forms import apply_error
+from kindred.web.pages import View, actor_of, staff_page_for
 from kindred.web.sessions.forms import AttendanceForm, StateForm, field_name
 
 if TYPE_CHECKING:
-    from kindred.accounts.models import User
     from kindred.clients.models import Client
 
-View = Callable[..., HttpResponse]
-
-
-def _actor(request: HttpRequest) -> User:
-    return cast("User", request.user)
-
-
-def staff_page(view: View) -> View:
-    """Signed-in staff only (members: 404, and a "denied" event when they try a
-    session's address); a service's NotPermitted becomes a 403 page."""
-
-    @login_required
-    @wraps(view)
-    def wrapper(request: HttpRequest, *args: Any, **kwargs: Any) -> HttpResponse:
-        if not getattr(request.user, "is_staff_member", False):
-            if "session_id" in kwargs:
-                deny(_actor(request), GroupSession, kwargs["session_id"])
-            raise Http404
-        try:
-            return view(request, *args, **kwargs)
-        except NotPermitted as exc:
-            raise PermissionDenied(exc.message) from exc
-
-    return wrapper
+staff_page = staff_page_for(GroupSession, "session_id")
 
 
 def member_page(view: View) -> View:
@@ -140,7 +115,7 @@ def session_attendance(request: HttpRequest, session_id: int) -> HttpResponse:
     """The attendance sheet. The whole form saves every row; each row's own button
     saves just that row (with htmx the row alone is swapped in; without JavaScript the
     page reloads)."""
-    actor = _actor(request)
+    actor = actor_of(request)
     session = access.get_session_for_attendance(actor, session_id)
     sheet = attendance.attendance_sheet(actor=actor, session=session)
     form = AttendanceForm(request.POST or None, sheet=sheet)
@@ -211,7 +186,7 @@ def _int(value: object) -> int | None:
 @require_safe
 def session_start(request: HttpRequest, session_id: int) -> HttpResponse:
     """A facilitator opens the video room with moderator rights."""
-    actor = _actor(request)
+    actor = actor_of(request)
     session = access.get_session_for(actor, session_id)
     try:
         url = gate.facilitator_start_url(actor=actor, session=session)
@@ -225,7 +200,7 @@ def session_start(request: HttpRequest, session_id: int) -> HttpResponse:
 
 
 def _member_session(request: HttpRequest, session_id: int) -> tuple[Client, GroupSession]:
-    actor = _actor(request)
+    actor = actor_of(request)
     session = access.get_session_for(actor, session_id)
     client = actor.client
     return client, session
@@ -247,14 +222,14 @@ def session_attest(request: HttpRequest, session_id: int) -> HttpResponse:
     now = timezone.now()
     state = gate.join_state(session, client, now)
     if state.status == gate.JoinStatus.NO_SEAT:
-        deny(_actor(request), GroupSession, session_id)
+        deny(actor_of(request), GroupSession, session_id)
     current = state.attestation.state if state.attestation else gate.usual_state(client)
     form = StateForm(request.POST or None, initial={"state": current})
     decision: gate.GateDecision | None = None
     if request.method == "POST" and form.is_valid():
         try:
             gate.attest_state(
-                actor=_actor(request), session=session, state=form.cleaned_data["state"], now=now
+                actor=actor_of(request), session=session, state=form.cleaned_data["state"], now=now
             )
         except KindredError as exc:
             apply_error(form, exc)
@@ -297,9 +272,9 @@ def session_join(request: HttpRequest, session_id: int) -> HttpResponse:
     client, session = _member_session(request, session_id)
     state = gate.join_state(session, client, timezone.now())
     if state.status == gate.JoinStatus.NO_SEAT:
-        deny(_actor(request), GroupSession, session_id)
+        deny(actor_of(request), GroupSession, session_id)
     try:
-        url = gate.member_join_url(actor=_actor(request), session=session)
+        url = gate.member_join_url(actor=actor_of(request), session=session)
     except VideoUnavailable as exc:
         messages.error(request, exc.message)
         return redirect("web:session_attest", session_id=session.pk)
@@ -317,7 +292,7 @@ def _report_page(view: View) -> View:
     @staff_page
     @wraps(view)
     def wrapper(request: HttpRequest, *args: Any, **kwargs: Any) -> HttpResponse:
-        role_checks.require(_actor(request), Capability.VIEW_LICENSURE_REPORT)
+        role_checks.require(actor_of(request), Capability.VIEW_LICENSURE_REPORT)
         return view(request, *args, **kwargs)
 
     return wrapper
@@ -326,7 +301,7 @@ def _report_page(view: View) -> View:
 @_report_page
 @require_safe
 def licensure_report(request: HttpRequest) -> HttpResponse:
-    report = reports.licensure_report(actor=_actor(request))
+    report = reports.licensure_report(actor=actor_of(request))
     return _no_store(
         render(
             request,
@@ -357,7 +332,7 @@ def licensure_report_csv(request: HttpRequest, which: str) -> HttpResponse:
     if which not in CSV_EXPORTS:
         raise Http404
     render_csv, stem = CSV_EXPORTS[which]
-    report = reports.licensure_report(actor=_actor(request), exported=which)
+    report = reports.licensure_report(actor=actor_of(request), exported=which)
     response = HttpResponse(render_csv(report), content_type="text/csv; charset=utf-8")
     day = timezone.localdate().isoformat()
     response["Content-Disposition"] = f'attachment; filename="kindred-{stem}-{day}.csv"'
