@@ -137,6 +137,56 @@ def bench_facilitator(user_id: int) -> User:
     return user
 
 
+def intake_values() -> dict[str, str]:
+    """The open waitlist entry with the longest contact log (the entry page a
+    coordinator works on), and the state where most people wait (the filtered list)."""
+    from django.db.models import Count
+
+    from kindred.intake.models import OPEN_WAITLIST_STATUSES, WaitlistEntry
+
+    open_entries = WaitlistEntry.objects.filter(status__in=OPEN_WAITLIST_STATUSES)
+    entry = (
+        open_entries.annotate(logged=Count("contacts"))
+        .order_by("-logged", "id")
+        .values_list("pk", flat=True)
+        .first()
+    )
+    state = (
+        open_entries.values("client__state_of_residence")
+        .annotate(n=Count("id"))
+        .order_by("-n", "client__state_of_residence")
+        .values_list("client__state_of_residence", flat=True)
+        .first()
+    )
+    values = {"waitlist_state": state or "IL"}
+    if entry is not None:
+        values["entry_id"] = str(entry)
+    return values
+
+
+def measured_member(client_id: int) -> User:
+    """The portal account of the member with the most answered questionnaires. Seeded
+    accounts are switched off; the benchmark switches this one on (its own database)."""
+    from kindred.accounts.models import User, UserKind
+    from kindred.clients.models import Client
+
+    client = Client.objects.select_related("user").get(pk=client_id)
+    user = client.user
+    if user is None:
+        user = User.objects.create_user(
+            f"measured{client.pk}@{BENCH_DOMAIN}",
+            None,
+            full_name=client.display_name,
+            kind=UserKind.MEMBER,
+        )
+        client.user = user
+        client.save(update_fields=["user"])
+    elif not user.is_active:
+        user.is_active = True
+        user.save(update_fields=["is_active"])
+    return user
+
+
 def path_values() -> dict[str, str]:
     """A client in the middle of the table, a surname shared by many clients, and the
     middle page of the list: realistic, and the same on every run of one data set."""
@@ -233,7 +283,11 @@ def measure(
         if target.actor not in clients:
             results[target.name] = {"path": target.path, "skipped": "no session to measure"}
             continue
-        path = fill(target, values)
+        try:
+            path = fill(target, values)
+        except KeyError as missing:
+            results[target.name] = {"path": target.path, "skipped": f"no {missing} in the data"}
+            continue
         reason = unavailable_reason(path)
         if reason:
             results[target.name] = {"path": path, "skipped": reason}
@@ -303,6 +357,9 @@ def main(argv: list[str] | None = None) -> int:
         values["session_id"] = str(busiest[0])
         values.update(outcome_values(busiest[0]))
         people["facilitator"] = bench_facilitator(busiest[1])
+        if "member_client_id" in values:
+            people["measured_member"] = measured_member(int(values["member_client_id"]))
+    values.update(intake_values())
     rows = dataset_rows()
     results = measure(people=people, values=values, requests=args.requests, warmup=args.warmup)
     payload: dict[str, Any] = {"rows": rows, "values": values, "targets": results}

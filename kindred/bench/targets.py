@@ -1,13 +1,15 @@
 """What the benchmark measures: each page and API endpoint, who asks for it, and the
 minimal "hello" view beside them. No Django imports: the orchestrator reads this too.
 
-Paths may hold ``{client_id}``, ``{search}``, ``{page}``, ``{session_id}``, ``{group_id}``
-and ``{member_client_id}``; the in-process phase fills them from the seeded data (a client
-in the middle of the table, a common surname, the middle page of the list, the busiest
-recent session, whose lead facilitator is the "facilitator" actor, its group, and the
-member of that group with the most answered questionnaires). A target whose route is
-missing, or still points at the "being built" placeholder, is reported as skipped with
-the reason.
+Paths may hold ``{client_id}``, ``{search}``, ``{page}``, ``{session_id}``, ``{group_id}``,
+``{member_client_id}``, ``{entry_id}`` and ``{waitlist_state}``; the in-process phase fills
+them from the seeded data (a client in the middle of the table, a common surname, the
+middle page of the list, the busiest recent session, whose lead facilitator is the
+"facilitator" actor, its group, the member of that group with the most answered
+questionnaires, whose portal account is the "measured_member" actor, the open waitlist
+entry with the longest contact log, and the state where most people wait). A target
+whose route is missing, or still points at the "being built" placeholder, is reported as
+skipped with the reason.
 """
 
 from __future__ import annotations
@@ -15,7 +17,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 from typing import Literal
 
-Actor = Literal["anonymous", "admin", "coordinator", "member", "facilitator"]
+Actor = Literal["anonymous", "admin", "coordinator", "member", "facilitator", "measured_member"]
 
 
 @dataclass(frozen=True)
@@ -108,6 +110,53 @@ TARGETS: tuple[Target, ...] = (
         "facilitator",
         "api",
         "API: group dashboard data",
+    ),
+    # Intake (issue 4): the waitlist, referrals and screenings.
+    Target("waitlist", "/waitlist/", "coordinator", "web", "waitlist, first page"),
+    Target(
+        "waitlist_filtered",
+        "/waitlist/?status=open&state={waitlist_state}&modality=virtual&waited=4",
+        "coordinator",
+        "web",
+        "waitlist filtered by state, way to meet and time waited",
+    ),
+    Target(
+        "waitlist_entry",
+        "/waitlist/{entry_id}/",
+        "coordinator",
+        "web",
+        "a waitlist entry (status history, contact log, exclusions)",
+    ),
+    Target("referral_inbox", "/referrals/", "coordinator", "web", "referral inbox"),
+    Target(
+        "screening_list",
+        "/screenings/",
+        "facilitator",
+        "web",
+        "screening list (the facilitator's, with candidates waiting for their groups)",
+    ),
+    Target("api_waitlist", "/api/v1/waitlist/", "coordinator", "api", "API: waitlist"),
+    # Questionnaires: a measured member's check-ins, and their group's questionnaires.
+    Target(
+        "member_checkins",
+        "/my/questionnaires/",
+        "measured_member",
+        "web",
+        "a member's check-ins page",
+    ),
+    Target(
+        "api_member_questionnaires",
+        "/api/v1/me/questionnaires/",
+        "measured_member",
+        "api",
+        "API: a member's questionnaires",
+    ),
+    Target(
+        "group_questionnaires",
+        "/groups/{group_id}/questionnaires/",
+        "facilitator",
+        "web",
+        "a group's questionnaires (schedules, recent sends, completion)",
     ),
     Target("notifications", "/notifications/", "member", "web", "notifications list"),
     Target(
