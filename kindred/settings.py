@@ -82,6 +82,7 @@ INSTALLED_APPS = [
     "kindred.notifications",
     "kindred.intake",
     "kindred.measures",
+    "kindred.notes",
     "kindred.matching",
     "kindred.web",
     "kindred.api",

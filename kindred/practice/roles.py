@@ -65,6 +65,7 @@ class Capability(StrEnum):
     VIEW_AUDIT = "view_audit"
     OVERSEE_SAFETY_ALERTS = "oversee_safety_alerts"  # every safety alert, and acknowledge any
     MANAGE_OWN_TOKENS = "manage_own_tokens"  # API tokens for integrations
+    OVERSEE_NOTES = "oversee_notes"  # every session's notes, the unsigned-notes dashboard
 
 
 ROLE_CAPABILITIES: dict[Role, frozenset[Capability]] = {
@@ -86,6 +87,7 @@ ROLE_CAPABILITIES: dict[Role, frozenset[Capability]] = {
             Capability.SCREEN_CANDIDATES,
             Capability.VIEW_INTAKE_REPORTS,
             Capability.RUN_MATCHING,
+            Capability.OVERSEE_NOTES,
         }
     ),
     Role.COORDINATOR: frozenset(

@@ -1,0 +1,522 @@
+"""Reading notes: the note-writing screen, a member's chart, the unsigned-notes
+dashboard and the co-sign queue. Each loads in a constant number of queries whatever
+the number of members or notes, and every read of notes is an access audit event (one
+per member whose notes were shown)."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from datetime import datetime, timedelta
+from typing import TYPE_CHECKING, Any
+from zoneinfo import ZoneInfo
+
+from django.db.models import Count, Exists, F, OuterRef, Q, QuerySet
+from django.utils import timezone
+
+from kindred.audit.models import AuditEvent, Category
+from kindred.audit.services import audit_access
+from kindred.core import context
+from kindred.notes import redaction
+from kindred.notes.access import (
+    clinician_ids_for_notes,
+    may_write_notes,
+    readable_sessions,
+)
+from kindred.notes.facts import session_facts
+from kindred.notes.models import (
+    FORMAT_SECTIONS,
+    GROUP_PARTS,
+    AbsenceEntry,
+    Addendum,
+    GroupNote,
+    MemberNote,
+    NoteStatus,
+)
+from kindred.notes.note_settings import note_settings
+from kindred.practice import roles as role_checks
+from kindred.practice.roles import Role
+from kindred.scheduling.attendance import seated_clients, session_zone
+from kindred.scheduling.models import (
+    ATTENDED_STATUSES,
+    Attendance,
+    GroupSession,
+    SessionStatus,
+)
+
+if TYPE_CHECKING:
+    from kindred.accounts.models import User
+    from kindred.clients.models import Client
+
+
+def audit_member_reads(
+    actor: User, action: str, client_ids: list[int], obj_type: str, obj_id: str
+) -> None:
+    """One access event per member whose notes were read, in one insert (the fields
+    ``audit.services.audit_access`` writes; the FHIR export does the same)."""
+    ids = sorted(set(client_ids))
+    if not ids:
+        return
+    ctx = context.current()
+    AuditEvent.objects.bulk_create(
+        [
+            AuditEvent(
+                actor=actor,
+                actor_label=actor.email,
+                category=Category.ACCESS,
+                action=action,
+                client_id=pk,
+                object_type=obj_type,
+                object_id=obj_id,
+                ip=ctx.ip,
+                request_id=ctx.request_id,
+                via=ctx.via,
+                detail={},
+            )
+            for pk in ids
+        ]
+    )
+
+
+# --- The note-writing screen ------------------------------------------------------------
+
+
+@dataclass
+class Section:
+    key: str
+    heading: str
+    prompt: str
+    text: str = ""
+
+
+@dataclass
+class MemberRow:
+    client: Client
+    attendance: Attendance | None
+    note: MemberNote | None
+    facts: dict[str, Any]
+    sections: list[Section]
+    can_write: bool
+    addenda: list[Addendum] = field(default_factory=list)
+
+    @property
+    def risk(self) -> str:
+        return self.note.risk if self.note else ""
+
+    @property
+    def plan(self) -> str:
+        return self.note.plan if self.note else ""
+
+
+@dataclass
+class AbsentRow:
+    client: Client
+    status: str
+    label: str
+    entry: AbsenceEntry | None
+
+
+@dataclass
+class NotesSheet:
+    session: GroupSession
+    group_note: GroupNote | None
+    group_parts: list[Section]
+    group_addenda: list[Addendum]
+    members: list[MemberRow]
+    absent: list[AbsentRow]
+    can_write: bool
+    can_write_group: bool
+    names_named: dict[str, list[str]]
+    note_format: str
+    zone: ZoneInfo
+
+    @property
+    def my_drafts(self) -> int:
+        return sum(1 for m in self.members if m.note and m.can_write and not m.note.is_signed) + (
+            1 if self.can_write_group and self.group_note and not self.group_note.is_signed else 0
+        )
+
+
+def _sections(fmt: str, note: MemberNote | None) -> list[Section]:
+    saved = (note.sections or {}) if note else {}
+    return [
+        Section(key=key, heading=label, prompt=prompt, text=saved.get(key, ""))
+        for key, label, prompt in FORMAT_SECTIONS[fmt]
+    ]
+
+
+def notes_sheet(*, actor: User, session: GroupSession) -> NotesSheet:
+    """Everything the note screen shows for ``session`` (authorized with
+    ``access.get_session_for_notes``)."""
+    rules = note_settings()
+    clients = seated_clients(session)
+    attendance = {a.client_id: a for a in Attendance.objects.filter(session=session)}
+    group_note = GroupNote.objects.filter(session=session).select_related("author").first()
+    notes = {
+        n.client_id: n
+        for n in MemberNote.objects.filter(session=session).select_related("author", "client")
+    }
+    # Members with a note but no place any more (an enrollment corrected later) still
+    # show their note.
+    by_id = {c.pk: c for c in clients}
+    for cid, note in notes.items():
+        by_id.setdefault(cid, note.client)
+    attending = [c for c in by_id.values() if cid_attended(attendance.get(c.pk)) or c.pk in notes]
+    live = session_facts(
+        session,
+        attendance,
+        [c.pk for c in attending if not (notes.get(c.pk) and notes[c.pk].is_signed)],
+    )
+    addenda: dict[tuple[str, int], list[Addendum]] = {}
+    note_ids = [n.pk for n in notes.values() if n.is_signed]
+    if (group_note and group_note.is_signed) or note_ids:
+        q = Q(member_note_id__in=note_ids)
+        if group_note and group_note.is_signed:
+            q |= Q(group_note_id=group_note.pk)
+        for add in Addendum.objects.filter(q).select_related("author"):
+            addenda.setdefault(_addendum_key(add), []).append(add)
+    writer = may_write_notes(actor, session)
+    members = []
+    for client in attending:
+        mnote = notes.get(client.pk)
+        fmt = mnote.format if mnote else rules.member_note_format
+        members.append(
+            MemberRow(
+                client=client,
+                attendance=attendance.get(client.pk),
+                note=mnote,
+                facts=mnote.facts if mnote and mnote.is_signed else live.get(client.pk, {}),
+                sections=_sections(fmt, mnote),
+                can_write=writer and _may_edit(actor, mnote),
+                addenda=addenda.get(("member", mnote.pk), []) if mnote else [],
+            )
+        )
+    entries: dict[int, AbsenceEntry] = {}
+    if group_note and group_note.is_signed:
+        entries = {e.client_id: e for e in AbsenceEntry.objects.filter(group_note=group_note)}
+    absent = []
+    for client in by_id.values():
+        if client in attending:
+            continue
+        att = attendance.get(client.pk)
+        absent.append(
+            AbsentRow(
+                client=client,
+                status=att.status if att else "",
+                label=str(att.get_status_display()) if att else "",
+                entry=entries.get(client.pk),
+            )
+        )
+    template = (group_note.template if group_note else None) or rules.group_note_template
+    group_parts = [
+        Section(
+            key=part,
+            heading=template.get(part, {}).get("heading", part.title()),
+            prompt=template.get(part, {}).get("prompt", ""),
+            text=getattr(group_note, part) if group_note else "",
+        )
+        for part in GROUP_PARTS
+    ]
+    can_write_group = writer and _may_edit(actor, group_note)
+    names_named: dict[str, list[str]] = {}
+    if group_note and not group_note.is_signed:
+        people = [redaction.person_of(c) for c in by_id.values()]
+        text = "\n".join(getattr(group_note, p) for p in GROUP_PARTS)
+        names_named["group"] = [p.display_name for p in redaction.names_mentioned(text, people)]
+    audit_access(actor=actor, action="notes.session_notes.viewed", obj=session)
+    audit_member_reads(
+        actor,
+        "notes.member_note.viewed",
+        list(notes),
+        "scheduling.groupsession",
+        str(session.pk),
+    )
+    return NotesSheet(
+        session=session,
+        group_note=group_note,
+        group_parts=group_parts,
+        group_addenda=addenda.get(("group", group_note.pk), []) if group_note else [],
+        members=members,
+        absent=absent,
+        can_write=writer,
+        can_write_group=can_write_group,
+        names_named={k: v for k, v in names_named.items() if v},
+        note_format=rules.member_note_format,
+        zone=session_zone(session),
+    )
+
+
+def cid_attended(att: Attendance | None) -> bool:
+    return att is not None and att.status in ATTENDED_STATUSES
+
+
+def _may_edit(actor: User, note: MemberNote | GroupNote | None) -> bool:
+    return note is None or (not note.is_signed and note.author_id == actor.pk)
+
+
+def _addendum_key(add: Addendum) -> tuple[str, int]:
+    if add.group_note_id is not None:
+        return ("group", add.group_note_id)
+    return ("member", add.member_note_id or 0)
+
+
+# --- A member's chart -------------------------------------------------------------------
+
+
+@dataclass
+class ChartEntry:
+    session: GroupSession
+    attendance_label: str
+    attended: bool
+    group_parts: list[Section]  # redacted; empty when there is no signed group note
+    group_note: GroupNote | None
+    member_note: MemberNote | None
+    member_sections: list[Section]
+    addenda: list[Addendum]
+
+
+CHART_SESSIONS = 50
+
+
+def client_notes(*, actor: User, client: Client, limit: int = CHART_SESSIONS) -> list[ChartEntry]:
+    """The notes of ``client`` (already authorized with ``clients.access.get_client_for``)
+    in the sessions whose notes ``actor`` may read, newest first: the group note as the
+    member's chart receives it (other members' names removed; signed notes only) and
+    the member's own note. Audited as one read of the member's notes."""
+    from kindred.clients.models import Client as ClientModel
+
+    rows = list(
+        Attendance.objects.filter(client=client, session__in=readable_sessions(actor))
+        .select_related("session__group")
+        .order_by("-session__starts_at", "-session_id")[:limit]
+    )
+    session_ids = [r.session_id for r in rows]
+    group_notes = {
+        n.session_id: n
+        for n in GroupNote.objects.filter(session_id__in=session_ids)
+        .exclude(status=NoteStatus.DRAFT)
+        .select_related("author", "cosigned_by")
+    }
+    member_notes = {
+        n.session_id: n
+        for n in MemberNote.objects.filter(
+            session_id__in=session_ids, client=client
+        ).select_related("author", "cosigned_by")
+    }
+    addenda: dict[tuple[str, int], list[Addendum]] = {}
+    for add in Addendum.objects.filter(
+        Q(group_note__in=[n.pk for n in group_notes.values()])
+        | Q(member_note__in=[n.pk for n in member_notes.values()])
+    ).select_related("author"):
+        addenda.setdefault(_addendum_key(add), []).append(add)
+    group_ids = {r.session.group_id for r in rows}
+    people_by_group: dict[int, list[redaction.Person]] = {}
+    for c in (
+        ClientModel.objects.filter(enrollments__group_id__in=group_ids)
+        .annotate(in_group=F("enrollments__group_id"))
+        .distinct()
+    ):
+        people_by_group.setdefault(c.in_group, []).append(redaction.person_of(c))
+    own = redaction.person_of(client)
+    entries = []
+    for row in rows:
+        gnote = group_notes.get(row.session_id)
+        people = people_by_group.get(row.session.group_id, [])
+        parts: list[Section] = []
+        if gnote is not None:
+            template = gnote.template or {}
+            parts = [
+                Section(
+                    key=part,
+                    heading=template.get(part, {}).get("heading", part.title()),
+                    prompt="",
+                    text=redaction.redact(getattr(gnote, part), own=own, others=people),
+                )
+                for part in GROUP_PARTS
+            ]
+        mnote = member_notes.get(row.session_id)
+        entries.append(
+            ChartEntry(
+                session=row.session,
+                attendance_label=str(row.get_status_display()),
+                attended=row.status in ATTENDED_STATUSES,
+                group_parts=parts,
+                group_note=gnote,
+                member_note=mnote,
+                member_sections=_sections(mnote.format, mnote) if mnote else [],
+                addenda=[
+                    *(addenda.get(("group", gnote.pk), []) if gnote else []),
+                    *(addenda.get(("member", mnote.pk), []) if mnote else []),
+                ],
+            )
+        )
+    audit_access(actor=actor, action="notes.member_notes.viewed", obj=client, client_id=client.pk)
+    return entries
+
+
+def redacted_group_note(note: GroupNote, client: Client) -> dict[str, str]:
+    """The group note's parts as ``client``'s chart receives them (two queries)."""
+    from kindred.clients.models import Client as ClientModel
+
+    people = [
+        redaction.person_of(c)
+        for c in ClientModel.objects.filter(enrollments__group_id=note.session.group_id).distinct()
+    ]
+    own = redaction.person_of(client)
+    return {
+        part: redaction.redact(getattr(note, part), own=own, others=people) for part in GROUP_PARTS
+    }
+
+
+# --- The unsigned-notes dashboard -------------------------------------------------------
+
+
+BUCKETS = ("today", "days_1_3", "days_4_7", "older")
+PER_BUCKET = 50
+
+
+@dataclass
+class UnsignedRow:
+    session: GroupSession
+    group_status: str  # "", draft
+    group_author: str
+    member_drafts: int
+    attended: int
+
+
+@dataclass
+class UnsignedDashboard:
+    counts: dict[str, int]
+    rows: dict[str, list[UnsignedRow]]
+    scope: str  # "mine", "supervisees", "all"
+
+    @property
+    def total(self) -> int:
+        return sum(self.counts.values())
+
+
+def _sessions_run_by(ids: list[int]) -> Q:
+    return (
+        Q(substitute_facilitator__in=ids)
+        | Q(substitute_facilitator__isnull=True, group__lead_facilitator__in=ids)
+        | Q(group__co_facilitators__in=ids)
+    )
+
+
+def dashboard_sessions(actor: User) -> tuple[QuerySet[GroupSession], str]:
+    """The sessions whose notes ``actor`` answers for on the dashboard: the ones they
+    run; a supervisor also their supervisees'; admins every session."""
+    ids = clinician_ids_for_notes(actor)
+    if ids is None:
+        return GroupSession.objects.all(), "all"
+    if not ids:
+        return GroupSession.objects.none(), "mine"
+    supervises = len(ids) > 1 or role_checks.has_role(actor, Role.SUPERVISOR)
+    scope = "supervisees" if supervises else "mine"
+    inner = GroupSession.objects.filter(_sessions_run_by(ids)).values("pk")
+    return GroupSession.objects.filter(pk__in=inner), scope
+
+
+def unsigned_sessions(actor: User, now: datetime) -> QuerySet[GroupSession]:
+    """Sessions that have ended and are not cancelled, whose group note is missing or
+    unsigned, or with an unsigned member note."""
+    sessions, _scope = dashboard_sessions(actor)
+    signed_group = GroupNote.objects.filter(session=OuterRef("pk")).exclude(status=NoteStatus.DRAFT)
+    member_draft = MemberNote.objects.filter(session=OuterRef("pk"), status=NoteStatus.DRAFT)
+    return sessions.filter(status=SessionStatus.SCHEDULED, ends_at__lte=now).filter(
+        ~Exists(signed_group) | Exists(member_draft)
+    )
+
+
+def _bounds(now: datetime, zone: ZoneInfo) -> dict[str, Q]:
+    today = timezone.localtime(now, zone).replace(hour=0, minute=0, second=0, microsecond=0)
+    d3, d7 = today - timedelta(days=3), today - timedelta(days=7)
+    return {
+        "today": Q(ends_at__gte=today),
+        "days_1_3": Q(ends_at__lt=today, ends_at__gte=d3),
+        "days_4_7": Q(ends_at__lt=d3, ends_at__gte=d7),
+        "older": Q(ends_at__lt=d7),
+    }
+
+
+def unsigned_dashboard(
+    *, actor: User, now: datetime | None = None, per_bucket: int = PER_BUCKET
+) -> UnsignedDashboard:
+    """Unsigned notes by age (today, 1–3 days, 4–7 days, older), by the practice's
+    calendar. Six queries: the counts, and the newest ``per_bucket`` sessions of each
+    age with their group note's state."""
+    from kindred.practice.settings import practice_settings
+
+    now = now or timezone.now()
+    zone = ZoneInfo(practice_settings().timezone)
+    _sessions, scope = dashboard_sessions(actor)
+    base = unsigned_sessions(actor, now)
+    bounds = _bounds(now, zone)
+    counts = base.aggregate(**{name: Count("pk", filter=q) for name, q in bounds.items()})
+    rows: dict[str, list[UnsignedRow]] = {}
+    for name, q in bounds.items():
+        rows[name] = []
+        if not counts.get(name):
+            continue
+        sessions = (
+            base.filter(q)
+            .select_related("group", "group_note__author")
+            .annotate(
+                member_drafts=Count(
+                    "member_notes", filter=Q(member_notes__status=NoteStatus.DRAFT), distinct=True
+                ),
+                attended=Count(
+                    "attendance", filter=Q(attendance__status__in=ATTENDED_STATUSES), distinct=True
+                ),
+            )
+            .order_by("-ends_at", "-pk")[:per_bucket]
+        )
+        for s in sessions:
+            note = getattr(s, "group_note", None)
+            rows[name].append(
+                UnsignedRow(
+                    session=s,
+                    group_status=note.status if note else "",
+                    group_author=note.author.full_name if note else "",
+                    member_drafts=s.member_drafts,
+                    attended=s.attended,
+                )
+            )
+    return UnsignedDashboard(
+        counts={name: int(counts.get(name) or 0) for name in BUCKETS}, rows=rows, scope=scope
+    )
+
+
+# --- The co-sign queue ------------------------------------------------------------------
+
+
+@dataclass
+class QueueItem:
+    kind: str  # "group" | "member"
+    note: GroupNote | MemberNote
+
+
+def cosign_queue(*, actor: User, limit: int = 200) -> list[QueueItem]:
+    """Signed notes of ``actor``'s supervisees waiting for their co-signature, oldest
+    first (two queries)."""
+    clinician = getattr(actor, "clinician", None) if actor.is_staff_member else None
+    if clinician is None:
+        return []
+    of_mine = Q(
+        status=NoteStatus.SIGNED, needs_cosign=True, author__clinician__supervisor=clinician
+    )
+    group = GroupNote.objects.filter(of_mine).select_related("session__group", "author")
+    member = MemberNote.objects.filter(of_mine).select_related("session__group", "author", "client")
+    items = [QueueItem("group", n) for n in group.order_by("signed_at", "pk")[:limit]]
+    items += [QueueItem("member", n) for n in member.order_by("signed_at", "pk")[:limit]]
+    items.sort(key=lambda i: (i.note.signed_at or timezone.now(), i.kind, i.note.pk))
+    return items[:limit]
+
+
+def cosign_queue_count(actor: User) -> int:
+    clinician = getattr(actor, "clinician", None) if actor.is_staff_member else None
+    if clinician is None:
+        return 0
+    of_mine = Q(
+        status=NoteStatus.SIGNED, needs_cosign=True, author__clinician__supervisor=clinician
+    )
+    return GroupNote.objects.filter(of_mine).count() + MemberNote.objects.filter(of_mine).count()
