@@ -74,6 +74,11 @@ def matching_settings() -> MatchingSettings:
     return row if row is not None else MatchingSettings(pk=1)
 
 
+def weight_label(name: str) -> str:
+    """The page's name for a weight ("shared concerns")."""
+    return str(getattr(MatchingSettings._meta.get_field(name), "verbose_name", name))
+
+
 def weights_of(row: MatchingSettings) -> Weights:
     return Weights(**{name: float(getattr(row, name)) for name in WEIGHT_FIELDS})
 

@@ -9,6 +9,7 @@ from kindred.web.clients.urls import urlpatterns as clients_urls
 from kindred.web.directory.urls import urlpatterns as directory_urls
 from kindred.web.groups.urls import urlpatterns as groups_urls
 from kindred.web.intake.urls import urlpatterns as intake_urls
+from kindred.web.matching.urls import urlpatterns as matching_urls
 from kindred.web.measures.urls import urlpatterns as measures_urls
 from kindred.web.member.urls import urlpatterns as member_urls
 from kindred.web.notifications.urls import urlpatterns as notifications_urls
@@ -42,4 +43,5 @@ urlpatterns = [
     *measures_urls,
     *questionnaires_urls,
     *outcomes_urls,
+    *matching_urls,
 ]
