@@ -399,7 +399,9 @@ class ScreeningDetailView(GenericAPIView[Screening]):
         "completed questionnaires (audited)",
     )
     def get(self, request: Request, screening_id: int) -> Response:
-        actor, _screening = _one(request, screening_id)
+        actor: User = request.user  # type: ignore[assignment]
+        if not getattr(actor, "is_staff_member", False):
+            deny(actor, Screening, screening_id)
         screening = screening_selectors.screening_get(actor=actor, screening_id=screening_id)
         context = {"actor": actor, "scores": screening_selectors.intake_scores(screening.client)}
         return Response(ScreeningDetailSerializer(screening, context=context).data)
