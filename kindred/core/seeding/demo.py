@@ -565,7 +565,7 @@ def seed_waitlist(coordinator: User, clients: list[Client]) -> int:
 
 
 def total_steps() -> int:
-    return len(STAFF) + CLIENT_COUNT + 7
+    return len(STAFF) + CLIENT_COUNT + 8
 
 
 def seed_demo(advance: Advance) -> DemoResult:
@@ -599,6 +599,15 @@ def seed_demo(advance: Advance) -> DemoResult:
         advance(1, "group agreements, signatures and preparation")
         seed_waitlist(coordinator, clients)
         advance(1, "referrals and the waitlist")
+        from kindred.core.seeding.measures import seed_demo_measures
+
+        demo_groups = TherapyGroup.objects.filter(name__in=[g.name for g in GROUPS])
+        seed_demo_measures(
+            groups=list(demo_groups.order_by("pk")),
+            clinical_lead=staff["supervisor"],
+            seed=DEMO_SEED,
+        )
+        advance(1, "questionnaires, answers and safety alerts")
     for spec in STAFF:
         result.logins.append(DemoLogin(demo_email(spec.local), DEMO_PASSWORD, str(spec.role.label)))
     result.logins.extend(DemoLogin(m.email, DEMO_PASSWORD, _("Member")) for m in members)

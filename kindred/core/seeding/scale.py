@@ -217,6 +217,9 @@ class ScaleSeeder:
             Step("waitlist", plan.clients * 2, self.seed_waitlist),
             Step("screenings", plan.groups * 4, self.seed_screenings),
             Step("agreements and signatures", plan.groups * 12, self.seed_agreements),
+            # ~52 item answers, ~11 questionnaires per client (PERFORMANCE.md: 1,000,000
+            # item answers at 20,000 clients).
+            Step("questionnaires", plan.clients * 63, self.seed_questionnaires),
         ]
 
     def _bulk(self, model: type[models.Model], objs: list[Any], progress: Progress) -> int:
@@ -860,6 +863,21 @@ class ScaleSeeder:
             batch_size=self.batch_size,
             progress=progress,
         )
+
+    def seed_questionnaires(self, progress: Progress) -> int:
+        """Questionnaires with their item answers for the groups' members, their safety
+        alerts and the outcome rules (core/seeding/measures.py)."""
+        from kindred.core.seeding.measures import seed_scale_questionnaires
+
+        leads = self.created.supervisor_user_ids or self.created.admin_ids
+        return seed_scale_questionnaires(
+            group_ids=[g.pk for g in self.created.groups],
+            seed=self.seed,
+            clinical_lead_id=leads[0] if leads else None,
+            now=self.now,
+            batch_size=self.batch_size,
+            progress=progress,
+        ).rows
 
     # --- running ------------------------------------------------------------------------
     def run(self, *, on_step: Callable[[str], None], progress: Progress) -> dict[str, int]:
