@@ -366,6 +366,9 @@ SPECTACULAR_SETTINGS = {
         "ScreeningAnswerEnum": "kindred.intake.models.Answer",
         "ScreeningDecisionEnum": "kindred.intake.models.ScreeningDecision",
         "ScreeningStatusEnum": "kindred.api.v1.screening.STATUS_CHOICES",
+        "MatchRunStatusEnum": "kindred.matching.models.RunStatus",
+        "ProposalDecisionEnum": "kindred.matching.models.Decision",
+        "MatchingUrgencyEnum": "kindred.api.v1.matching.URGENCY_CHOICES",
     },
 }
 

@@ -26,6 +26,8 @@ class Scope(StrEnum):
     FHIR_READ = "fhir:read"
     AGREEMENTS_READ = "agreements:read"
     AGREEMENTS_WRITE = "agreements:write"
+    MATCHING_READ = "matching:read"
+    MATCHING_WRITE = "matching:write"
 
 
 SCOPE_DESCRIPTIONS: dict[Scope, str] = {
@@ -50,4 +52,6 @@ SCOPE_DESCRIPTIONS: dict[Scope, str] = {
     "QuestionnaireResponse, Observation)",
     Scope.AGREEMENTS_READ: "Read group agreements, a group's signatures and its preparation",
     Scope.AGREEMENTS_WRITE: "Write and publish group agreements (admin) and groups' preparation",
+    Scope.MATCHING_READ: "Read matching runs, their proposals and the matching weights",
+    Scope.MATCHING_WRITE: "Run matching, decide its proposals and set its weights",
 }

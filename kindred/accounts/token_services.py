@@ -60,6 +60,8 @@ def allowed_scopes(user: User) -> set[Scope]:
         scopes |= {Scope.MEASURES_READ, Scope.MEASURES_WRITE, Scope.FHIR_READ}
     if Capability.MANAGE_PRACTICE in caps:
         scopes |= {Scope.MEASURES_READ, Scope.MEASURES_WRITE}
+    if Capability.RUN_MATCHING in caps:
+        scopes |= {Scope.MATCHING_READ, Scope.MATCHING_WRITE}
     return scopes
 
 

@@ -9,6 +9,7 @@ from kindred.api.v1.audit_urls import urlpatterns as audit_urls
 from kindred.api.v1.clients_urls import urlpatterns as clients_urls
 from kindred.api.v1.groups_urls import urlpatterns as groups_urls
 from kindred.api.v1.intake_urls import urlpatterns as intake_urls
+from kindred.api.v1.matching_urls import urlpatterns as matching_urls
 from kindred.api.v1.measures_urls import urlpatterns as measures_urls
 from kindred.api.v1.member_urls import urlpatterns as member_urls
 from kindred.api.v1.notifications_urls import urlpatterns as notifications_urls
@@ -35,6 +36,7 @@ v1 = [
     *measures_urls,
     *questionnaires_urls,
     *outcomes_urls,
+    *matching_urls,
 ]
 
 urlpatterns = [
