@@ -31,6 +31,7 @@ from kindred.intake.models import (
     WaitlistStatus,
 )
 from kindred.intake.tests.agreement_support import published, use
+from kindred.intake.tests.referral_support import THEIR_WORDS, refer
 from kindred.tests_browser.conftest import DESKTOP
 from kindred.tests_browser.support import (
     assert_accessible,
@@ -271,3 +272,24 @@ def test_from_asking_for_a_place_to_the_first_session(
     _fail_unless(client.user is not None and client.user.email == EMAIL, "no portal account")
     _sign_and_read(phone, client)
     _sees_the_first_session(phone)
+
+
+def test_the_coordinators_intake_pages_fit_a_phone(
+    phone_context: BrowserContext, live_server: LiveServer, cast: Cast
+) -> None:
+    submission = refer(group=cast.group_a, in_their_words=THEIR_WORDS)
+    referral, entry = submission.referral, submission.entry
+    if referral is None or entry is None:
+        pytest.fail(f"the referral was not received ({submission.outcome})", pytrace=False)
+    sign_in_with_cookie(phone_context, live_server.url, cast.coordinator)
+    page = phone_context.new_page()
+    for path, title in [
+        ("/waitlist/", "Waitlist"),
+        ("/waitlist/?status=open&state=IL&modality=virtual&waited=2", "Waitlist"),
+        (f"/waitlist/{entry.pk}/", "Robin Example"),
+        ("/referrals/", "Referrals"),
+        (f"/referrals/{referral.pk}/", "Referral for Robin Example"),
+    ]:
+        open_page(page, path)
+        heading(page, title)
+        _phone_checked(page)
