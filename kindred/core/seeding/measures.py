@@ -630,6 +630,8 @@ class _ScaleRun:
         rate = ANSWER_RATE[code] if place.activated is not None else INVITED_ANSWER_RATE
         roll = rng.random()
         end = min(window.due_at or window.closes_at, window.closes_at, self.now)
+        if reason == Timing.ADHOC:  # answered the same day, before the next one is sent
+            end = min(end, window.available_from + timedelta(hours=20))
         when = window.available_from + (end - window.available_from) * rng.uniform(0.05, 0.9)
         fraction = (when - place.offered) / timedelta(weeks=COURSE_WEEKS)
         course = self.course(place.client_id)
