@@ -155,6 +155,7 @@ class NewGroupSuggestion:
     concern_id: int | None
     meeting: Interval
     entry_ids: tuple[int, ...]
+    language: str = ""  # the people's common language (casefolded)
 
 
 @dataclass(frozen=True, slots=True)

@@ -1,0 +1,132 @@
+"""The engine on small instances whose best answer can be checked by hand."""
+
+import pytest
+
+from kindred.matching.engine import evaluate, greedy, solve
+from kindred.matching.pairs import build
+from kindred.matching.scoring import placement_points
+from kindred.matching.tests.factories import group, person
+from kindred.matching.types import Interval, Modality, Problem, Rule, Solution, Weights
+
+
+def placed(solution: Solution) -> dict[int, int]:
+    return {p.entry_id: p.group_id for p in solution.placements}
+
+
+def test_places_both_where_first_come_first_served_places_one():
+    # Ana has waited longest and fits both groups, the first a little better; Ben fits
+    # only the first. Greedy gives Ana the first and leaves Ben out.
+    ana = person(1, waited_days=90, concerns=frozenset({1, 2}))
+    ben = person(2, waited_days=10, concerns=frozenset({1}), state="KS")
+    first = group(1, open_seats=1, focus_concerns=frozenset({1, 2}))
+    second = group(2, open_seats=1, focus_concerns=frozenset({2}), covered_states=frozenset({"IL"}))
+    problem = Problem(people=(ana, ben), groups=(first, second))
+    assert placed(greedy(problem)) == {1: 1}
+    solution = solve(problem)
+    assert placed(solution) == {1: 2, 2: 1}
+    assert solution.status == "optimal"
+    assert solution.gap == pytest.approx(0, abs=1e-4)
+    assert solution.objective >= greedy(problem).objective
+
+
+def test_each_to_the_group_that_shares_their_concern():
+    people = (person(1, concerns=frozenset({1})), person(2, concerns=frozenset({2})))
+    groups = (group(1, open_seats=1, focus_concerns=frozenset({2})),
+              group(2, open_seats=1, focus_concerns=frozenset({1})))  # fmt: skip
+    solution = solve(Problem(people=people, groups=groups))
+    assert placed(solution) == {1: 2, 2: 1}
+    for p in solution.placements:
+        assert p.score == pytest.approx(sum(r.points for r in p.reasons))
+        assert p.reasons[0].preference == "concern_overlap"
+    total = placement_points(Weights()) * 2 + sum(p.score for p in solution.placements)
+    assert solution.objective == pytest.approx(total)
+
+
+def test_the_longest_waiting_get_the_last_seat():
+    people = (person(1, waited_days=5), person(2, waited_days=300), person(3, waited_days=40))
+    solution = solve(Problem(people=people, groups=(group(1, open_seats=1),)))
+    assert placed(solution) == {2: 1}
+    assert {u.entry_id: u.blocked for u in solution.unplaced} == {1: {}, 3: {}}
+
+
+def test_people_who_must_not_meet_are_never_placed_together():
+    a = person(1, excluded_client_ids=frozenset({1002}), waited_days=50)
+    b = person(2, waited_days=40)
+    c = person(3, waited_days=1)
+    solution = solve(Problem(people=(a, b, c), groups=(group(1, open_seats=2),)))
+    assert placed(solution) == {1: 1, 3: 1}
+    # Ben fitted; someone else had to have the place.
+    assert solution.unplaced[0].entry_id == 2
+    assert solution.unplaced[0].blocked == {}
+
+
+def test_the_fill_bonus_starts_a_group():
+    # A group of three that needs two more to start, and a running group: both people go
+    # to the one that can then start, though the running one fits them as well.
+    forming = group(1, size=3, min_size=5, open_seats=5)
+    running = group(2, size=6, min_size=5, open_seats=2)
+    people = (person(1), person(2))
+    solution = solve(Problem(people=people, groups=(forming, running)))
+    assert placed(solution) == {1: 1, 2: 1}
+    for p in solution.placements:
+        fill = [r for r in p.reasons if r.preference == "fill_minimum"]
+        assert fill[0].points == pytest.approx(30.0)
+        assert "minimum of 5" in fill[0].words
+
+
+def test_the_unplaced_are_told_what_blocked_each_group():
+    stranger = person(1, state="FL", language="es")
+    groups = (group(1), group(2, modality=Modality.IN_PERSON, location_id=4))
+    solution = solve(Problem(people=(stranger,), groups=groups))
+    assert solution.status == "empty"
+    assert solution.unplaced[0].blocked == {
+        1: (Rule.LICENSURE, Rule.LANGUAGE),
+        2: (Rule.MODALITY, Rule.LANGUAGE),
+    }
+
+
+def test_nothing_to_do():
+    assert solve(Problem(people=(), groups=(group(1),))).status == "empty"
+    alone = solve(Problem(people=(person(1),), groups=()))
+    assert alone.status == "empty"
+    assert alone.placements == ()
+    assert [u.entry_id for u in alone.unplaced] == [1]
+
+
+def test_a_time_limit_returns_the_best_found_with_its_gap():
+    people = tuple(person(i, waited_days=i, concerns=frozenset({i % 3})) for i in range(1, 9))
+    groups = (group(1, open_seats=2, focus_concerns=frozenset({0})),
+              group(2, open_seats=2, focus_concerns=frozenset({1})))  # fmt: skip
+    solution = solve(Problem(people=people, groups=groups, time_limit_seconds=0))
+    assert solution.status == "time_limit"
+    assert len(solution.placements) == 4  # the baseline's answer
+    assert solution.bound > solution.objective
+    assert solution.gap == pytest.approx((solution.bound - solution.objective) / solution.bound)
+    full = solve(Problem(people=people, groups=groups))
+    assert full.status == "optimal"
+    assert full.objective >= solution.objective
+    assert full.objective <= solution.bound
+
+
+def test_evaluate_agrees_with_the_solution():
+    people = (person(1, concerns=frozenset({1})), person(2, waited_days=3))
+    problem = Problem(people=people, groups=(group(1, focus_concerns=frozenset({1})),))
+    solution = solve(problem)
+    assert evaluate(problem, placed(solution)) == pytest.approx(solution.objective)
+
+
+def test_pairs_come_sorted_whatever_the_input_order():
+    people = (person(3), person(1), person(2))
+    groups = (group(2), group(1))
+    pairs = build(Problem(people=people, groups=groups))
+    assert [p.entry_id for p in pairs.people] == [1, 2, 3]
+    assert pairs.person.tolist() == [0, 0, 1, 1, 2, 2]
+    assert pairs.group.tolist() == [0, 1, 0, 1, 0, 1]
+
+
+def test_twice_weekly_and_other_groups():
+    busy = person(1, busy=(Interval(16 * 60, 17 * 60),))
+    free = person(2)
+    solution = solve(Problem(people=(busy, free), groups=(group(1),)))
+    assert placed(solution) == {2: 1}
+    assert solution.unplaced[0].blocked == {1: (Rule.OVERLAP,)}
