@@ -47,6 +47,16 @@ if not SECRET_KEY:
             "print(secrets.token_urlsafe(50))'"
         )
 
+# Keys of the application-level encryption (kindred/core/crypto.py; docs/operations.md):
+# "id:base64key,..." with the current key first. DEBUG and tests derive a development key.
+KINDRED_FIELD_KEYS: str = secret("KINDRED_FIELD_KEYS") or ""
+if not KINDRED_FIELD_KEYS and not DEBUG and not TESTING:
+    raise ImproperlyConfigured(
+        "KINDRED_FIELD_KEYS (or KINDRED_FIELD_KEYS_FILE) must be set: it holds the keys that "
+        "encrypt psychotherapy notes. Generate one with: python -c 'import base64, os; "
+        'print("k1:" + base64.b64encode(os.urandom(32)).decode())\''
+    )
+
 ALLOWED_HOSTS: list[str] = env.list(
     "ALLOWED_HOSTS", default=["127.0.0.1", "localhost", "[::1]"] if DEBUG or TESTING else []
 )
@@ -84,6 +94,7 @@ INSTALLED_APPS = [
     "kindred.measures",
     "kindred.notes",
     "kindred.matching",
+    "kindred.billing",
     "kindred.web",
     "kindred.api",
 ]

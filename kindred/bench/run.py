@@ -15,6 +15,7 @@ benchmark's environment (production settings, DEBUG off, its own PostgreSQL data
 from __future__ import annotations
 
 import argparse
+import base64
 import json
 import os
 import platform
@@ -118,6 +119,7 @@ def bench_env(url: str, static_root: Path) -> dict[str, str]:
             "DATABASE_URL": url,
             "DJANGO_DEBUG": "0",
             "SECRET_KEY": secrets.token_urlsafe(50),
+            "KINDRED_FIELD_KEYS": "bench:" + base64.b64encode(secrets.token_bytes(32)).decode(),
             "KINDRED_BENCH": "1",
             "ALLOWED_HOSTS": "127.0.0.1,localhost,testserver",
             "STATIC_ROOT": str(static_root),
