@@ -94,7 +94,6 @@ INSTALLED_APPS = [
     "kindred.measures",
     "kindred.notes",
     "kindred.matching",
-    "kindred.billing",
     "kindred.web",
     "kindred.api",
 ]
