@@ -12,6 +12,7 @@ from kindred.web.intake.urls import urlpatterns as intake_urls
 from kindred.web.matching.urls import urlpatterns as matching_urls
 from kindred.web.measures.urls import urlpatterns as measures_urls
 from kindred.web.member.urls import urlpatterns as member_urls
+from kindred.web.notes.urls import urlpatterns as notes_urls
 from kindred.web.notifications.urls import urlpatterns as notifications_urls
 from kindred.web.outcomes.urls import urlpatterns as outcomes_urls
 from kindred.web.practice.urls import urlpatterns as practice_urls
@@ -43,5 +44,6 @@ urlpatterns = [
     *measures_urls,
     *questionnaires_urls,
     *outcomes_urls,
+    *notes_urls,
     *matching_urls,
 ]

@@ -1,0 +1,302 @@
+"""The notes pages: one screen for the group note and every member's note (constant
+queries for 3 or 10 members), per-part saves with htmx, sign all, the naming warning,
+signed notes read-only with addenda, the co-sign queue, the unsigned-notes dashboard,
+a member's chart (redacted), the settings page; who may open what; audit of reads."""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from datetime import timedelta
+from typing import Any
+
+import pytest
+from django.test import Client as HttpClient
+from django.urls import reverse
+
+from kindred.audit.models import AuditEvent
+from kindred.clients.models import Client
+from kindred.core.testing import Cast, signed_in
+from kindred.notes import selectors, services
+from kindred.notes.models import GroupNote, MemberNote, NoteStatus
+from kindred.notes.testing import add_members, after, at, take_attendance, upcoming
+from kindred.scheduling.models import GroupSession
+
+
+def url(session: GroupSession) -> str:
+    return reverse("web:session_notes", args=[session.pk])
+
+
+def test_the_screen_shows_the_group_note_and_a_note_per_attending_member(cast):
+    s = upcoming(cast.group_a)
+    take_attendance(s, cast.facilitator, absent=[cast.client_b])
+    with after(s):
+        page = signed_in(cast.facilitator).get(url(s))
+    assert page.status_code == 200
+    html = page.content.decode()
+    assert "Group note" in html
+    assert f'name="m{cast.client.pk}-data"' in html
+    assert f'name="m{cast.client_b.pk}-data"' not in html  # absent: no note
+    assert "Absent: an absence entry, no note" in html
+    assert "Blair Member" in html
+    assert AuditEvent.objects.filter(action="notes.session_notes.viewed").count() == 1
+
+
+def _post_all(
+    http: HttpClient,
+    session: GroupSession,
+    cast: Cast,
+    extra: dict[str, str] | None = None,
+    clients: Sequence[Client] = (),
+) -> Any:
+    data = {
+        "action": "save",
+        "g-themes": "Holidays and family.",
+        "g-interventions": "Grounding exercise.",
+        "g-process": "Warm.",
+    }
+    for client in clients or [cast.client, cast.client_b]:
+        data[f"m{client.pk}-data"] = "Took part."
+        data[f"m{client.pk}-assessment"] = "Steady."
+        data[f"m{client.pk}-risk"] = "None noted."
+        data[f"m{client.pk}-plan"] = "Continue."
+    data.update(extra or {})
+    return http.post(url(session), data)
+
+
+def test_save_draft_then_sign_all_without_javascript(cast, session):
+    with after(session):
+        http = signed_in(cast.facilitator)
+        response = _post_all(http, session, cast)
+        assert response.status_code == 302
+        assert GroupNote.objects.get().status == NoteStatus.DRAFT
+        assert MemberNote.objects.count() == 2
+        response = _post_all(http, session, cast, {"action": "sign"})
+        assert response.status_code == 302
+    assert GroupNote.objects.get().status == NoteStatus.SIGNED
+    assert set(MemberNote.objects.values_list("status", flat=True)) == {NoteStatus.SIGNED}
+    with after(session):
+        page = http.get(url(session))
+    html = page.content.decode()
+    assert "Signed" in html
+    assert 'name="g-themes"' not in html  # read-only
+    assert "Add an addendum" in html
+
+
+def test_one_part_saves_alone_with_htmx(cast, session):
+    with after(session):
+        http = signed_in(cast.facilitator)
+        response = http.post(
+            url(session),
+            {"save_part": f"member-{cast.client.pk}", f"m{cast.client.pk}-plan": "Weekly."},
+            HTTP_HX_REQUEST="true",
+        )
+    assert response.status_code == 200
+    html = response.content.decode()
+    assert html.lstrip().startswith("<section")
+    assert "Saved." in html
+    assert MemberNote.objects.get().plan == "Weekly."
+    assert not GroupNote.objects.exists()
+
+
+def test_errors_are_shown_beside_the_field_and_nothing_is_saved(cast, session):
+    with after(session):
+        http = signed_in(cast.facilitator)
+        response = http.post(url(session), {"action": "save", "g-themes": "x" * 10001})
+    assert response.status_code == 400
+    assert 'id="g-themes-error"' in response.content.decode()
+    assert not GroupNote.objects.exists()
+
+
+def test_the_naming_warning_asks_before_signing(cast, session):
+    with after(session):
+        http = signed_in(cast.facilitator)
+        _post_all(http, session, cast, {"g-themes": "Avery spoke first."})
+        page = http.get(url(session))
+        assert "The group note names members" in page.content.decode()
+        response = _post_all(http, session, cast, {"action": "sign", "g-themes": "Avery spoke."})
+        assert response.status_code == 400
+        assert 'id="confirm-error"' in response.content.decode()
+        assert GroupNote.objects.get().status == NoteStatus.DRAFT
+        response = _post_all(
+            http,
+            session,
+            cast,
+            {"action": "sign", "g-themes": "Avery spoke.", "confirm_names": "on"},
+        )
+        assert response.status_code == 302
+    assert GroupNote.objects.get().status == NoteStatus.SIGNED
+
+
+def test_addendum_from_the_page(cast, session):
+    with after(session):
+        http = signed_in(cast.facilitator)
+        _post_all(http, session, cast, {"action": "sign"})
+    note = MemberNote.objects.get(client=cast.client)
+    add_url = reverse("web:note_addendum", args=["member", note.pk])
+    with after(session, 2):
+        http = signed_in(cast.facilitator)
+        bad = http.post(add_url, {"reason": "", "text": "x"})
+        assert bad.status_code == 400
+        good = http.post(add_url, {"reason": "Correction", "text": "Plan is fortnightly."})
+        assert good.status_code == 302
+        page = http.get(url(session))
+    assert "Plan is fortnightly." in page.content.decode()
+    # Someone who cannot read the session gets 404 and a denied event.
+    with after(session, 2):
+        other = signed_in(cast.facilitator_b).post(add_url, {"reason": "r", "text": "t"})
+    assert other.status_code == 404
+    assert AuditEvent.objects.filter(action="notes.membernote.denied").exists()
+
+
+@pytest.mark.parametrize(
+    ("who", "status"),
+    [
+        ("facilitator", 200),
+        ("supervisor", 200),
+        ("admin", 200),
+        ("coordinator", 403),
+        ("billing", 404),
+        ("facilitator_b", 404),
+        ("member", 404),
+        ("outsider", 404),
+    ],
+)
+def test_who_may_open_the_notes_screen(cast, session, who, status):
+    with after(session):
+        response = signed_in(getattr(cast, who)).get(url(session))
+    assert response.status_code == status
+
+
+def test_only_facilitators_may_post(cast, session):
+    with after(session):
+        response = _post_all(signed_in(cast.supervisor), session, cast)
+    assert response.status_code == 403
+    assert not GroupNote.objects.exists()
+
+
+def _session_with(cast: Cast, extra: int) -> GroupSession:
+    s = upcoming(cast.group_a, index=1)
+    if extra:
+        add_members(cast.group_a, extra)
+    take_attendance(s, cast.facilitator)
+    return s
+
+
+def _count_queries(django_assert_max_num_queries: Any, cast: Cast, s: GroupSession, n: int) -> int:
+    with after(s):
+        http = signed_in(cast.facilitator)
+        # Drafts for everyone, so every part of the page is drawn.
+        from kindred.scheduling.attendance import seated_clients
+
+        clients = seated_clients(s)
+        _post_all(http, s, cast, clients=clients)
+        with django_assert_max_num_queries(n) as ctx:
+            response = http.get(url(s))
+    assert response.status_code == 200
+    return len(ctx.captured_queries)
+
+
+def test_constant_queries_for_3_or_10_members(cast, django_assert_max_num_queries):
+    s3 = _session_with(cast, 1)
+    small = _count_queries(django_assert_max_num_queries, cast, s3, 40)
+    # Seven more members (ten in all) on a later session.
+    s10 = upcoming(cast.group_a, index=2)
+    add_members(cast.group_a, 7, start=1)
+    take_attendance(s10, cast.facilitator)
+    large = _count_queries(django_assert_max_num_queries, cast, s10, small)
+    assert large <= small
+
+
+def test_the_cosign_queue(cast, session):
+    with after(session):
+        _post_all(signed_in(cast.facilitator), session, cast, {"action": "sign"})
+    http = signed_in(cast.supervisor)  # in real time: signing was a week ahead
+    page = http.get(reverse("web:notes_cosign_queue"))
+    html = page.content.decode()
+    assert "Group note" in html
+    assert "Note for Avery Member" in html
+    note = GroupNote.objects.get()
+    response = http.post(reverse("web:note_cosign", args=["group", note.pk]))
+    assert response.status_code == 302
+    note.refresh_from_db()
+    assert note.status == NoteStatus.COSIGNED
+    # The facilitator cannot co-sign their own note (refused, nothing changed).
+    member_note = MemberNote.objects.get(client=cast.client)
+    signed_in(cast.facilitator).post(reverse("web:note_cosign", args=["member", member_note.pk]))
+    member_note.refresh_from_db()
+    assert member_note.status == NoteStatus.SIGNED
+
+
+def test_the_unsigned_dashboard_by_age(cast, django_assert_max_num_queries):
+    s1 = upcoming(cast.group_a, index=1)
+    s2 = upcoming(cast.group_a, index=2)
+    take_attendance(s1, cast.facilitator)
+    with after(s1):
+        services.group_note_save(actor=cast.facilitator, session=s1, themes="Draft")
+    # Five days after the second session: s2 is 4–7 days old, s1 older.
+    with at(s2.ends_at + timedelta(days=5)):
+        http = signed_in(cast.facilitator)
+        with django_assert_max_num_queries(16):
+            page = http.get(reverse("web:notes_unsigned"))
+        html = page.content.decode()
+        assert "4 to 7 days ago: <strong>1</strong>" in html
+        assert "Today: <strong>0</strong>" in html
+        assert "group note in draft by Fern Facilitator" in html
+        board = selectors.unsigned_dashboard(actor=cast.facilitator)
+        assert [r.session for r in board.rows["days_4_7"]] == [s2]
+        assert s1 in [r.session for r in board.rows["older"]]
+        # Earlier sessions without notes count too; the supervisor sees the same.
+        assert selectors.unsigned_dashboard(actor=cast.supervisor).counts == board.counts
+        other = signed_in(cast.facilitator_b).get(reverse("web:notes_unsigned")).content.decode()
+        assert "Steady Ground" not in other
+        admin = signed_in(cast.admin).get(reverse("web:notes_unsigned")).content.decode()
+        assert "Steady Ground" in admin
+
+
+def test_the_members_chart_gets_the_group_note_without_other_names(cast, session):
+    with after(session):
+        _post_all(
+            signed_in(cast.facilitator),
+            session,
+            cast,
+            {"action": "sign", "g-process": "Blair comforted Avery.", "confirm_names": "on"},
+        )
+    http = signed_in(cast.facilitator)  # back in real time
+    page = http.get(reverse("web:client_notes", args=[cast.client.pk]))
+    html = page.content.decode()
+    # (The cast share the last name "Member": that word alone would be "a member".)
+    assert "another member comforted Avery." in html
+    assert "Blair" not in html
+    other = http.get(reverse("web:client_notes", args=[cast.client_b.pk])).content.decode()
+    assert "Blair comforted another member." in other
+    event = AuditEvent.objects.filter(action="notes.member_notes.viewed").first()
+    assert event is not None
+    assert event.client_id in (cast.client.pk, cast.client_b.pk)
+    assert (
+        signed_in(cast.facilitator_b)
+        .get(reverse("web:client_notes", args=[cast.client.pk]))
+        .status_code
+        == 404
+    )
+
+
+def test_the_settings_page_is_for_admins(cast):
+    page = signed_in(cast.admin).get(reverse("web:note_settings"))
+    assert page.status_code == 200
+    data = {
+        "member_note_format": "soap",
+        "late_entry_hours": "48",
+        "cosign_supervisees": "on",
+        "themes_heading": "Themes",
+        "themes_prompt": "",
+        "interventions_heading": "What we did",
+        "interventions_prompt": "",
+        "process_heading": "",
+        "process_prompt": "",
+    }
+    bad = signed_in(cast.admin).post(reverse("web:note_settings"), data)
+    assert bad.status_code == 400
+    data["process_heading"] = "How it went"
+    good = signed_in(cast.admin).post(reverse("web:note_settings"), data)
+    assert good.status_code == 302
+    assert signed_in(cast.facilitator).get(reverse("web:note_settings")).status_code == 404
