@@ -1,13 +1,15 @@
 """New-group suggestions from the people no group could take."""
 
+from typing import Any
+
 from kindred.matching.suggestions import session_minutes, suggest_new_groups
 from kindred.matching.tests.factories import group, person
-from kindred.matching.types import Interval, Modality
+from kindred.matching.types import Interval, Modality, Person
 
 EVENING = Interval(18 * 60, 21 * 60)  # Monday 18:00-21:00 UTC
 
 
-def waiting(entry_id, **changes):
+def waiting(entry_id: int, **changes: Any) -> Person:
     values = {"availability": (EVENING,), "concerns": frozenset({3}), "waited_days": entry_id}
     values.update(changes)
     return person(entry_id, **values)
