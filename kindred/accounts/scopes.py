@@ -28,6 +28,8 @@ class Scope(StrEnum):
     AGREEMENTS_WRITE = "agreements:write"
     MATCHING_READ = "matching:read"
     MATCHING_WRITE = "matching:write"
+    NOTES_READ = "notes:read"
+    NOTES_WRITE = "notes:write"
 
 
 SCOPE_DESCRIPTIONS: dict[Scope, str] = {
@@ -54,4 +56,7 @@ SCOPE_DESCRIPTIONS: dict[Scope, str] = {
     Scope.AGREEMENTS_WRITE: "Write and publish group agreements (admin) and groups' preparation",
     Scope.MATCHING_READ: "Read matching runs, their proposals and the matching weights",
     Scope.MATCHING_WRITE: "Run matching, decide its proposals and set its weights",
+    Scope.NOTES_READ: "Read the session notes you may see (group notes, member notes, "
+    "addenda, the unsigned list, your co-sign queue)",
+    Scope.NOTES_WRITE: "Write, sign and co-sign session notes and add addenda",
 }

@@ -20,6 +20,15 @@ from kindred.practice.roles import Capability
 AGREEMENT_SCOPES = (Scope.AGREEMENTS_READ, Scope.AGREEMENTS_WRITE)
 
 
+def _note_scopes(user: User, caps: frozenset[Capability]) -> set[Scope]:
+    """Notes: clinicians write and read their sessions' notes; admins oversee them."""
+    if getattr(user, "clinician", None) is not None:
+        return {Scope.NOTES_READ, Scope.NOTES_WRITE}
+    if Capability.OVERSEE_NOTES in caps:
+        return {Scope.NOTES_READ}
+    return set()
+
+
 def allowed_scopes(user: User) -> set[Scope]:
     """The scopes a person may put on a token: never more than their roles allow."""
     caps = role_checks.capabilities_of(user.roles)
@@ -60,6 +69,7 @@ def allowed_scopes(user: User) -> set[Scope]:
         scopes |= {Scope.MEASURES_READ, Scope.MEASURES_WRITE, Scope.FHIR_READ}
     if Capability.MANAGE_PRACTICE in caps:
         scopes |= {Scope.MEASURES_READ, Scope.MEASURES_WRITE}
+    scopes |= _note_scopes(user, caps)
     if Capability.RUN_MATCHING in caps:
         scopes |= {Scope.MATCHING_READ, Scope.MATCHING_WRITE}
     return scopes

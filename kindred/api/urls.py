@@ -12,6 +12,7 @@ from kindred.api.v1.intake_urls import urlpatterns as intake_urls
 from kindred.api.v1.matching_urls import urlpatterns as matching_urls
 from kindred.api.v1.measures_urls import urlpatterns as measures_urls
 from kindred.api.v1.member_urls import urlpatterns as member_urls
+from kindred.api.v1.notes_urls import urlpatterns as notes_urls
 from kindred.api.v1.notifications_urls import urlpatterns as notifications_urls
 from kindred.api.v1.outcomes_urls import urlpatterns as outcomes_urls
 from kindred.api.v1.practice_urls import urlpatterns as practice_urls
@@ -36,6 +37,7 @@ v1 = [
     *measures_urls,
     *questionnaires_urls,
     *outcomes_urls,
+    *notes_urls,
     *matching_urls,
 ]
 

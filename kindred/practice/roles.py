@@ -66,6 +66,9 @@ class Capability(StrEnum):
     OVERSEE_SAFETY_ALERTS = "oversee_safety_alerts"  # every safety alert, and acknowledge any
     MANAGE_OWN_TOKENS = "manage_own_tokens"  # API tokens for integrations
     OVERSEE_NOTES = "oversee_notes"  # every session's notes, the unsigned-notes dashboard
+    # Billing
+    MANAGE_BILLING = "manage_billing"  # fees, charges, payments, ledgers, the affordability report
+    EDIT_ANY_DIAGNOSIS = "edit_any_diagnosis"  # any member's ICD-10 codes (clinicians: their own)
 
 
 ROLE_CAPABILITIES: dict[Role, frozenset[Capability]] = {
@@ -88,6 +91,8 @@ ROLE_CAPABILITIES: dict[Role, frozenset[Capability]] = {
             Capability.VIEW_INTAKE_REPORTS,
             Capability.RUN_MATCHING,
             Capability.OVERSEE_NOTES,
+            Capability.MANAGE_BILLING,
+            Capability.EDIT_ANY_DIAGNOSIS,
         }
     ),
     Role.COORDINATOR: frozenset(
@@ -110,7 +115,9 @@ ROLE_CAPABILITIES: dict[Role, frozenset[Capability]] = {
     # for the groups they facilitate (intake/screening_access.py).
     Role.FACILITATOR: frozenset({Capability.VIEW_CLINICIANS, Capability.SCREEN_CANDIDATES}),
     Role.SUPERVISOR: frozenset({Capability.VIEW_CLINICIANS, Capability.SCREEN_CANDIDATES}),
-    Role.BILLING: frozenset({Capability.VIEW_CLINICIANS, Capability.MANAGE_OWN_TOKENS}),
+    Role.BILLING: frozenset(
+        {Capability.VIEW_CLINICIANS, Capability.MANAGE_OWN_TOKENS, Capability.MANAGE_BILLING}
+    ),
 }
 
 
