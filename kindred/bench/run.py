@@ -167,6 +167,17 @@ def measure_jobs(env: dict[str, str]) -> dict[str, Any]:
     return result
 
 
+def measure_matching(env: dict[str, str]) -> list[dict[str, Any]]:
+    """The matching engine against the first-come-first-served baseline on 1k x 100,
+    5k x 500 and 10k x 1,000 synthetic instances (kindred/matching/bench.py; no
+    database), each size in a process of its own."""
+    with tempfile.TemporaryDirectory() as tmp:
+        out = Path(tmp) / "matching.json"
+        run_step(["-m", "kindred.matching.bench", "--out", str(out)], env)
+        result: list[dict[str, Any]] = json.loads(out.read_text(encoding="utf-8"))
+    return result
+
+
 def prepare_data(url: str, env: dict[str, str], clients: int, seed: int) -> dict[str, Any]:
     say(f"PostgreSQL: fresh database {_database_name(url)}, migrate")
     recreate_database(url)
@@ -370,6 +381,7 @@ def summary(results: dict[str, Any]) -> str:
         )
     lines += ["", *skipped]
     lines.extend(jobs_summary(results.get("jobs") or {}))
+    lines.extend(matching_summary(results.get("matching") or []))
     peak = results.get("worker_peak_rss_mb") or {}
     if peak:
         lines.append(f"  worker peak RSS: {max(peak.values())} MB (of {len(peak)} workers)")
@@ -398,6 +410,23 @@ def jobs_summary(jobs: dict[str, Any]) -> list[str]:
             f"{sent['worker_seconds']} s ({sent['reminders_per_second']}/s; planned in "
             f"{sent['plan_seconds']} s, queued in {sent['queue_seconds']} s); duplicates "
             f"{sent['duplicates']}, lost {sent['lost']} (target <= 60 s, 0, 0)  {ok}"
+        )
+    return lines
+
+
+def matching_summary(sizes: list[dict[str, Any]]) -> list[str]:
+    lines: list[str] = []
+    for size in sizes:
+        milp, first = size["milp"], size["greedy"]
+        target = size["people"] >= 10_000
+        ok = ("  yes" if size["meets_target"] else "  NO") if target else ""
+        lines.append(
+            f"  matching {size['people']:,} x {size['groups']:,}: {milp['seconds']} s, gap "
+            f"{milp['gap']:.4%} ({milp['status']}), {milp['placements']:,} placed "
+            f"(greedy {first['placements']:,} in {first['seconds']} s), concern overlap "
+            f"{milp['mean_concern_overlap']} (greedy {first['mean_concern_overlap']}), "
+            f"peak RSS {size['peak_rss_mb']} MB{' (target <= 10 s, gap <= 1 %)' if target else ''}"
+            f"{ok}"
         )
     return lines
 
@@ -514,6 +543,8 @@ def main(argv: list[str] | None = None) -> int:
         http, rss = http_phase(env, available=available, cookies=cookies, options=options, wrk=wrk)
         say("jobs: a year of sessions for 2,000 groups; 10,000 reminders through one worker")
         jobs = measure_jobs(env)
+        say("matching: 1k x 100, 5k x 500 and 10k x 1,000 against first come, first served")
+        matching = measure_matching(env)
     finally:
         shutil.rmtree(static_root, ignore_errors=True)
         if not options.keep_db:
@@ -549,6 +580,7 @@ def main(argv: list[str] | None = None) -> int:
         "hello_requests_per_s": round(hello, 1) if hello else None,
         "targets": targets,
         "jobs": jobs,
+        "matching": matching,
         "worker_peak_rss_mb": rss,
     }
     path = write_results(results, options.out_dir)

@@ -26,3 +26,14 @@ def test_a_small_run_reports_both_solvers():
     assert result["milp"]["placements"] >= result["greedy"]["placements"]
     assert result["milp"]["objective"] >= result["greedy"]["objective"]
     assert result["peak_rss_mb"] > 0
+
+
+def test_the_benchmark_summary_has_a_line_per_size():
+    from kindred.bench.run import matching_summary
+
+    small = run(100, 10, seed=1)
+    big = {**small, "people": 10_000, "groups": 1_000, "meets_target": False}
+    lines = matching_summary([small, big])
+    assert lines[0].startswith("  matching 100 x 10: ")
+    assert "greedy" in lines[0]
+    assert lines[1].endswith("(target <= 10 s, gap <= 1 %)  NO")
