@@ -63,6 +63,26 @@ LANGUAGE_CHOICES = [
 ]
 
 
+class Gender(models.TextChoices):
+    """A person's gender as they describe it (optional). Matching uses it only for groups
+    that are for people of one gender (``groups.TherapyGroup.gender_focus``)."""
+
+    WOMAN = "woman", _("Woman")
+    MAN = "man", _("Man")
+    NONBINARY = "nonbinary", _("Non-binary")
+    ANOTHER = "another", _("Another gender")
+    PREFER_NOT = "prefer_not", _("Prefer not to say")
+
+
+#: The genders a group may be for: a group's ``gender_focus`` holds one of these codes
+#: and takes only people whose recorded gender is the same code.
+GROUP_GENDER_CHOICES = [
+    (Gender.WOMAN.value, _("Women")),
+    (Gender.MAN.value, _("Men")),
+    (Gender.NONBINARY.value, _("Non-binary people")),
+]
+
+
 class Client(TimeStampedModel):
     legal_first_name = models.CharField(_("legal first name"), max_length=100)
     legal_last_name = models.CharField(_("legal last name"), max_length=100)
@@ -91,6 +111,14 @@ class Client(TimeStampedModel):
     )
     concerns = models.ManyToManyField(
         ConcernTag, blank=True, related_name="clients", verbose_name=_("presenting concerns")
+    )
+    gender = models.CharField(_("gender"), max_length=20, choices=Gender.choices, blank=True)
+    # The practice's offices they could get to for an in-person group.
+    locations = models.ManyToManyField(
+        "practice.Location",
+        blank=True,
+        related_name="clients",
+        verbose_name=_("offices they could get to"),
     )
     status = models.CharField(
         _("status"), max_length=10, choices=ClientStatus.choices, default=ClientStatus.ACTIVE

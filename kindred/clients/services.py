@@ -31,9 +31,10 @@ from kindred.practice import roles as role_checks
 from kindred.practice.roles import Capability
 
 if TYPE_CHECKING:
-    from collections.abc import Iterable
+    from collections.abc import Iterable, Sequence
 
     from kindred.accounts.models import User
+    from kindred.practice.models import Location
 
 EARLIEST_BIRTH_YEAR = 1900
 MAX_WINDOWS_PER_CLIENT = 28
@@ -51,7 +52,7 @@ _TRIMMED_FIELDS = (
     "emergency_contact_relationship",
     "emergency_contact_phone",
 )
-_CLIENT_EXCLUDE = ["search_name", "user", "created_by", "concerns"]
+_CLIENT_EXCLUDE = ["search_name", "user", "created_by", "concerns", "locations"]
 
 
 def search_key(*parts: str) -> str:
@@ -185,11 +186,15 @@ class ClientChanges(TypedDict, total=False):
     emergency_contact_phone: str
     preferred_modality: str
     language: str
+    gender: str
     concerns: list[ConcernTag]
+    locations: list[Location]
 
 
+#: The many-to-many fields of ClientChanges (set after the row is saved).
+_MANY = ("concerns", "locations")
 EDITABLE_FIELDS: tuple[str, ...] = tuple(
-    field for field in ClientChanges.__annotations__ if field != "concerns"
+    field for field in ClientChanges.__annotations__ if field not in _MANY
 )
 
 
@@ -225,6 +230,15 @@ def _check_concerns(concerns: Iterable[ConcernTag], *, allowed_retired: set[int]
         raise ValidationFailed(
             _("No longer offered: %(names)s.") % {"names": ", ".join(sorted(retired))},
             field="concerns",
+        )
+
+
+def _check_locations(locations: Iterable[Location], *, allowed_retired: set[int]) -> None:
+    closed = [loc.name for loc in locations if not loc.is_active and loc.pk not in allowed_retired]
+    if closed:
+        raise ValidationFailed(
+            _("No longer in use: %(names)s.") % {"names": ", ".join(sorted(closed))},
+            field="locations",
         )
 
 
@@ -273,7 +287,9 @@ def client_create(
     emergency_contact_phone: str = "",
     preferred_modality: str = Modality.EITHER,
     language: str = "en",
+    gender: str = "",
     concerns: list[ConcernTag] | None = None,
+    locations: Sequence[Location] = (),
     confirm_duplicate: bool = False,
 ) -> Client:
     """Create a client record. ``actor`` None means a system command (seed data).
@@ -298,12 +314,15 @@ def client_create(
         emergency_contact_phone=emergency_contact_phone,
         preferred_modality=preferred_modality,
         language=language,
+        gender=gender or "",
         created_by=actor,
     )
     _normalise(client)
     _validate_client(client)
     concern_list = list(concerns or [])
     _check_concerns(concern_list, allowed_retired=set())
+    location_list = list(locations)
+    _check_locations(location_list, allowed_retired=set())
     if not confirm_duplicate:
         candidates = possible_duplicates(
             legal_first_name=client.legal_first_name,
@@ -318,6 +337,8 @@ def client_create(
         client.save()
         if concern_list:
             client.concerns.set(concern_list)
+        if location_list:
+            client.locations.set(location_list)
         audit_change(
             actor=actor,
             action="clients.client.created",
@@ -333,44 +354,83 @@ def _require_active(client: Client) -> None:
         raise InvalidState(_("This record is archived. Restore it before changing it."))
 
 
+class _ManyChanges:
+    """New concerns and offices for a record (None: not being changed)."""
+
+    def __init__(
+        self,
+        client: Client,
+        concerns: Sequence[ConcernTag] | None,
+        locations: Sequence[Location] | None,
+    ) -> None:
+        self.client = client
+        self.concerns = list(concerns) if concerns is not None else None
+        self.locations = list(locations) if locations is not None else None
+        self.current_concerns = {c.pk for c in client.concerns.all()}
+        self.current_locations = (
+            {loc.pk for loc in client.locations.all()} if locations is not None else set()
+        )
+
+    def check(self) -> None:
+        """A record may keep a retired concern or a closed office, but not gain one."""
+        if self.concerns is not None:
+            _check_concerns(self.concerns, allowed_retired=self.current_concerns)
+        if self.locations is not None:
+            _check_locations(self.locations, allowed_retired=self.current_locations)
+
+    def changed(self) -> list[str]:
+        found = []
+        if self.concerns is not None and {c.pk for c in self.concerns} != self.current_concerns:
+            found.append("concerns")
+        if (
+            self.locations is not None
+            and {loc.pk for loc in self.locations} != self.current_locations
+        ):
+            found.append("locations")
+        return found
+
+    def save(self) -> None:
+        changed = self.changed()
+        if "concerns" in changed and self.concerns is not None:
+            self.client.concerns.set(self.concerns)
+        if "locations" in changed and self.locations is not None:
+            self.client.locations.set(self.locations)
+
+
 def client_update(*, actor: User, client: Client, **changes: Unpack[ClientChanges]) -> Client:
     """Change any of the editable fields (those not given stay as they are).
 
-    A record may keep a concern that has since been retired, but cannot gain one. A new
-    email address revokes open portal invitations sent to the old one.
+    A record may keep a concern that has since been retired (or an office no longer in
+    use), but cannot gain one. A new email address revokes open portal invitations sent
+    to the old one.
     """
     role_checks.require(actor, Capability.MANAGE_CLIENTS)
     _require_active(client)
     unknown = set(changes) - set(ClientChanges.__annotations__)
     if unknown:
         raise ValidationFailed(_("These fields cannot be changed here."), field=sorted(unknown)[0])
-    new_concerns = changes.pop("concerns", None)
-    current_concerns = {c.pk for c in client.concerns.all()}
+    many = _ManyChanges(client, changes.pop("concerns", None), changes.pop("locations", None))
     before = {field: getattr(client, field) for field in EDITABLE_FIELDS}
     for field, value in changes.items():
         setattr(client, field, value)
     _normalise(client)
     try:
         _validate_client(client)
-        if new_concerns is not None:
-            _check_concerns(new_concerns, allowed_retired=current_concerns)
+        many.check()
     except ValidationFailed:
         for field, value in before.items():
             setattr(client, field, value)
         _normalise(client)
         raise
     changed = [f for f in EDITABLE_FIELDS if getattr(client, f) != before[f]]
-    concerns_changed = new_concerns is not None and {c.pk for c in new_concerns} != current_concerns
-    if concerns_changed:
-        changed.append("concerns")
+    changed += many.changed()
     if not changed:
         return client
     with transaction.atomic():
-        fields = [f for f in changed if f != "concerns"]
+        fields = [f for f in changed if f not in _MANY]
         if fields:
             client.save(update_fields=[*fields, "search_name", "updated_at"])
-        if concerns_changed and new_concerns is not None:
-            client.concerns.set(new_concerns)
+        many.save()
         audit_change(
             actor=actor,
             action="clients.client.updated",

@@ -7,6 +7,7 @@ from django.db import models
 from django.db.models import Q
 from django.utils.translation import gettext_lazy as _
 
+from kindred.clients.models import GROUP_GENDER_CHOICES, LANGUAGE_CHOICES
 from kindred.core.models import TimeStampedModel
 from kindred.core.validators import validate_timezone
 
@@ -29,6 +30,9 @@ class GroupStatus(models.TextChoices):
     COMPLETED = "completed", _("Completed")
     CANCELLED = "cancelled", _("Cancelled")
 
+
+#: The languages a group can be held in (a person's "other" matches no group).
+GROUP_LANGUAGE_CHOICES = [(code, label) for code, label in LANGUAGE_CHOICES if code != "other"]
 
 #: Statuses in which a group still meets or will meet.
 LIVE_STATUSES = (GroupStatus.FORMING, GroupStatus.ACTIVE)
@@ -87,7 +91,14 @@ class TherapyGroup(TimeStampedModel):
         _("gender-specific for"),
         max_length=60,
         blank=True,
-        help_text=_("Leave empty for a group open to everyone, or say who it is for."),
+        choices=GROUP_GENDER_CHOICES,
+        help_text=_(
+            "Leave empty for a group open to everyone. A group for women, men or non-binary "
+            "people is proposed only to people whose record gives that gender."
+        ),
+    )
+    language = models.CharField(
+        _("language"), max_length=10, choices=GROUP_LANGUAGE_CHOICES, default="en"
     )
     session_minutes = models.PositiveSmallIntegerField(_("session length (minutes)"), default=90)
     recurrence = models.CharField(

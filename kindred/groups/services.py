@@ -99,6 +99,7 @@ class GroupChanges(TypedDict, total=False):
     min_age: int | None
     max_age: int | None
     gender_focus: str
+    language: str
     session_minutes: int
     recurrence: str
     start_date: date
@@ -432,6 +433,7 @@ def group_create(
     min_age: int | None = None,
     max_age: int | None = None,
     gender_focus: str = "",
+    language: str = "en",
     session_minutes: int = 90,
     fee_cents: int = 0,
     sliding_scale: bool = False,
@@ -459,6 +461,7 @@ def group_create(
         min_age=min_age,
         max_age=max_age,
         gender_focus=(gender_focus or "").strip(),
+        language=language,
         session_minutes=session_minutes,
         recurrence=(recurrence or "").strip(),
         start_date=start_date,

@@ -70,6 +70,14 @@ class Referral(TimeStampedModel):
     )
     preferred_modality = models.CharField(_("preferred way to meet"), max_length=10)
     language = models.CharField(_("language"), max_length=10, default="en")
+    gender = models.CharField(_("gender"), max_length=20, blank=True)
+    # Offices they could get to, for in-person groups.
+    locations = models.ManyToManyField(
+        "practice.Location",
+        blank=True,
+        related_name="referrals",
+        verbose_name=_("offices they could get to"),
+    )
     # [{"weekday": 0-6, "start": "HH:MM", "end": "HH:MM"}, ...] until accepted.
     availability = models.JSONField(_("weekly availability"), default=list, blank=True)
     urgency = models.CharField(

@@ -40,7 +40,7 @@ from django.utils.translation import gettext as _
 
 from kindred.audit.services import audit_change
 from kindred.clients import services as client_services
-from kindred.clients.models import LANGUAGE_CHOICES, ClientStatus, Modality
+from kindred.clients.models import LANGUAGE_CHOICES, ClientStatus, Gender, Modality
 from kindred.clients.services import phone_digits, search_key
 from kindred.core.antispam import RATE_LIMIT, RATE_WINDOW, check_fill_time, check_rate, ip_key
 from kindred.core.errors import InvalidState, ValidationFailed
@@ -64,6 +64,7 @@ if TYPE_CHECKING:
     from kindred.accounts.models import User
     from kindred.clients.models import Client, ConcernTag
     from kindred.groups.models import TherapyGroup
+    from kindred.practice.models import Location
 
 #: The same referral sent again within this time is the same referral.
 REPEAT_WINDOW = timedelta(hours=24)
@@ -253,6 +254,7 @@ def _check_choices(
     referral: Referral,
     *,
     concerns: Sequence[ConcernTag],
+    locations: Sequence[Location],
     group: TherapyGroup | None,
     public: bool,
     errors: dict[str, list[str]],
@@ -260,6 +262,11 @@ def _check_choices(
     retired = sorted(c.name for c in concerns if not c.is_active)
     if retired:
         errors["concerns"] = [_("No longer offered: %(names)s.") % {"names": ", ".join(retired)}]
+    closed = sorted(loc.name for loc in locations if not loc.is_active)
+    if closed:
+        errors["locations"] = [_("No longer in use: %(names)s.") % {"names": ", ".join(closed)}]
+    if referral.gender and referral.gender not in Gender.values:
+        errors["gender"] = [_("Choose one of the answers, or leave it empty.")]
     if referral.preferred_modality not in Modality.values:
         errors["preferred_modality"] = [_("Choose how you would like to meet.")]
     if referral.language not in _LANGUAGES:
@@ -353,6 +360,8 @@ def referral_submit(
     preferred_modality: str = Modality.EITHER,
     availability: Sequence[AvailabilityRow] = (),
     language: str = "en",
+    gender: str = "",
+    locations: Sequence[Location] = (),
     urgency: str = Urgency.ROUTINE,
     group: TherapyGroup | None = None,
     source: str = ReferralSource.SELF,
@@ -371,6 +380,10 @@ def referral_submit(
     time-to-fill stamp (``shown_at``) and the per-connection limit (``ip``) apply, and
     the source is "self". Otherwise ``actor`` needs ``MANAGE_CLIENTS`` and ``source`` is
     a clinician, a partner organisation or staff (with the referrer's details).
+
+    ``locations`` are the offices they could get to for an in-person group; they are
+    kept only when the person would meet in person or either way. ``gender`` is
+    optional (a ``clients.models.Gender`` code): some groups are for one gender only.
 
     Raises ValidationFailed with per-field messages (nothing saved) for bad input, a
     form sent too fast or without its stamp, or too many submissions from one
@@ -399,6 +412,7 @@ def referral_submit(
         in_their_words=in_their_words or "",
         preferred_modality=preferred_modality,
         language=language,
+        gender=(gender or "").strip(),
         urgency=urgency,
         group=group,
         referrer_name=referrer_name,
@@ -413,11 +427,20 @@ def referral_submit(
     referral.email = referral.email.lower()
     referral.referrer_email = referral.referrer_email.lower()
     concern_list = list(concerns)
+    # Offices matter only to someone who would come in person.
+    location_list = list(locations) if preferred_modality != Modality.VIRTUAL else []
     rows = merge_rows(availability)
     errors: dict[str, list[str]] = {}
     _check_person(referral, today=timezone.localdate(now), errors=errors)
     _check_contact(referral, errors)
-    _check_choices(referral, concerns=concern_list, group=group, public=public, errors=errors)
+    _check_choices(
+        referral,
+        concerns=concern_list,
+        locations=location_list,
+        group=group,
+        public=public,
+        errors=errors,
+    )
     if not public:
         _check_source(referral, errors)
     availability_errors = _check_availability(list(availability))
@@ -462,6 +485,8 @@ def referral_submit(
         referral.save()
         if concern_list:
             referral.concerns.set(concern_list)
+        if location_list:
+            referral.locations.set(location_list)
         entry = _receive(actor=actor, referral=referral, concerns=concern_list, now=now)
     return Submission(Outcome.CREATED, referral, entry)
 
@@ -514,7 +539,9 @@ def _create_client(
         phone=referral.phone,
         preferred_modality=referral.preferred_modality,
         language=referral.language,
+        gender=referral.gender,
         concerns=[c for c in concerns if c.is_active],
+        locations=[loc for loc in referral.locations.all() if loc.is_active],
         confirm_duplicate=confirm,
     )
     _add_availability(actor=actor, referral=referral, client=client)
@@ -559,8 +586,9 @@ def referral_attach(
     *, actor: User, referral: Referral, client: Client, now: datetime | None = None
 ) -> WaitlistEntry:
     """ "Same person": the referral belongs to ``client`` (one of the records it
-    resembles). The record gains the referral's concerns and weekly times (its contact
-    details are left as they are) and the person goes on the waitlist."""
+    resembles). The record gains the referral's concerns, offices and weekly times, and
+    its gender when the record has none (its contact details are left as they are);
+    the person goes on the waitlist."""
     role_checks.require(actor, Capability.MANAGE_CLIENTS)
     now = now or timezone.now()
     with transaction.atomic():
@@ -575,10 +603,21 @@ def referral_attach(
             )
         known = {c.pk for c in client.concerns.all()}
         added = [c for c in locked.concerns.all() if c.is_active and c.pk not in known]
+        reachable = list(client.locations.all())
+        more = [
+            loc
+            for loc in locked.locations.all()
+            if loc.is_active and loc.pk not in {r.pk for r in reachable}
+        ]
+        changes: client_services.ClientChanges = {}
         if added:
-            client_services.client_update(
-                actor=actor, client=client, concerns=[*client.concerns.all(), *added]
-            )
+            changes["concerns"] = [*client.concerns.all(), *added]
+        if more:
+            changes["locations"] = [*reachable, *more]
+        if locked.gender and not client.gender:
+            changes["gender"] = locked.gender
+        if changes:
+            client_services.client_update(actor=actor, client=client, **changes)
         _add_availability(actor=actor, referral=locked, client=client)
         audit_change(
             actor=actor, action="intake.referral.attached", obj=locked, client_id=client.pk

@@ -14,6 +14,14 @@ Times become minutes of the week in UTC (``types.MINUTES_PER_WEEK``):
   groups' sessions (``busy``) are read the same way;
 - an interval running past Sunday midnight UTC is split in two.
 
+In person: a person would attend the offices recorded on their client record
+(``Client.locations``) and the office of any in-person group they asked for (on their
+waitlist entry or referral). A group's language and gender focus are its own fields;
+a person's gender is what their record says ("" when not given).
+
+Continuity: ``previous_facilitator_ids`` holds the lead and co-facilitators of every
+group the person has had a place in.
+
 Licensure: ``covered_states`` holds the states (among those the people live in) where
 every facilitator of the group may practise on the group's next session date, decided
 by ``practice.licensure.decide`` on the facts loaded once (three queries).
@@ -68,8 +76,6 @@ from kindred.scheduling.models import GroupSession, SessionStatus
 
 #: How far ahead sessions are read to find a group's weekly meeting times.
 LOOKAHEAD = timedelta(days=28)
-#: Groups run in the practice's working language until groups record their own.
-GROUP_LANGUAGE = "en"
 URGENCY_LEVEL: dict[str, int] = {Urgency.ROUTINE: 0, Urgency.SOON: 1, Urgency.URGENT: 2}
 _OPEN = [str(s) for s in OPEN_WAITLIST_STATUSES]
 _SEATS = [str(s) for s in SEAT_STATUSES]
@@ -226,6 +232,7 @@ _ENTRY_FIELDS = (
     "client__state_of_residence",
     "client__date_of_birth",
     "client__language",
+    "client__gender",
     "client__preferred_modality",
     "client__timezone",
     "referral__group_id",
@@ -240,6 +247,7 @@ _GROUP_FIELDS = (
     "min_age",
     "max_age",
     "gender_focus",
+    "language",
     "lead_facilitator_id",
     "lead_facilitator__user_id",
     "recurrence",
@@ -260,21 +268,26 @@ class _PeopleRelations:
     )
     excluded: dict[int, set[int]] = field(default_factory=lambda: defaultdict(set))
     seat_groups: dict[int, set[int]] = field(default_factory=lambda: defaultdict(set))
-    previous_leads: dict[int, set[int]] = field(default_factory=lambda: defaultdict(set))
+    previous_facilitators: dict[int, set[int]] = field(default_factory=lambda: defaultdict(set))
+    locations: dict[int, set[int]] = field(default_factory=lambda: defaultdict(set))
     referred: set[int] = field(default_factory=set)
     declined: dict[int, set[int]] = field(default_factory=lambda: defaultdict(set))
     admitted: set[tuple[int, int]] = field(default_factory=set)
 
 
 def _people_relations(clients_sub: QuerySet[WaitlistEntry, Any]) -> _PeopleRelations:
-    """Concerns, availability, exclusions (both ways), places and screenings of the
-    people: five queries."""
+    """Concerns, offices, availability, exclusions (both ways), places (with their
+    groups' facilitators) and screenings of the people: six queries."""
     rel = _PeopleRelations()
     through = Client.concerns.through
     for client_id, tag_id in through.objects.filter(client_id__in=clients_sub).values_list(
         "client_id", "concerntag_id"
     ):
         rel.concerns[client_id].add(tag_id)
+    for client_id, location_id in Client.locations.through.objects.filter(
+        client_id__in=clients_sub
+    ).values_list("client_id", "location_id"):
+        rel.locations[client_id].add(location_id)
     for client_id, weekday, start, end in AvailabilityWindow.objects.filter(
         client_id__in=clients_sub
     ).values_list("client_id", "weekday", "start_time", "end_time"):
@@ -284,10 +297,19 @@ def _people_relations(clients_sub: QuerySet[WaitlistEntry, Any]) -> _PeopleRelat
     ).values_list("client_id", "other_id"):
         rel.excluded[a].add(b)
         rel.excluded[b].add(a)
-    for client_id, group_id, status, lead in Enrollment.objects.filter(
+    # One row per (place, co-facilitator of its group); None when it has none.
+    for client_id, group_id, status, lead, co in Enrollment.objects.filter(
         client_id__in=clients_sub
-    ).values_list("client_id", "group_id", "status", "group__lead_facilitator_id"):
-        rel.previous_leads[client_id].add(lead)
+    ).values_list(
+        "client_id",
+        "group_id",
+        "status",
+        "group__lead_facilitator_id",
+        "group__co_facilitators",
+    ):
+        rel.previous_facilitators[client_id].add(lead)
+        if co is not None:
+            rel.previous_facilitators[client_id].add(co)
         if status in _SEATS:
             rel.seat_groups[client_id].add(group_id)
     # A decided screening stands until a later one supersedes it.
@@ -394,7 +416,7 @@ def _group(
         meetings=_intervals(sessions),
         covered_states=covered,
         location_id=g["location_id"],
-        language=GROUP_LANGUAGE,
+        language=g["language"] or "",
         min_age=g["min_age"],
         max_age=g["max_age"],
         gender_focus=g["gender_focus"] or "",
@@ -424,16 +446,18 @@ def _person(
     )
     seat_groups = rel.seat_groups.get(client_id, set())
     busy = merge(iv for gid in seat_groups for iv in busy_of_group.get(gid, ()))
-    # The in-person locations they chose: those of the groups they asked for (client
-    # records do not list chosen locations yet).
+    # The offices they could get to: those on their record, and the office of an
+    # in-person group they asked for (asking for it says they could get there).
     asked = {row["group_id"], row["referral__group_id"]} - {None}
-    locations = {location_of_group.get(gid) for gid in asked} - {None}
+    locations = rel.locations.get(client_id, set()) | (
+        {location_of_group.get(gid) for gid in asked} - {None}
+    )
     return Person(
         entry_id=row["id"],
         client_id=client_id,
         state=row["client__state_of_residence"],
         age=_age(row["client__date_of_birth"], today),
-        gender="",  # client records do not hold gender yet
+        gender=row["client__gender"] or "",
         language=row["client__language"] or "",
         modality=_PERSON_MODALITY.get(row["client__preferred_modality"], Modality.EITHER),
         availability=availability,
@@ -446,7 +470,7 @@ def _person(
         only_group_id=row["group_id"],
         blocked_group_ids=frozenset(rel.declined.get(client_id, set()) | seat_groups),
         referred_to_individual_care=client_id in rel.referred,
-        previous_facilitator_ids=frozenset(rel.previous_leads.get(client_id, ())),
+        previous_facilitator_ids=frozenset(rel.previous_facilitators.get(client_id, ())),
     )
 
 
@@ -462,7 +486,7 @@ def build_facts(
 ) -> Facts:
     """The problem for the open entries matching ``filters`` (or exactly ``entry_ids``)
     and the groups with open seats (or exactly ``group_ids``; full ones too when
-    ``with_seats`` is false). At most sixteen queries, however many people."""
+    ``with_seats`` is false). At most seventeen queries, however many people."""
     now = now or timezone.now()
     today = timezone.localdate(now, timezone=_zone(practice_settings().timezone))
     entries_qs = open_entries(filters, now=now)

@@ -110,6 +110,8 @@ class MatchRun(models.Model):
         _("status"), max_length=10, choices=RunStatus.choices, default=RunStatus.RUNNING
     )
     error = models.CharField(_("what went wrong"), max_length=500, blank=True)
+    # What a running run is doing now, in plain words ("Finding the best proposal").
+    progress = models.CharField(_("progress"), max_length=200, blank=True)
     # From the solver: "optimal", "time_limit" or "empty".
     solver_status = models.CharField(_("solver status"), max_length=20, blank=True)
     objective = models.FloatField(_("objective"), null=True, blank=True)

@@ -11,6 +11,8 @@ from kindred.core.testing import Cast
 from kindred.groups.models import TherapyGroup
 from kindred.intake.models import Urgency, WaitlistEntry
 from kindred.intake.waitlist import waitlist_add
+from kindred.practice.models import Location
+from kindred.practice.services import location_create
 
 _names = count(1)
 
@@ -38,6 +40,8 @@ def waiting(
     modality: str = "either",
     language: str = "en",
     born: date = date(1988, 6, 15),
+    gender: str = "",
+    locations: list[Location] | None = None,
 ) -> WaitlistEntry:
     """A new client on the waitlist. ``windows`` default to the evening cast's group A
     meets (17:00-20:00 Chicago on its weekday), so they fit group A."""
@@ -51,6 +55,8 @@ def waiting(
         timezone=tz,
         preferred_modality=modality,
         language=language,
+        gender=gender,
+        locations=locations or [],
         concerns=concerns or [],
         email=f"wren{n}@example.test",
     )
@@ -69,3 +75,17 @@ def waiting(
 
 def client_of(entry: WaitlistEntry) -> Client:
     return Client.objects.get(pk=entry.client_id)
+
+
+def office(name: str = "Lakeview office", state: str = "IL") -> Location:
+    """A practice office (in use)."""
+    found = Location.objects.filter(name=name).first()
+    return found or location_create(
+        actor=None,
+        name=name,
+        address_line1="100 Example Street",
+        city="Chicago" if state == "IL" else "Wichita",
+        state=state,
+        postal_code="60601" if state == "IL" else "67202",
+        timezone="America/Chicago",
+    )
