@@ -94,6 +94,7 @@ INSTALLED_APPS = [
     "kindred.measures",
     "kindred.notes",
     "kindred.matching",
+    "kindred.psychnotes",
     "kindred.billing",
     "kindred.web",
     "kindred.api",

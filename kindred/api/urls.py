@@ -16,6 +16,7 @@ from kindred.api.v1.notes_urls import urlpatterns as notes_urls
 from kindred.api.v1.notifications_urls import urlpatterns as notifications_urls
 from kindred.api.v1.outcomes_urls import urlpatterns as outcomes_urls
 from kindred.api.v1.practice_urls import urlpatterns as practice_urls
+from kindred.api.v1.psychnotes_urls import urlpatterns as psychnotes_urls
 from kindred.api.v1.questionnaires_urls import urlpatterns as questionnaires_urls
 from kindred.api.v1.screening_urls import urlpatterns as screening_urls
 from kindred.api.v1.sessions_urls import urlpatterns as sessions_urls
@@ -39,6 +40,7 @@ v1 = [
     *outcomes_urls,
     *notes_urls,
     *matching_urls,
+    *psychnotes_urls,
 ]
 
 urlpatterns = [

@@ -26,6 +26,10 @@ class Category(models.TextChoices):
     AUTH = "auth", _("Sign-in and security")
     DENIED = "denied", _("Denied")
     SYSTEM = "system", _("System")
+    #: Everything about psychotherapy notes (read, change, export, denied): kept apart.
+    PSYCHOTHERAPY_NOTES = "psychnotes", _("Psychotherapy notes")
+    #: A member's record (or other clinical data) leaving Kindred as a file.
+    EXPORT = "export", _("Export")
 
 
 class AuditEventQuerySet(models.QuerySet["AuditEvent"]):

@@ -223,6 +223,12 @@ class PlaintextRefused(TypeError):
 
 
 class _DecryptingAttribute(DeferredAttribute):
+    """A data descriptor (it has ``__set__``), so reads go through ``__get__`` even when
+    the value sits in the instance's ``__dict__``."""
+
+    def __set__(self, instance: Any, value: Any) -> None:
+        instance.__dict__[self.field.attname] = value
+
     def __get__(self, instance: Any, cls: Any = None) -> Any:
         value = super().__get__(instance, cls)
         if instance is None or not isinstance(value, Sealed):

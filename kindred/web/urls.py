@@ -16,6 +16,7 @@ from kindred.web.notes.urls import urlpatterns as notes_urls
 from kindred.web.notifications.urls import urlpatterns as notifications_urls
 from kindred.web.outcomes.urls import urlpatterns as outcomes_urls
 from kindred.web.practice.urls import urlpatterns as practice_urls
+from kindred.web.psychnotes.urls import urlpatterns as psychnotes_urls
 from kindred.web.questionnaires.urls import urlpatterns as questionnaires_urls
 from kindred.web.screening.urls import urlpatterns as screening_urls
 from kindred.web.sessions.urls import urlpatterns as sessions_urls
@@ -46,4 +47,5 @@ urlpatterns = [
     *outcomes_urls,
     *notes_urls,
     *matching_urls,
+    *psychnotes_urls,
 ]
