@@ -27,6 +27,7 @@ from __future__ import annotations
 
 import time
 from collections import defaultdict
+from dataclasses import replace
 
 import numpy as np
 from scipy import sparse  # type: ignore[import-untyped]
@@ -39,6 +40,11 @@ from kindred.matching.types import Placement, Problem, Solution, Unplaced
 
 # HiGHS stops when its gap falls below this (relative, on the whole objective).
 MIP_REL_GAP = 1e-4
+# Above this many fitting pairs, the program keeps each person's best-scoring groups
+# only (at least MIN_CANDIDATES each), so that time and memory stay bounded when
+# nearly everyone fits nearly everywhere (docs/matching.md).
+MAX_PROGRAM_PAIRS = 250_000
+MIN_CANDIDATES = 10
 TINY = 1e-9
 
 Assignment = dict[int, int]  # person index -> pair index
@@ -84,6 +90,28 @@ def _upper_bound(problem: Problem, pairs: Pairs) -> float:
 # --- the baseline ---------------------------------------------------------------------
 
 
+def _ranked(pairs: Pairs) -> np.ndarray:
+    """Pair indices by person, then best score first, then group (each person's pairs
+    stay where ``pairs.offsets()`` says)."""
+    return np.lexsort((pairs.group, -pairs.score, pairs.person))
+
+
+def _restricted(pairs: Pairs, keep: list[int]) -> np.ndarray:
+    """The pairs the program is built on: all of them, or for a very large run each
+    person's ``per_person`` best-scoring groups (and every pair in ``keep``)."""
+    if pairs.size <= MAX_PROGRAM_PAIRS:
+        return np.arange(pairs.size, dtype=np.int64)
+    with_pairs = int(np.unique(pairs.person).size)
+    per_person = max(MIN_CANDIDATES, MAX_PROGRAM_PAIRS // max(with_pairs, 1))
+    ranked = _ranked(pairs)
+    offsets = pairs.offsets()
+    position = np.arange(pairs.size) - offsets[pairs.person[ranked]]
+    chosen = np.zeros(pairs.size, dtype=np.bool_)
+    chosen[ranked[position < per_person]] = True
+    chosen[np.asarray(keep, dtype=np.int64)] = True
+    return np.flatnonzero(chosen)
+
+
 def _greedy(pairs: Pairs) -> list[int]:
     """First come, first served: the longest-waiting first (then the most urgent, then
     by entry), each into their best-scoring group that still has a seat and nobody they
@@ -93,8 +121,10 @@ def _greedy(pairs: Pairs) -> list[int]:
         key=lambda i: (-pairs.people[i].waited_days, -pairs.people[i].urgency,
                        pairs.people[i].entry_id),
     )  # fmt: skip
-    offsets = pairs.offsets()
-    seats = pairs.seats.copy()
+    offsets = pairs.offsets().tolist()
+    ranked = _ranked(pairs).tolist()
+    groups = pairs.group.tolist()
+    seats = pairs.seats.tolist()
     apart: dict[int, set[int]] = defaultdict(set)
     for a, b in pairs.run_exclusions:
         apart[a].add(b)
@@ -102,12 +132,8 @@ def _greedy(pairs: Pairs) -> list[int]:
     placed_in: dict[int, int] = {}  # person index -> group index
     chosen: list[int] = []
     for i in order:
-        lo, hi = int(offsets[i]), int(offsets[i + 1])
-        if lo == hi:
-            continue
-        candidates = sorted(range(lo, hi), key=lambda k: (-pairs.score[k], pairs.group[k]))
-        for k in candidates:
-            j = int(pairs.group[k])
+        for k in ranked[offsets[i] : offsets[i + 1]]:
+            j = groups[k]
             if seats[j] <= 0 or any(placed_in.get(q) == j for q in apart.get(i, ())):
                 continue
             seats[j] -= 1
@@ -244,6 +270,7 @@ def _solution(
     bound: float,
     status: str,
     started: float,
+    pruned: int = 0,
 ) -> Solution:
     objective = _objective(problem, pairs, chosen)
     longest = longest_wait(pairs.people)
@@ -300,6 +327,7 @@ def _solution(
         gap=(bound - objective) / max(abs(bound), TINY),
         status=status,
         seconds=time.perf_counter() - started,
+        pruned_pairs=pruned,
     )
 
 
@@ -334,21 +362,34 @@ def solve(problem: Problem) -> Solution:
     # Without the "at least as many as the baseline" row first: it is almost never
     # binding (placing someone is worth more than anyone's fit) and the dense row
     # doubles the solver's time. Only when the answer places fewer is it added.
-    chosen: list[int] | None = None
+    kept = _restricted(pairs, baseline)
+    model = (
+        pairs
+        if kept.size == pairs.size
+        else replace(pairs, person=pairs.person[kept], group=pairs.group[kept],
+                     score=pairs.score[kept])
+    )  # fmt: skip
+    found: list[int] | None = None
     bound: float | None = None
     optimal = False
     if remaining() > 0:
-        chosen, bound, optimal = _solve_program(problem, pairs, 0, remaining())
-    if chosen is not None and len(chosen) < len(baseline) and remaining() > 0:
-        chosen, bound, optimal = _solve_program(problem, pairs, len(baseline), remaining())
+        found, bound, optimal = _solve_program(problem, model, 0, remaining())
+    if found is not None and len(found) < len(baseline) and remaining() > 0:
+        found, bound, optimal = _solve_program(problem, model, len(baseline), remaining())
+    chosen = None if found is None else kept[np.asarray(found, dtype=np.int64)].tolist()
     if (
         chosen is None
         or len(chosen) < len(baseline)
         or _objective(problem, pairs, chosen) < fallback
     ):
         chosen, optimal = baseline, False
-    if bound is None:
-        bound = _upper_bound(problem, pairs)
+    pruned = pairs.size - int(kept.size)
+    if not pruned:
+        # Both are bounds on this run; the smaller is the better one.
+        simple = _upper_bound(problem, pairs)
+        bound = simple if bound is None else min(bound, simple)
+    elif bound is None:
+        bound = _upper_bound(problem, model)
     return _solution(
         problem,
         pairs,
@@ -356,4 +397,5 @@ def solve(problem: Problem) -> Solution:
         bound=bound,
         status="optimal" if optimal else "time_limit",
         started=started,
+        pruned=pruned,
     )

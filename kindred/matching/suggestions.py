@@ -15,19 +15,30 @@ a cluster still has ``min_people``. Each person is counted in one suggestion at 
 
 from __future__ import annotations
 
-import heapq
 from collections import Counter, defaultdict
 from collections.abc import Iterable, Sequence
 
-from kindred.matching.types import Group, Interval, Modality, NewGroupSuggestion, Person
+import numpy as np
+import numpy.typing as npt
+
+from kindred.matching.types import (
+    MINUTES_PER_WEEK,
+    Group,
+    Interval,
+    Modality,
+    NewGroupSuggestion,
+    Person,
+)
 
 MIN_PEOPLE = 4
 MAX_PEOPLE = 10
 DEFAULT_MINUTES = 90
 STEP_MINUTES = 30
 
-# (modality, state, language, concern or -1, slot start)
-Key = tuple[str, str, str, int, int]
+SLOTS = MINUTES_PER_WEEK // STEP_MINUTES
+
+# (modality, state, language, concern or -1): what a new group's members share.
+Base = tuple[str, str, str, int]
 
 
 def session_minutes(groups: Iterable[Group]) -> int:
@@ -38,26 +49,29 @@ def session_minutes(groups: Iterable[Group]) -> int:
     return min(lengths.items(), key=lambda item: (-item[1], item[0]))[0]
 
 
-def _slots(person: Person, minutes: int) -> list[int]:
-    starts: set[int] = set()
+def slots(person: Person, minutes: int) -> npt.NDArray[np.int64]:
+    """0/1 per slot start (every ``STEP_MINUTES`` of the week): whether a session of
+    ``minutes`` from there fits inside one of their windows and clear of their other
+    groups."""
+    ok = np.zeros(SLOTS, dtype=np.int64)
     for window in person.availability:
-        first = -(-window.start // STEP_MINUTES) * STEP_MINUTES
-        for start in range(first, window.end - minutes + 1, STEP_MINUTES):
-            slot = Interval(start, start + minutes)
-            if not any(slot.overlaps(b) for b in person.busy):
-                starts.add(start)
-    return sorted(starts)
+        first = -(-window.start // STEP_MINUTES)
+        last = (window.end - minutes) // STEP_MINUTES
+        if last >= first:
+            ok[max(first, 0) : min(last, SLOTS - 1) + 1] = 1
+    for busy in person.busy:
+        # A slot from s clashes when s < busy.end and busy.start < s + minutes.
+        first = (busy.start - minutes) // STEP_MINUTES + 1
+        last = -(-busy.end // STEP_MINUTES) - 1
+        if last >= first:
+            ok[max(first, 0) : min(last, SLOTS - 1) + 1] = 0
+    return ok
 
 
-def _keys(person: Person, minutes: int) -> list[Key]:
+def _bases(person: Person) -> list[Base]:
     modality = Modality.IN_PERSON if person.modality is Modality.IN_PERSON else Modality.VIRTUAL
     language = person.language.strip().casefold()
-    concerns = sorted(person.concerns) or [-1]
-    return [
-        (str(modality), person.state, language, concern, start)
-        for concern in concerns
-        for start in _slots(person, minutes)
-    ]
+    return [(str(modality), person.state, language, c) for c in sorted(person.concerns) or [-1]]
 
 
 def suggest_new_groups(
@@ -67,33 +81,34 @@ def suggest_new_groups(
     min_people: int = MIN_PEOPLE,
     max_people: int = MAX_PEOPLE,
 ) -> tuple[NewGroupSuggestion, ...]:
-    """Clusters of at least ``min_people`` among ``people``, largest first."""
+    """Clusters of at least ``min_people`` among ``people``, largest first (then by
+    modality, state, language, concern and time)."""
     minutes = session_minutes(groups)
     ordered = sorted(people, key=lambda p: (-p.waited_days, -p.urgency, p.entry_id))
-    members: dict[Key, list[int]] = defaultdict(list)
+    fits = np.array([slots(p, minutes) for p in ordered], dtype=np.int64).reshape(-1, SLOTS)
+    members: dict[Base, list[int]] = defaultdict(list)
     for index, person in enumerate(ordered):
-        for key in _keys(person, minutes):
-            members[key].append(index)
-    heap = [(-len(ids), key) for key, ids in members.items() if len(ids) >= min_people]
-    heapq.heapify(heap)
-    taken: set[int] = set()
-    found: list[tuple[Key, list[int]]] = []
-    while heap:
-        negative, key = heapq.heappop(heap)
-        live = [i for i in members[key] if i not in taken]
-        members[key] = live
-        if len(live) != -negative:
-            if len(live) >= min_people:
-                heapq.heappush(heap, (-len(live), key))
-            continue
-        chosen = live[:max_people]
-        taken.update(chosen)
-        found.append((key, chosen))
-        rest = live[max_people:]
-        members[key] = rest
-        if len(rest) >= min_people:
-            heapq.heappush(heap, (-len(rest), key))
-    found.sort(key=lambda item: (-len(item[1]), item[0]))
+        if fits[index].any():
+            for base in _bases(person):
+                members[base].append(index)
+    bases = sorted(members)
+    where = {base: b for b, base in enumerate(bases)}
+    # counts[b, s]: people still free who share base b and fit slot s.
+    counts = np.zeros((len(bases), SLOTS), dtype=np.int64)
+    for b, base in enumerate(bases):
+        counts[b] = fits[members[base]].sum(axis=0)
+    taken = np.zeros(len(ordered), dtype=np.bool_)
+    found: list[tuple[Base, int, list[int]]] = []
+    while counts.size and counts.max() >= min_people:
+        # The largest count; on a tie the first base, then the earliest slot.
+        b, slot = divmod(int(np.argmax(counts)), SLOTS)
+        chosen = [i for i in members[bases[b]] if not taken[i] and fits[i, slot]][:max_people]
+        for i in chosen:
+            taken[i] = True
+            for base in _bases(ordered[i]):
+                counts[where[base]] -= fits[i]
+        found.append((bases[b], slot * STEP_MINUTES, chosen))
+    found.sort(key=lambda item: (-len(item[2]), item[0], item[1]))
     return tuple(
         NewGroupSuggestion(
             modality=Modality(modality),
@@ -103,5 +118,5 @@ def suggest_new_groups(
             entry_ids=tuple(sorted(ordered[i].entry_id for i in chosen)),
             language=language,
         )
-        for (modality, state, language, concern, start), chosen in found
+        for (modality, state, language, concern), start, chosen in found
     )

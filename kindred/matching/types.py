@@ -168,3 +168,6 @@ class Solution:
     gap: float  # (bound - objective) / max(|bound|, tiny); 0 when optimal
     status: str  # "optimal", "time_limit" (best found so far) or "empty"
     seconds: float
+    # Fitting pairs left out of the program because the run was very large (each person
+    # kept their best-scoring groups); when > 0, ``bound`` is the smaller program's.
+    pruned_pairs: int = 0

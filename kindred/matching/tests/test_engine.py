@@ -130,3 +130,18 @@ def test_twice_weekly_and_other_groups():
     solution = solve(Problem(people=(busy, free), groups=(group(1),)))
     assert placed(solution) == {2: 1}
     assert solution.unplaced[0].blocked == {1: (Rule.OVERLAP,)}
+
+
+def test_a_very_large_run_keeps_each_persons_best_groups(monkeypatch):
+    from kindred.matching import engine
+
+    monkeypatch.setattr(engine, "MAX_PROGRAM_PAIRS", 6)
+    monkeypatch.setattr(engine, "MIN_CANDIDATES", 2)
+    people = tuple(person(i, waited_days=i, concerns=frozenset({i % 4})) for i in range(1, 7))
+    groups = tuple(group(j, open_seats=1, focus_concerns=frozenset({j % 4})) for j in range(1, 5))
+    problem = Problem(people=people, groups=groups)
+    solution = solve(problem)
+    assert solution.pruned_pairs == 6 * 4 - 6 * 2
+    assert len(solution.placements) == 4
+    assert solution.objective >= greedy(problem).objective
+    assert solve(Problem(people=people, groups=groups[:1])).pruned_pairs == 0

@@ -2,9 +2,18 @@
 
 from typing import Any
 
-from kindred.matching.suggestions import session_minutes, suggest_new_groups
+from hypothesis import given, settings
+from hypothesis import strategies as st
+
+from kindred.matching.suggestions import (
+    SLOTS,
+    STEP_MINUTES,
+    session_minutes,
+    slots,
+    suggest_new_groups,
+)
 from kindred.matching.tests.factories import group, person
-from kindred.matching.types import Interval, Modality, Person
+from kindred.matching.types import MINUTES_PER_WEEK, Interval, Modality, Person
 
 EVENING = Interval(18 * 60, 21 * 60)  # Monday 18:00-21:00 UTC
 
@@ -64,3 +73,24 @@ def test_either_counts_towards_an_online_group_and_the_slot_follows_the_groups()
 def test_deterministic_whatever_the_order():
     people = [waiting(i, concerns=frozenset({i % 2, 5})) for i in range(1, 12)]
     assert suggest_new_groups(people, []) == suggest_new_groups(list(reversed(people)), [])
+
+
+intervals = st.builds(
+    lambda start, length: Interval(start, min(start + length, MINUTES_PER_WEEK)),
+    st.integers(0, MINUTES_PER_WEEK - 1),
+    st.integers(1, 600),
+)
+
+
+@settings(deadline=None, max_examples=200)
+@given(st.lists(intervals, max_size=3), st.lists(intervals, max_size=2),
+       st.sampled_from([60, 90, 120]))  # fmt: skip
+def test_slots_are_the_starts_that_fit(windows, busy, minutes):
+    p = person(availability=tuple(windows), busy=tuple(busy))
+    ok = slots(p, minutes)
+    for index in range(SLOTS):
+        slot = Interval(index * STEP_MINUTES, index * STEP_MINUTES + minutes)
+        expected = any(w.contains(slot) for w in windows) and not any(
+            slot.overlaps(b) for b in busy
+        )
+        assert bool(ok[index]) == expected, (index, slot)
