@@ -33,6 +33,7 @@ def _nav_for(user: Any) -> list[NavItem]:
         items.append(
             NavItem(str(_("Check-ins")), reverse("web:member_questionnaires"), "questionnaires")
         )
+        items.append(NavItem(str(_("Billing")), reverse("web:member_billing"), "billing"))
         return items
     if roles.has(user, Capability.VIEW_ALL_CLIENTS):
         items.append(NavItem(str(_("Clients")), reverse("web:client_list"), "clients"))
@@ -49,6 +50,8 @@ def _nav_for(user: Any) -> list[NavItem]:
         from kindred.measures.safety_selectors import alerts_nav_label
 
         items.append(NavItem(alerts_nav_label(user), reverse("web:alert_list"), "alerts"))
+    if roles.has(user, Capability.MANAGE_BILLING):
+        items.append(NavItem(str(_("Billing")), reverse("web:billing_home"), "billing"))
     if roles.has(user, Capability.VIEW_CLINICIANS):
         items.append(NavItem(str(_("Clinicians")), reverse("web:clinician_list"), "clinicians"))
     if roles.has(user, Capability.MANAGE_PRACTICE):

@@ -5,6 +5,7 @@ from django.urls import path
 from kindred.web.account.urls import urlpatterns as account_urls
 from kindred.web.agreements.urls import urlpatterns as agreements_urls
 from kindred.web.audit.urls import urlpatterns as audit_urls
+from kindred.web.billing.urls import urlpatterns as billing_urls
 from kindred.web.clients.urls import urlpatterns as clients_urls
 from kindred.web.directory.urls import urlpatterns as directory_urls
 from kindred.web.groups.urls import urlpatterns as groups_urls
@@ -48,4 +49,5 @@ urlpatterns = [
     *notes_urls,
     *matching_urls,
     *psychnotes_urls,
+    *billing_urls,
 ]
