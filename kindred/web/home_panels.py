@@ -41,6 +41,7 @@ PANELS: dict[Role | str, list[Panel]] = {
             "kindred.measures.outcome_panels.outcome_rules_panel",
         ),
         Panel("web/screening/_panel_coordinator.html", _FUNNEL),
+        Panel("web/notes/_home_panel.html", "kindred.notes.panels.notes_panel"),
     ],
     Role.COORDINATOR: [
         Panel("web/intake/_home_panel.html", "kindred.intake.selectors.coordinator_panel"),
@@ -57,6 +58,7 @@ PANELS: dict[Role | str, list[Panel]] = {
     Role.SUPERVISOR: [
         Panel("web/outcomes/panels/open_alerts.html", _ALERTS, first=True),
         Panel("web/screening/_panel_facilitator.html", _SCREENINGS),
+        Panel("web/notes/_home_panel.html", "kindred.notes.panels.notes_panel"),
     ],
     Role.BILLING: [],
     MEMBER: [

@@ -300,3 +300,14 @@ def test_the_settings_page_is_for_admins(cast):
     good = signed_in(cast.admin).post(reverse("web:note_settings"), data)
     assert good.status_code == 302
     assert signed_in(cast.facilitator).get(reverse("web:note_settings")).status_code == 404
+
+
+def test_supervisor_and_admin_homes_show_the_notes_panel(cast, session):
+    with after(session):
+        _post_all(signed_in(cast.facilitator), session, cast, {"action": "sign"})
+    page = signed_in(cast.supervisor).get("/home/supervisor/").content.decode()
+    assert "Session notes" in page
+    assert "2 notes wait for your co-signature." not in page  # group + 2 members = 3
+    assert "3 notes wait for your co-signature." in page
+    admin = signed_in(cast.admin).get("/home/admin/").content.decode()
+    assert "sessions have notes to write or sign" in admin
