@@ -27,7 +27,7 @@ from __future__ import annotations
 
 import time
 from collections import defaultdict
-from dataclasses import replace
+from dataclasses import fields, replace
 
 import numpy as np
 from scipy import sparse  # type: ignore[import-untyped]
@@ -36,7 +36,7 @@ from scipy.optimize import Bounds, LinearConstraint, milp  # type: ignore[import
 from kindred.matching.pairs import Pairs, build, rules_of
 from kindred.matching.scoring import fill_reason, longest_wait, pair_reasons, placement_points
 from kindred.matching.suggestions import suggest_new_groups
-from kindred.matching.types import Placement, Problem, Solution, Unplaced
+from kindred.matching.types import Placement, Problem, Solution, Unplaced, Weights
 
 # HiGHS stops when its gap falls below this (relative, on the whole objective).
 MIP_REL_GAP = 1e-4
@@ -46,6 +46,8 @@ MIP_REL_GAP = 1e-4
 MAX_PROGRAM_PAIRS = 250_000
 MIN_CANDIDATES = 10
 TINY = 1e-9
+WEIGHT_MAX = 10
+WEIGHT_NAMES = tuple(f.name for f in fields(Weights))
 
 Assignment = dict[int, int]  # person index -> pair index
 
@@ -334,6 +336,7 @@ def _solution(
 def greedy(problem: Problem) -> Solution:
     """The first-come-first-served baseline, answered like ``solve`` (status "greedy";
     its bound is the simple one: everyone at their best pair)."""
+    check_weights(problem.weights)
     started = time.perf_counter()
     pairs = build(problem)
     chosen = _greedy(pairs)
@@ -347,8 +350,20 @@ def greedy(problem: Problem) -> Solution:
     )
 
 
+def check_weights(weights: Weights) -> None:
+    """Refuse weights outside 0-10 (the forms say so first; this keeps the engine's
+    promise that a placement outweighs any one person's fit)."""
+    for name in WEIGHT_NAMES:
+        value = getattr(weights, name)
+        if not (isinstance(value, int | float) and 0 <= value <= WEIGHT_MAX):
+            raise ValueError(f"The weight {name!r} must be between 0 and {WEIGHT_MAX}.")
+
+
 def solve(problem: Problem) -> Solution:
-    """The best proposal for ``problem`` within ``problem.time_limit_seconds``."""
+    """The best proposal for ``problem`` within ``problem.time_limit_seconds`` (building
+    the pairs, the baseline and the solver's run count towards it; explaining the
+    answer and suggesting new groups come after)."""
+    check_weights(problem.weights)
     started = time.perf_counter()
     pairs = build(problem)
     if pairs.size == 0:

@@ -145,3 +145,12 @@ def test_a_very_large_run_keeps_each_persons_best_groups(monkeypatch):
     assert len(solution.placements) == 4
     assert solution.objective >= greedy(problem).objective
     assert solve(Problem(people=people, groups=groups[:1])).pruned_pairs == 0
+
+
+@pytest.mark.parametrize("bad", [-1.0, 10.5, float("nan")])
+def test_weights_out_of_range_are_refused(bad):
+    problem = Problem(people=(person(1),), groups=(group(1),), weights=Weights(urgency=bad))
+    with pytest.raises(ValueError, match="'urgency' must be between 0 and 10"):
+        solve(problem)
+    with pytest.raises(ValueError, match="urgency"):
+        greedy(problem)
