@@ -12,10 +12,12 @@ from zoneinfo import ZoneInfo
 
 from django.db.models import Count, Exists, F, OuterRef, Q, QuerySet
 from django.utils import timezone
+from django.utils.translation import gettext as _
 
 from kindred.audit.models import AuditEvent, Category
 from kindred.audit.services import audit_access
 from kindred.core import context
+from kindred.core.errors import NotPermitted
 from kindred.notes import redaction
 from kindred.notes.access import (
     clinician_ids_for_notes,
@@ -284,6 +286,8 @@ def client_notes(*, actor: User, client: Client, limit: int = CHART_SESSIONS) ->
     the member's own note. Audited as one read of the member's notes."""
     from kindred.clients.models import Client as ClientModel
 
+    if clinician_ids_for_notes(actor) == []:
+        raise NotPermitted(_("You can see this record but not its clinical notes."))
     rows = list(
         Attendance.objects.filter(client=client, session__in=readable_sessions(actor))
         .select_related("session__group")

@@ -311,3 +311,9 @@ def test_supervisor_and_admin_homes_show_the_notes_panel(cast, session):
     assert "3 notes wait for your co-signature." in page
     admin = signed_in(cast.admin).get("/home/admin/").content.decode()
     assert "sessions have notes to write or sign" in admin
+
+
+def test_a_coordinator_sees_the_client_but_not_their_notes(cast):
+    response = signed_in(cast.coordinator).get(reverse("web:client_notes", args=[cast.client.pk]))
+    assert response.status_code == 403
+    assert not AuditEvent.objects.filter(action="notes.member_notes.viewed").exists()
