@@ -381,6 +381,7 @@ SPECTACULAR_SETTINGS = {
         "MatchRunStatusEnum": "kindred.matching.models.RunStatus",
         "ProposalDecisionEnum": "kindred.matching.models.Decision",
         "MatchingUrgencyEnum": "kindred.api.v1.matching.URGENCY_CHOICES",
+        "ChargeStatusEnum": "kindred.billing.models.ChargeStatus",
     },
 }
 

@@ -30,6 +30,8 @@ class Scope(StrEnum):
     MATCHING_WRITE = "matching:write"
     NOTES_READ = "notes:read"
     NOTES_WRITE = "notes:write"
+    BILLING_READ = "billing:read"
+    BILLING_WRITE = "billing:write"
 
 
 SCOPE_DESCRIPTIONS: dict[Scope, str] = {
@@ -59,4 +61,6 @@ SCOPE_DESCRIPTIONS: dict[Scope, str] = {
     Scope.NOTES_READ: "Read the session notes you may see (group notes, member notes, "
     "addenda, the unsigned list, your co-sign queue)",
     Scope.NOTES_WRITE: "Write, sign and co-sign session notes and add addenda",
+    Scope.BILLING_READ: "Read charges, payments, balances, diagnoses and superbills",
+    Scope.BILLING_WRITE: "Make and post charges, record payments and add diagnoses",
 }

@@ -6,6 +6,7 @@ from drf_spectacular.views import SpectacularAPIView, SpectacularSwaggerSplitVie
 from kindred.api.v1.accounts_urls import urlpatterns as accounts_urls
 from kindred.api.v1.agreements_urls import urlpatterns as agreements_urls
 from kindred.api.v1.audit_urls import urlpatterns as audit_urls
+from kindred.api.v1.billing_urls import urlpatterns as billing_urls
 from kindred.api.v1.clients_urls import urlpatterns as clients_urls
 from kindred.api.v1.groups_urls import urlpatterns as groups_urls
 from kindred.api.v1.intake_urls import urlpatterns as intake_urls
@@ -41,6 +42,7 @@ v1 = [
     *notes_urls,
     *matching_urls,
     *psychnotes_urls,
+    *billing_urls,
 ]
 
 urlpatterns = [
