@@ -99,6 +99,7 @@ class MemberRow:
     sections: list[Section]
     can_write: bool
     addenda: list[Addendum] = field(default_factory=list)
+    can_cosign: bool = False
 
     @property
     def risk(self) -> str:
@@ -130,6 +131,7 @@ class NotesSheet:
     names_named: dict[str, list[str]]
     note_format: str
     zone: ZoneInfo
+    can_cosign_group: bool = False
 
     @property
     def my_drafts(self) -> int:
@@ -177,6 +179,7 @@ def notes_sheet(*, actor: User, session: GroupSession) -> NotesSheet:
         for add in Addendum.objects.filter(q).select_related("author"):
             addenda.setdefault(_addendum_key(add), []).append(add)
     writer = may_write_notes(actor, session)
+    cosigner_of = _cosigner_of([group_note, *notes.values()])
     members = []
     for client in attending:
         mnote = notes.get(client.pk)
@@ -190,6 +193,7 @@ def notes_sheet(*, actor: User, session: GroupSession) -> NotesSheet:
                 sections=_sections(fmt, mnote),
                 can_write=writer and _may_edit(actor, mnote),
                 addenda=addenda.get(("member", mnote.pk), []) if mnote else [],
+                can_cosign=bool(mnote and _cosigns(actor, mnote, cosigner_of)),
             )
         )
     entries: dict[int, AbsenceEntry] = {}
@@ -241,6 +245,7 @@ def notes_sheet(*, actor: User, session: GroupSession) -> NotesSheet:
         absent=absent,
         can_write=writer,
         can_write_group=can_write_group,
+        can_cosign_group=bool(group_note and _cosigns(actor, group_note, cosigner_of)),
         names_named={k: v for k, v in names_named.items() if v},
         note_format=rules.member_note_format,
         zone=session_zone(session),
@@ -249,6 +254,25 @@ def notes_sheet(*, actor: User, session: GroupSession) -> NotesSheet:
 
 def cid_attended(att: Attendance | None) -> bool:
     return att is not None and att.status in ATTENDED_STATUSES
+
+
+def _cosigner_of(notes: list[GroupNote | MemberNote | None]) -> dict[int, int]:
+    """Author user id → their supervisor's user id, for the notes waiting for a
+    co-signature (one query, none when nothing waits)."""
+    from kindred.practice.models import ClinicianProfile
+
+    authors = {n.author_id for n in notes if n is not None and n.awaits_cosign}
+    if not authors:
+        return {}
+    return dict(
+        ClinicianProfile.objects.filter(user_id__in=authors, supervisor__isnull=False).values_list(
+            "user_id", "supervisor__user_id"
+        )
+    )
+
+
+def _cosigns(actor: User, note: GroupNote | MemberNote, cosigner_of: dict[int, int]) -> bool:
+    return note.awaits_cosign and cosigner_of.get(note.author_id) == actor.pk
 
 
 def _may_edit(actor: User, note: MemberNote | GroupNote | None) -> bool:

@@ -317,3 +317,22 @@ def test_a_coordinator_sees_the_client_but_not_their_notes(cast):
     response = signed_in(cast.coordinator).get(reverse("web:client_notes", args=[cast.client.pk]))
     assert response.status_code == 403
     assert not AuditEvent.objects.filter(action="notes.member_notes.viewed").exists()
+
+
+def test_the_supervisor_cosigns_from_the_session_page(cast, session):
+    with after(session):
+        _post_all(signed_in(cast.facilitator), session, cast, {"action": "sign"})
+    http = signed_in(cast.supervisor)
+    html = http.get(url(session)).content.decode()
+    assert "Co-sign the group note" in html
+    assert "Co-sign the note for Avery Member" in html
+    note = GroupNote.objects.get()
+    response = http.post(reverse("web:note_cosign", args=["group", note.pk]) + "?next=session")
+    assert response["Location"] == url(session)
+    note.refresh_from_db()
+    assert note.status == NoteStatus.COSIGNED
+    assert "Co-sign the group note" not in http.get(url(session)).content.decode()
+    # The author sees no co-sign button on their own notes.
+    with after(session):
+        own = signed_in(cast.facilitator).get(url(session)).content.decode()
+    assert "Co-sign the note for" not in own

@@ -275,6 +275,8 @@ def note_cosign(request: HttpRequest, kind: str, note_id: int) -> HttpResponse:
         messages.error(request, exc.message)
     else:
         messages.success(request, _("Co-signed."))
+    if request.GET.get("next") == "session":
+        return _back_to(note)
     return redirect("web:notes_cosign_queue")
 
 
