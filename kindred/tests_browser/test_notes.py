@@ -14,6 +14,7 @@ from playwright.sync_api import BrowserContext, expect
 from pytest_django.live_server_helper import LiveServer
 
 from kindred.core.testing import Cast
+from kindred.notes import services
 from kindred.notes.models import AbsenceEntry, GroupNote, MemberNote, NoteStatus
 from kindred.notes.testing import add_members, take_attendance, upcoming
 from kindred.scheduling.attendance import seated_clients
@@ -101,9 +102,31 @@ def test_notes_pages_fit_a_phone(
 ) -> None:
     take_attendance(session, cast.facilitator)
     with time_machine.travel(session.ends_at + timedelta(minutes=5), tick=True):
+        services.group_note_save(
+            actor=cast.facilitator, session=session, themes="Routines.", process="Steady."
+        )
+        services.member_note_save(
+            actor=cast.facilitator,
+            session=session,
+            client_id=cast.client.pk,
+            sections={"data": "Engaged throughout."},
+            plan="Continue.",
+        )
+        services.notes_sign_all(actor=cast.facilitator, session=session)
         sign_in_with_cookie(phone_context, live_server.url, cast.facilitator)
         page = phone_context.new_page()
-        for path in (f"/sessions/{session.pk}/notes/", "/notes/unsigned/"):
+        for path in (
+            f"/sessions/{session.pk}/notes/",
+            "/notes/unsigned/",
+            f"/clients/{cast.client.pk}/notes/",
+        ):
             open_page(page, path)
             assert_no_horizontal_scroll(page)
             assert_accessible(page)
+        sign_in_with_cookie(phone_context, live_server.url, cast.supervisor)
+        for path in ("/notes/cosign/", f"/sessions/{session.pk}/notes/"):
+            open_page(page, path)
+            assert_no_horizontal_scroll(page)
+            assert_accessible(page)
+        page.get_by_role("button", name="Co-sign the group note").click()
+        expect(page.get_by_text("Co-signed.")).to_be_visible()
