@@ -493,11 +493,13 @@ def _check_chargeable(session: GroupSession, now: datetime) -> None:
 
 
 def charges_create_for_session(
-    *, actor: User, session: GroupSession, now: datetime | None = None
+    *, actor: User | None, session: GroupSession, now: datetime | None = None
 ) -> ChargeRun:
     """Make (or bring up to date) the charges of every member at ``session`` from its
-    attendance. Safe to run again; see the module's docstring for the rule."""
-    require_billing(actor)
+    attendance. Safe to run again; see the module's docstring for the rule. ``actor``
+    None is the system itself (``manage.py create_charges``)."""
+    if actor is not None:
+        require_billing(actor)
     now = now or timezone.now()
     rules = billing_settings()
     with transaction.atomic():
@@ -526,7 +528,7 @@ def charges_create_for_session(
 
 
 def _reconcile(
-    actor: User, facts: SessionFacts, client_id: int, charges: list[Charge], run: ChargeRun
+    actor: User | None, facts: SessionFacts, client_id: int, charges: list[Charge], run: ChargeRun
 ) -> None:
     want = desired_charge(facts, client_id)
     posted = [c for c in charges if c.is_posted]
@@ -590,7 +592,7 @@ def _reconcile(
 
 def _reconcile_posted(
     *,
-    actor: User,
+    actor: User | None,
     facts: SessionFacts,
     client_id: int,
     posted: list[Charge],
@@ -654,7 +656,7 @@ def _reconcile_posted(
     )
 
 
-def _remove_draft(actor: User, session: GroupSession, draft: Charge) -> None:
+def _remove_draft(actor: User | None, session: GroupSession, draft: Charge) -> None:
     audit_change(
         actor=actor,
         action="billing.charge.removed",

@@ -481,3 +481,29 @@ def test_members_cannot_record_payments(cast):
             method="card",
             received_on=date(2026, 11, 1),
         )
+
+
+# --- The create_charges command -----------------------------------------------------------
+
+
+def test_create_charges_command_dry_run_then_for_real(cast, session):
+    from io import StringIO
+
+    from django.core.management import call_command
+
+    out = StringIO()
+    from kindred.scheduling.attendance import session_local_date
+
+    day = session_local_date(session).isoformat()
+    call_command(
+        "create_charges", "--from", "2026-01-01", "--to", "2026-12-31", "--dry-run", stdout=out
+    )
+    assert "Would make charges for 1 sessions" in out.getvalue()
+    assert "2 new" in out.getvalue()
+    assert not Charge.objects.exists()
+    call_command("create_charges", "--from", day, "--to", day, stdout=out)
+    assert Charge.objects.count() == 2
+    out = StringIO()
+    call_command("create_charges", "--from", "2026-01-01", "--to", "2026-12-31", stdout=out)
+    assert "0 new, 0 changed" in out.getvalue()
+    assert "Avery" not in out.getvalue()
