@@ -296,8 +296,17 @@ class ChartEntry:
     group_parts: list[Section]  # redacted; empty when there is no signed group note
     group_note: GroupNote | None
     member_note: MemberNote | None
+    #: The member note's parts, risk and plan, with other members' names removed too.
     member_sections: list[Section]
-    addenda: list[Addendum]
+    addenda: list[ChartAddendum]
+
+
+@dataclass(frozen=True)
+class ChartAddendum:
+    reason: str
+    text: str  # other members' names removed
+    author: str
+    created_at: datetime
 
 
 CHART_SESSIONS = 50
@@ -362,6 +371,20 @@ def client_notes(*, actor: User, client: Client, limit: int = CHART_SESSIONS) ->
                 for part in GROUP_PARTS
             ]
         mnote = member_notes.get(row.session_id)
+
+        def clean(text: str, people: list[redaction.Person] = people) -> str:
+            return redaction.redact(text, own=own, others=people)
+
+        member_sections = []
+        if mnote is not None:
+            member_sections = [
+                Section(key=x.key, heading=x.heading, prompt="", text=clean(x.text))
+                for x in _sections(mnote.format, mnote)
+            ]
+            member_sections += [
+                Section(key="risk", heading=str(_("Risk")), prompt="", text=clean(mnote.risk)),
+                Section(key="plan", heading=str(_("Plan")), prompt="", text=clean(mnote.plan)),
+            ]
         entries.append(
             ChartEntry(
                 session=row.session,
@@ -370,10 +393,18 @@ def client_notes(*, actor: User, client: Client, limit: int = CHART_SESSIONS) ->
                 group_parts=parts,
                 group_note=gnote,
                 member_note=mnote,
-                member_sections=_sections(mnote.format, mnote) if mnote else [],
+                member_sections=member_sections,
                 addenda=[
-                    *(addenda.get(("group", gnote.pk), []) if gnote else []),
-                    *(addenda.get(("member", mnote.pk), []) if mnote else []),
+                    ChartAddendum(
+                        reason=clean(a.reason),
+                        text=clean(a.text),
+                        author=a.author.full_name,
+                        created_at=a.created_at,
+                    )
+                    for a in [
+                        *(addenda.get(("group", gnote.pk), []) if gnote else []),
+                        *(addenda.get(("member", mnote.pk), []) if mnote else []),
+                    ]
                 ],
             )
         )

@@ -148,6 +148,13 @@ SIGN_RESPONSE = inline_serializer(
 )
 
 
+class ChartAddendumSerializer(serializers.Serializer[selectors.ChartAddendum]):
+    reason = serializers.CharField()
+    text = serializers.CharField()
+    author = serializers.CharField()
+    created_at = serializers.DateTimeField()
+
+
 class ChartEntrySerializer(serializers.Serializer[selectors.ChartEntry]):
     session_id = serializers.IntegerField(source="session.pk")
     group_name = serializers.CharField(source="session.group.name")
@@ -157,8 +164,23 @@ class ChartEntrySerializer(serializers.Serializer[selectors.ChartEntry]):
     group_note = serializers.SerializerMethodField(
         help_text="Signed group note as this member's chart holds it (others' names removed)."
     )
-    member_note = MemberNoteSerializer(allow_null=True)
-    addenda = AddendumSerializer(many=True)
+    member_note = serializers.SerializerMethodField(
+        help_text="The member's own note; other members' names removed."
+    )
+    addenda = ChartAddendumSerializer(many=True)
+
+    def get_member_note(self, entry: selectors.ChartEntry) -> dict[str, Any] | None:
+        note = entry.member_note
+        if note is None:
+            return None
+        return {
+            "id": note.pk,
+            "status": note.status,
+            "signed_at": note.signed_at,
+            "format": note.format,
+            "parts": {p.key: p.text for p in entry.member_sections},
+            "headings": {p.key: p.heading for p in entry.member_sections},
+        }
 
     def get_group_note(self, entry: selectors.ChartEntry) -> dict[str, Any] | None:
         if entry.group_note is None:

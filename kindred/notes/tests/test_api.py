@@ -137,7 +137,7 @@ def test_members_notes_cosign_and_addenda(cast, session):
         assert chart.status_code == 200
         (entry,) = [e for e in chart.json() if e["session_id"] == session.pk]
         assert entry["group_note"]["parts"]["process"] == "another member listened to Avery."
-        assert entry["member_note"]["plan"] == "Continue."
+        assert entry["member_note"]["parts"]["plan"] == "Continue."
         unsigned = http.get("/api/v1/notes/unsigned/")
         assert unsigned.status_code == 200
         assert set(unsigned.json()["counts"]) == {"today", "days_1_3", "days_4_7", "older"}

@@ -336,3 +336,30 @@ def test_the_supervisor_cosigns_from_the_session_page(cast, session):
     with after(session):
         own = signed_in(cast.facilitator).get(url(session)).content.decode()
     assert "Co-sign the note for" not in own
+
+
+def test_the_chart_removes_other_names_from_member_notes_and_addenda_too(cast, session):
+    with after(session):
+        http = signed_in(cast.facilitator)
+        _post_all(
+            http,
+            session,
+            cast,
+            {
+                "action": "sign",
+                "confirm_names": "on",
+                f"m{cast.client.pk}-data": "Avery supported Blair.",
+            },
+        )
+        note = GroupNote.objects.get()
+        services.addendum_add(
+            actor=cast.facilitator, note=note, reason="Detail", text="Blair left early."
+        )
+    html = (
+        signed_in(cast.facilitator)
+        .get(reverse("web:client_notes", args=[cast.client.pk]))
+        .content.decode()
+    )
+    assert "Avery supported another member." in html
+    assert "another member left early." in html
+    assert "Blair" not in html
