@@ -27,11 +27,17 @@ from __future__ import annotations
 
 import time
 from collections import defaultdict
+from collections.abc import Sequence
 from dataclasses import fields, replace
 
 import numpy as np
 from scipy import sparse  # type: ignore[import-untyped]
-from scipy.optimize import Bounds, LinearConstraint, milp  # type: ignore[import-untyped]
+from scipy.optimize import (  # type: ignore[import-untyped]
+    Bounds,
+    LinearConstraint,
+    linprog,
+    milp,
+)
 
 from kindred.matching.pairs import Pairs, build, rules_of
 from kindred.matching.scoring import fill_reason, longest_wait, pair_reasons, placement_points
@@ -46,6 +52,7 @@ MIP_REL_GAP = 1e-4
 MAX_PROGRAM_PAIRS = 250_000
 MIN_CANDIDATES = 10
 TINY = 1e-9
+INTEGRAL = 1e-6  # an LP value this close to 1 counts as 1
 WEIGHT_MAX = 10
 WEIGHT_NAMES = tuple(f.name for f in fields(Weights))
 
@@ -114,10 +121,10 @@ def _restricted(pairs: Pairs, keep: list[int]) -> np.ndarray:
     return np.flatnonzero(chosen)
 
 
-def _greedy(pairs: Pairs) -> list[int]:
+def _greedy(pairs: Pairs, start: Sequence[int] = ()) -> list[int]:
     """First come, first served: the longest-waiting first (then the most urgent, then
     by entry), each into their best-scoring group that still has a seat and nobody they
-    must not be placed with."""
+    must not be placed with. ``start``: pairs already chosen (the others fill in)."""
     order = sorted(
         range(len(pairs.people)),
         key=lambda i: (-pairs.people[i].waited_days, -pairs.people[i].urgency,
@@ -133,7 +140,14 @@ def _greedy(pairs: Pairs) -> list[int]:
         apart[b].add(a)
     placed_in: dict[int, int] = {}  # person index -> group index
     chosen: list[int] = []
+    for k in start:
+        i, j = int(pairs.person[k]), groups[k]
+        seats[j] -= 1
+        placed_in[i] = j
+        chosen.append(int(k))
     for i in order:
+        if i in placed_in:
+            continue
         for k in ranked[offsets[i] : offsets[i + 1]]:
             j = groups[k]
             if seats[j] <= 0 or any(placed_in.get(q) == j for q in apart.get(i, ())):
@@ -188,8 +202,20 @@ def _program(
         row += lo.size
 
     # Each person at most once (only people with two or more pairs need a row).
-    people, person_rows = np.unique(pairs.person, return_inverse=True)
-    add(person_rows, every, np.ones(K), np.full(people.size, -np.inf), np.ones(people.size))
+    people, person_rows, per_person = np.unique(
+        pairs.person, return_inverse=True, return_counts=True
+    )
+    several = np.flatnonzero(per_person > 1)
+    prow = np.full(people.size, -1, dtype=np.int64)
+    prow[several] = np.arange(several.size)
+    use = prow[person_rows] >= 0
+    add(
+        prow[person_rows][use],
+        every[use],
+        np.ones(int(use.sum())),
+        np.full(several.size, -np.inf),
+        np.ones(several.size),
+    )
     # Seats, where the candidates outnumber them.
     binding = np.flatnonzero(per_group > pairs.seats)
     slot = np.full(m, -1, dtype=np.int64)
@@ -232,6 +258,27 @@ def _program(
     )
     constraint = LinearConstraint(matrix, np.concatenate(lower), np.concatenate(upper))
     return -value, np.ones(size), constraint, K
+
+
+def _relaxation(
+    problem: Problem, pairs: Pairs, seconds: float
+) -> tuple[list[int] | None, float | None]:
+    """The program's LP relaxation (HiGHS dual simplex): its value is a bound, and on
+    this model its solution is all but integral. The pairs at 1 are kept and the
+    baseline's rule fills the rest: (chosen pair indices, bound), or (None, None)."""
+    cost, _, constraint, K = _program(problem, pairs, 0)  # noqa: N806
+    result = linprog(
+        cost,
+        A_ub=constraint.A,
+        b_ub=constraint.ub,
+        bounds=(0, 1),
+        method="highs-ds",
+        options={"time_limit": max(seconds, 0.05)},
+    )
+    if result.status != 0 or result.x is None:
+        return None, None
+    whole = np.flatnonzero(np.asarray(result.x)[:K] > 1 - INTEGRAL).tolist()
+    return _greedy(pairs, start=whole), -float(result.fun)
 
 
 def _solve_program(
@@ -359,6 +406,17 @@ def check_weights(weights: Weights) -> None:
             raise ValueError(f"The weight {name!r} must be between 0 and {WEIGHT_MAX}.")
 
 
+def _better(
+    problem: Problem, pairs: Pairs, new: list[int], old: list[int] | None, at_least: int
+) -> bool:
+    """Whether ``new`` beats ``old``: reaching the baseline's count first, then value."""
+    if old is None:
+        return True
+    if (len(new) >= at_least) != (len(old) >= at_least):
+        return len(new) >= at_least
+    return _objective(problem, pairs, new) > _objective(problem, pairs, old)
+
+
 def solve(problem: Problem) -> Solution:
     """The best proposal for ``problem`` within ``problem.time_limit_seconds`` (building
     the pairs, the baseline and the solver's run count towards it; explaining the
@@ -385,12 +443,35 @@ def solve(problem: Problem) -> Solution:
                      score=pairs.score[kept])
     )  # fmt: skip
     found: list[int] | None = None
-    bound: float | None = None
+    bounds: list[float] = []
     optimal = False
     if remaining() > 0:
-        found, bound, optimal = _solve_program(problem, model, 0, remaining())
-    if found is not None and len(found) < len(baseline) and remaining() > 0:
-        found, bound, optimal = _solve_program(problem, model, len(baseline), remaining())
+        # The LP relaxation first: when its rounded answer is within the solver's own
+        # gap of the relaxation's value, it is optimal by the same measure and the
+        # branch-and-bound (with its heuristics) is not needed.
+        found, lp_bound = _relaxation(problem, model, remaining())
+        if found is not None and lp_bound is not None:
+            bounds.append(lp_bound)
+            value = _objective(problem, model, found)
+            optimal = len(found) >= len(baseline) and (
+                lp_bound - value <= MIP_REL_GAP * max(abs(lp_bound), TINY)
+            )
+    for at_least in (0, len(baseline)):
+        if optimal or remaining() <= 0:
+            break
+        better, mip_bound, proven = _solve_program(problem, model, at_least, remaining())
+        if mip_bound is not None:
+            bounds.append(mip_bound)
+        if better is None:
+            continue
+        if _better(problem, model, better, found, len(baseline)):
+            found = better
+        if len(better) >= len(baseline):
+            # ``found`` is at least as good as an answer HiGHS proved optimal (among
+            # those placing as many as the baseline, on the second pass).
+            optimal = proven
+            break
+    bound = min(bounds) if bounds else None
     chosen = None if found is None else kept[np.asarray(found, dtype=np.int64)].tolist()
     if (
         chosen is None

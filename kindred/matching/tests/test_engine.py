@@ -154,3 +154,17 @@ def test_weights_out_of_range_are_refused(bad):
         solve(problem)
     with pytest.raises(ValueError, match="urgency"):
         greedy(problem)
+
+
+def test_when_the_relaxation_is_fractional_branch_and_bound_decides():
+    # Three people who must not meet one another and one group: the LP relaxation puts
+    # half of each in it; only the integer program can show that one is the best.
+    trio = tuple(
+        person(i, waited_days=10 * i,
+               excluded_client_ids=frozenset({1001, 1002, 1003} - {1000 + i}))
+        for i in (1, 2, 3)
+    )  # fmt: skip
+    solution = solve(Problem(people=trio, groups=(group(1, open_seats=3),)))
+    assert placed(solution) == {3: 1}
+    assert solution.status == "optimal"
+    assert solution.gap == pytest.approx(0, abs=1e-4)
