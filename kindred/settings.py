@@ -95,6 +95,7 @@ INSTALLED_APPS = [
     "kindred.notes",
     "kindred.matching",
     "kindred.psychnotes",
+    "kindred.records",
     "kindred.billing",
     "kindred.web",
     "kindred.api",

@@ -28,6 +28,7 @@ class Scope(StrEnum):
     AGREEMENTS_WRITE = "agreements:write"
     MATCHING_READ = "matching:read"
     MATCHING_WRITE = "matching:write"
+    RECORDS_EXPORT = "records:export"
     NOTES_READ = "notes:read"
     NOTES_WRITE = "notes:write"
     BILLING_READ = "billing:read"
@@ -58,6 +59,7 @@ SCOPE_DESCRIPTIONS: dict[Scope, str] = {
     Scope.AGREEMENTS_WRITE: "Write and publish group agreements (admin) and groups' preparation",
     Scope.MATCHING_READ: "Read matching runs, their proposals and the matching weights",
     Scope.MATCHING_WRITE: "Run matching, decide its proposals and set its weights",
+    Scope.RECORDS_EXPORT: "Export a member's record (PDF or JSON) for a records request",
     Scope.NOTES_READ: "Read the session notes you may see (group notes, member notes, "
     "addenda, the unsigned list, your co-sign queue)",
     Scope.NOTES_WRITE: "Write, sign and co-sign session notes and add addenda",

@@ -72,6 +72,8 @@ def allowed_scopes(user: User) -> set[Scope]:
     scopes |= _note_scopes(user, caps)
     if Capability.RUN_MATCHING in caps:
         scopes |= {Scope.MATCHING_READ, Scope.MATCHING_WRITE}
+    if Capability.EXPORT_RECORDS in caps:
+        scopes.add(Scope.RECORDS_EXPORT)
     if Capability.MANAGE_BILLING in caps:
         scopes |= {Scope.BILLING_READ, Scope.BILLING_WRITE}
     return scopes

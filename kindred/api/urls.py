@@ -19,6 +19,7 @@ from kindred.api.v1.outcomes_urls import urlpatterns as outcomes_urls
 from kindred.api.v1.practice_urls import urlpatterns as practice_urls
 from kindred.api.v1.psychnotes_urls import urlpatterns as psychnotes_urls
 from kindred.api.v1.questionnaires_urls import urlpatterns as questionnaires_urls
+from kindred.api.v1.records_urls import urlpatterns as records_urls
 from kindred.api.v1.screening_urls import urlpatterns as screening_urls
 from kindred.api.v1.sessions_urls import urlpatterns as sessions_urls
 
@@ -42,6 +43,7 @@ v1 = [
     *notes_urls,
     *matching_urls,
     *psychnotes_urls,
+    *records_urls,
     *billing_urls,
 ]
 

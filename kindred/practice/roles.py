@@ -66,6 +66,9 @@ class Capability(StrEnum):
     OVERSEE_SAFETY_ALERTS = "oversee_safety_alerts"  # every safety alert, and acknowledge any
     MANAGE_OWN_TOKENS = "manage_own_tokens"  # API tokens for integrations
     OVERSEE_NOTES = "oversee_notes"  # every session's notes, the unsigned-notes dashboard
+    # A member's whole record (notes included) as a PDF/JSON file for a records request:
+    # admins only — coordinators never read note content, supervisors co-sign notes.
+    EXPORT_RECORDS = "export_records"
     # Billing
     MANAGE_BILLING = "manage_billing"  # fees, charges, payments, ledgers, the affordability report
     EDIT_ANY_DIAGNOSIS = "edit_any_diagnosis"  # any member's ICD-10 codes (clinicians: their own)
@@ -91,6 +94,7 @@ ROLE_CAPABILITIES: dict[Role, frozenset[Capability]] = {
             Capability.VIEW_INTAKE_REPORTS,
             Capability.RUN_MATCHING,
             Capability.OVERSEE_NOTES,
+            Capability.EXPORT_RECORDS,
             Capability.MANAGE_BILLING,
             Capability.EDIT_ANY_DIAGNOSIS,
         }

@@ -19,6 +19,7 @@ from kindred.web.outcomes.urls import urlpatterns as outcomes_urls
 from kindred.web.practice.urls import urlpatterns as practice_urls
 from kindred.web.psychnotes.urls import urlpatterns as psychnotes_urls
 from kindred.web.questionnaires.urls import urlpatterns as questionnaires_urls
+from kindred.web.records.urls import urlpatterns as records_urls
 from kindred.web.screening.urls import urlpatterns as screening_urls
 from kindred.web.sessions.urls import urlpatterns as sessions_urls
 from kindred.web.views import home
@@ -49,5 +50,6 @@ urlpatterns = [
     *notes_urls,
     *matching_urls,
     *psychnotes_urls,
+    *records_urls,
     *billing_urls,
 ]
