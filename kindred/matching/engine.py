@@ -21,6 +21,11 @@ so the solver places people before it chooses between them; the last constraint 
 "at least as many as first come, first served" a guarantee rather than a tendency, and
 if the time limit stops HiGHS before it finds something at least as good as the
 baseline, the baseline is returned (with the solver's bound and the gap).
+
+How it is solved: the LP relaxation first (``linprog``, HiGHS dual simplex). On this
+model it is all but integral, so its whole pairs, topped up the baseline's way, are
+usually within HiGHS's own gap (``MIP_REL_GAP``) of its value: optimal by the same
+measure ``milp`` uses. Only otherwise does ``milp`` (branch and bound) run.
 """
 
 from __future__ import annotations
