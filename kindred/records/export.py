@@ -1,10 +1,11 @@
 """A member's record for a date range, as JSON and as a PDF (issue 7, records requests).
 
-What it holds: demographics, places in groups, attendance, signed notes (each group
-note as this member's chart receives it — other members' names removed — and their own
-signed member notes, with addenda), completed questionnaires with totals and bands,
-and group agreement signatures. What it never holds: psychotherapy notes (kept apart
-by law; this module does not import them), draft notes, other members' data.
+What it holds: demographics, places in groups, attendance, signed notes as this
+member's chart receives them (the group note and their own member note, with addenda,
+other members' names and contact details removed by ``notes.redaction``), completed
+questionnaires with totals and bands, and group agreement signatures. What it never
+holds: psychotherapy notes (kept apart by law; this module does not import them), draft
+notes, other members' data.
 
 Who: ``EXPORT_RECORDS`` (practice admins). Every export is one audit event in the
 export category with the range, format and purpose. The record loads in a constant
@@ -107,13 +108,13 @@ def _note_meta(note: GroupNote | MemberNote) -> dict[str, Any]:
     }
 
 
-def _addenda(rows: list[Addendum]) -> list[dict[str, Any]]:
+def _addenda(rows: list[Addendum], clean: Any) -> list[dict[str, Any]]:
     return [
         {
             "created_at": _iso(a.created_at),
             "author": _signer(a.author),
-            "reason": a.reason,
-            "text": a.text,
+            "reason": clean(a.reason),
+            "text": clean(a.text),
         }
         for a in rows
     ]
@@ -121,7 +122,7 @@ def _addenda(rows: list[Addendum]) -> list[dict[str, Any]]:
 
 def member_record(*, client: Client, span: Range) -> dict[str, Any]:
     """The record of ``client`` over ``span`` (authorization is the caller's:
-    ``record_export``). Eleven queries, whatever the number of sessions."""
+    ``record_export``). A fixed number of queries (none per session or note)."""
     practice = practice_settings()
     zone = safe_zone(practice.timezone)
     lo, hi = span.bounds(zone)
@@ -167,10 +168,14 @@ def member_record(*, client: Client, span: Range) -> dict[str, Any]:
             )
             addenda.setdefault((key[0], key[1] or 0), []).append(add)
     people_by_group: dict[int, list[redaction.Person]] = {}
-    if group_notes:
+    if group_notes or member_notes:
         from kindred.clients.models import Client as ClientModel
 
-        group_ids = {a.session.group_id for a in attendance if a.session_id in group_notes}
+        group_ids = {
+            a.session.group_id
+            for a in attendance
+            if a.session_id in group_notes or a.session_id in member_notes
+        }
         for other in (
             ClientModel.objects.filter(enrollments__group_id__in=group_ids)
             .exclude(pk=client.pk)
@@ -227,8 +232,12 @@ def member_record(*, client: Client, span: Range) -> dict[str, Any]:
             "group_note": None,
             "member_note": None,
         }
+        others = people_by_group.get(session.group_id, [])
+
+        def clean(text: str, others: list[redaction.Person] = others) -> str:
+            return redaction.redact(text, own=own, others=others)
+
         if gnote is not None:
-            others = people_by_group.get(session.group_id, [])
             template = gnote.template or {}
             entry["group_note"] = {
                 **_note_meta(gnote),
@@ -236,21 +245,22 @@ def member_record(*, client: Client, span: Range) -> dict[str, Any]:
                     {
                         "key": part,
                         "heading": template.get(part, {}).get("heading", part.title()),
-                        "text": redaction.redact(getattr(gnote, part), own=own, others=others),
+                        "text": clean(getattr(gnote, part)),
                     }
                     for part in GROUP_PARTS
                 ],
-                "addenda": _addenda(addenda.get(("group", gnote.pk), [])),
+                "addenda": _addenda(addenda.get(("group", gnote.pk), []), clean),
                 "redacted": True,
             }
         if mnote is not None:
             entry["member_note"] = {
                 **_note_meta(mnote),
                 "format": mnote.format,
-                "sections": mnote.sections,
-                "risk": mnote.risk,
-                "plan": mnote.plan,
-                "addenda": _addenda(addenda.get(("member", mnote.pk), [])),
+                "sections": {k: clean(str(v)) for k, v in (mnote.sections or {}).items()},
+                "risk": clean(mnote.risk),
+                "plan": clean(mnote.plan),
+                "addenda": _addenda(addenda.get(("member", mnote.pk), []), clean),
+                "redacted": True,
             }
         sessions.append(entry)
 

@@ -59,7 +59,7 @@ def noted(cast):
             session=session,
             client_id=cast.client.pk,
             sections={"data": "Avery described a better week.", "assessment": "Improving."},
-            risk="No risk noted.",
+            risk="No risk noted; Blair checked in with Avery after.",
             plan="Continue weekly.",
         )
         note_services.member_note_save(
@@ -126,6 +126,7 @@ def test_the_record_holds_details_places_attendance_signed_notes_and_scores(cast
     member_note = entry["member_note"]
     assert member_note["sections"]["data"] == "Avery described a better week."
     assert member_note["plan"] == "Continue weekly."
+    assert member_note["risk"] == "No risk noted; another member checked in with Avery after."
     assert "CANARY-other-member-note" not in json.dumps(data)
     [score] = data["questionnaires"]
     assert score["instrument"] == "phq9"
