@@ -24,6 +24,7 @@ from kindred.practice.roles import Capability
 
 if TYPE_CHECKING:
     from kindred.accounts.models import User
+    from kindred.practice.models import Location
 
 RECENT_ACTIVITY_LIMIT = 25
 STATUS_ALL = "all"
@@ -88,6 +89,7 @@ def client_detail(*, actor: User, client_id: object) -> dict[str, object]:
     return {
         "client": client,
         "concerns": list(client.concerns.order_by("name", "id")),
+        "locations": list(client.locations.order_by("name", "id")),
         "windows": list(client.availability.order_by("weekday", "start_time", "id")),
         "invitations": list(client.invitations.order_by("-created_at", "-id")[:5]),
         "status_changes": list(
@@ -154,3 +156,13 @@ def practice_contact() -> dict[str, str]:
 def invitation_list(*, actor: User, client: Client) -> QuerySet[PortalInvitation]:
     """Invitations of a client the caller already obtained through ``get_client_for``."""
     return PortalInvitation.objects.filter(client=client).order_by("-created_at", "-id")
+
+
+def location_choices(*, client: Client | None = None) -> QuerySet[Location]:
+    """The offices a record may list: those in use, and any it already lists."""
+    from kindred.practice.models import Location
+
+    where = Q(is_active=True)
+    if client is not None:
+        where |= Q(pk__in=client.locations.values("pk"))
+    return Location.objects.filter(where).order_by("name", "id")

@@ -204,8 +204,13 @@ class DirectoryEntry:
         elif group.max_age is not None:
             lines.append(_("For ages up to %(high)d") % {"high": group.max_age})
         if group.gender_focus:
-            lines.append(_("For %(who)s") % {"who": group.gender_focus})
+            lines.append(_("For %(who)s") % {"who": group.get_gender_focus_display().lower()})
         return lines
+
+    @property
+    def language(self) -> str:
+        """The language the group is held in ("English")."""
+        return str(self.group.get_language_display())
 
 
 _FREQ = re.compile(r"FREQ=([A-Z]+)", re.IGNORECASE)

@@ -18,7 +18,7 @@ from django.utils.translation import ngettext
 
 from kindred.audit.models import Category
 from kindred.audit.services import audit_access, audit_record
-from kindred.clients.models import LANGUAGE_CHOICES, Client, ConcernTag, Modality
+from kindred.clients.models import LANGUAGE_CHOICES, Client, ConcernTag, Gender, Modality
 from kindred.clients.selectors import ClientFilters, client_list, clients_by_ids
 from kindred.intake.access import (
     get_entry_for,
@@ -42,6 +42,7 @@ from kindred.intake.referrals import AvailabilityRow
 if TYPE_CHECKING:
     from kindred.accounts.models import User
     from kindred.groups.models import TherapyGroup
+    from kindred.practice.models import Location
 
 STATUS_OPEN = "open"
 STATUS_ALL = "all"
@@ -184,7 +185,9 @@ def entry_detail(*, actor: User, entry_id: object, now: datetime | None = None) 
     referrals = list(
         Referral.objects.filter(Q(client=client) | Q(pk=entry.referral_id))
         .select_related("group", "created_by")
-        .prefetch_related(Prefetch("concerns", queryset=ConcernTag.objects.order_by("name")))
+        .prefetch_related(
+            Prefetch("concerns", queryset=ConcernTag.objects.order_by("name")), "locations"
+        )
         .order_by("-created_at", "-id")
     )
     this_referral = next((r for r in referrals if r.pk == entry.referral_id), None)
@@ -226,14 +229,25 @@ class ReferralView:
     referral: Referral
     concerns: list[ConcernTag]
     availability: list[AvailabilityRow]
+    offices: list[Location]
 
     @property
     def language(self) -> str:
         return str(dict(LANGUAGE_CHOICES).get(self.referral.language, self.referral.language))
 
+    @property
+    def gender(self) -> str:
+        return str(dict(Gender.choices).get(self.referral.gender, self.referral.gender))
+
 
 def referral_view(referral: Referral) -> ReferralView:
-    return ReferralView(referral, list(referral.concerns.all()), availability_of(referral))
+    """Its concerns and offices (prefetched, or one query each)."""
+    return ReferralView(
+        referral,
+        list(referral.concerns.all()),
+        availability_of(referral),
+        sorted(referral.locations.all(), key=lambda loc: (loc.name, loc.pk)),
+    )
 
 
 def availability_of(referral: Referral) -> list[AvailabilityRow]:

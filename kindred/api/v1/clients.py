@@ -30,6 +30,7 @@ from kindred.clients.models import (
     InvitationStatus,
     PortalInvitation,
 )
+from kindred.practice.models import Location
 
 if TYPE_CHECKING:
     from kindred.accounts.models import User
@@ -61,6 +62,11 @@ class ClientSerializer(serializers.ModelSerializer[Client]):
     concerns: serializers.PrimaryKeyRelatedField[ConcernTag] = serializers.PrimaryKeyRelatedField(
         many=True, read_only=True
     )
+    locations: serializers.PrimaryKeyRelatedField[Location] = serializers.PrimaryKeyRelatedField(
+        many=True,
+        read_only=True,
+        help_text="The practice's offices they could get to, for in-person groups.",
+    )
 
     class Meta:
         model = Client
@@ -81,7 +87,9 @@ class ClientSerializer(serializers.ModelSerializer[Client]):
             "emergency_contact_phone",
             "preferred_modality",
             "language",
+            "gender",
             "concerns",
+            "locations",
             "status",
             "has_portal_account",
             "created_at",
@@ -113,8 +121,22 @@ class ClientInputSerializer(serializers.Serializer[Any]):
     emergency_contact_phone = serializers.CharField(max_length=25, allow_blank=True, required=False)
     preferred_modality = serializers.CharField(max_length=20, required=False)
     language = serializers.CharField(max_length=10, required=False)
+    gender = serializers.CharField(
+        max_length=20,
+        allow_blank=True,
+        required=False,
+        help_text='Optional, as the person describes it: "woman", "man", "nonbinary", '
+        '"another" or "prefer_not" ("" when not given). Groups for one gender are '
+        "proposed only to people whose record gives that gender.",
+    )
     concerns = serializers.PrimaryKeyRelatedField(
         many=True, queryset=ConcernTag.objects.all(), required=False
+    )
+    locations = serializers.PrimaryKeyRelatedField(
+        many=True,
+        queryset=Location.objects.all(),
+        required=False,
+        help_text="The offices they could get to for an in-person group (ids).",
     )
 
 
@@ -197,7 +219,9 @@ class ClientListView(GenericAPIView[Client]):
             concern=data.get("concern"),
             modality=data.get("modality", ""),
         )
-        page = self.paginate_queryset(selectors.client_list(actor=actor, filters=filters))
+        page = self.paginate_queryset(
+            selectors.client_list(actor=actor, filters=filters).prefetch_related("locations")
+        )
         return self.get_paginated_response(ClientSerializer(page, many=True).data)
 
     @extend_schema(

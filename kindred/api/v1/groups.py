@@ -64,6 +64,9 @@ class GroupSerializer(serializers.ModelSerializer[TherapyGroup]):
     format = serializers.ChoiceField(choices=GroupFormat.choices, read_only=True)
     modality = serializers.ChoiceField(choices=GroupModality.choices, read_only=True)
     status = serializers.ChoiceField(choices=GroupStatus.choices, read_only=True)
+    language = serializers.CharField(
+        read_only=True, help_text="The group's language: a code as for clients (en, es, ...)."
+    )
 
     class Meta:
         model = TherapyGroup
@@ -85,6 +88,7 @@ class GroupSerializer(serializers.ModelSerializer[TherapyGroup]):
             "min_age",
             "max_age",
             "gender_focus",
+            "language",
             "session_minutes",
             "recurrence",
             "start_date",
@@ -136,7 +140,19 @@ class GroupInputSerializer(serializers.Serializer[Any]):
     max_size = serializers.IntegerField(required=False, min_value=0, max_value=1000)
     min_age = serializers.IntegerField(required=False, allow_null=True, min_value=0, max_value=1000)
     max_age = serializers.IntegerField(required=False, allow_null=True, min_value=0, max_value=1000)
-    gender_focus = serializers.CharField(max_length=60, allow_blank=True, required=False)
+    gender_focus = serializers.CharField(
+        max_length=60,
+        allow_blank=True,
+        required=False,
+        help_text='"" for a group open to everyone, or "woman", "man" or "nonbinary": '
+        "matching proposes it only to people whose record gives that gender.",
+    )
+    language = serializers.CharField(
+        max_length=10,
+        required=False,
+        help_text='The language it is held in, a code as for clients ("en" by default; '
+        'not "other").',
+    )
     session_minutes = serializers.IntegerField(required=False, min_value=0, max_value=10000)
     recurrence = serializers.CharField(max_length=300, allow_blank=True)
     start_date = serializers.DateField()

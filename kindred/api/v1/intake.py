@@ -33,6 +33,7 @@ from kindred.intake import selectors
 from kindred.intake.access import get_referral_for, sees_waitlist
 from kindred.intake.models import Referral, ReferralSource, ReferralStatus
 from kindred.intake.referrals import STAFF_SOURCES, AvailabilityRow, Outcome, Submission
+from kindred.practice.models import Location
 
 if TYPE_CHECKING:
     from kindred.accounts.models import User
@@ -94,6 +95,19 @@ class ReferralInputSerializer(serializers.Serializer[Any]):
     preferred_modality = serializers.CharField(max_length=20, required=False)
     availability = AvailabilityRowSerializer(many=True, required=False)
     language = serializers.CharField(max_length=10, required=False)
+    gender = serializers.CharField(
+        max_length=20,
+        allow_blank=True,
+        required=False,
+        help_text='Optional: "woman", "man", "nonbinary", "another" or "prefer_not". '
+        "Some groups are for one gender only.",
+    )
+    locations = serializers.PrimaryKeyRelatedField(
+        many=True,
+        queryset=Location.objects.all(),
+        required=False,
+        help_text="The practice's offices the person could get to (kept for in person or either).",
+    )
     urgency = serializers.CharField(max_length=20, required=False)
     group = serializers.PrimaryKeyRelatedField(
         queryset=TherapyGroup.objects.all(), allow_null=True, required=False
@@ -176,8 +190,18 @@ class ReferralSerializer(serializers.ModelSerializer[Referral]):
 
 
 class ReferralDetailSerializer(ReferralSerializer):
+    locations: serializers.PrimaryKeyRelatedField[Location] = serializers.PrimaryKeyRelatedField(
+        many=True, read_only=True
+    )
+
     class Meta(ReferralSerializer.Meta):
-        fields = (*ReferralSerializer.Meta.fields, "in_their_words", "availability")
+        fields = (
+            *ReferralSerializer.Meta.fields,
+            "in_their_words",
+            "availability",
+            "gender",
+            "locations",
+        )
         read_only_fields = fields
 
 

@@ -9,8 +9,16 @@ from django import forms
 from django.db.models import QuerySet
 from django.utils.translation import gettext_lazy as _
 
-from kindred.clients.models import LANGUAGE_CHOICES, ClientStatus, ConcernTag, Modality, Weekday
+from kindred.clients.models import (
+    LANGUAGE_CHOICES,
+    ClientStatus,
+    ConcernTag,
+    Gender,
+    Modality,
+    Weekday,
+)
 from kindred.clients.selectors import STATUS_ALL
+from kindred.practice.models import Location
 from kindred.practice.states import STATE_CHOICES
 from kindred.web.widgets import DateInput, FastCheckboxes, FastRadios, FastSelect, TimezoneField
 
@@ -79,6 +87,23 @@ class ClientForm(forms.Form):
     language = forms.ChoiceField(
         label=_("Language"), choices=LANGUAGE_CHOICES, initial="en", widget=FastSelect
     )
+    gender = forms.ChoiceField(
+        label=_("Gender (optional)"),
+        choices=[("", _("Not given")), *Gender.choices],
+        required=False,
+        widget=FastSelect,
+        help_text=_(
+            "As they describe it. Asked because some groups are for women or for men only; "
+            "those groups are proposed only to people whose record gives that gender."
+        ),
+    )
+    locations = forms.ModelMultipleChoiceField(
+        label=_("Offices they could get to (optional)"),
+        queryset=Location.objects.none(),
+        required=False,
+        widget=FastCheckboxes,
+        help_text=_("For in-person groups: matching proposes only groups at these offices."),
+    )
     concerns = forms.ModelMultipleChoiceField(
         label=_("Presenting concerns"),
         queryset=ConcernTag.objects.none(),
@@ -86,14 +111,26 @@ class ClientForm(forms.Form):
         widget=FastCheckboxes,
     )
 
-    def __init__(self, *args: Any, concerns: QuerySet[ConcernTag], **kwargs: Any):
+    def __init__(
+        self,
+        *args: Any,
+        concerns: QuerySet[ConcernTag],
+        locations: QuerySet[Location] | None = None,
+        **kwargs: Any,
+    ):
         super().__init__(*args, **kwargs)
         self.fields["concerns"].queryset = concerns  # type: ignore[attr-defined]
+        self.fields["locations"].queryset = (  # type: ignore[attr-defined]
+            locations
+            if locations is not None
+            else Location.objects.filter(is_active=True).order_by("name", "id")
+        )
 
     def service_kwargs(self) -> dict[str, Any]:
         data = dict(self.cleaned_data)
         data.pop("confirm_duplicate", None)
         data["concerns"] = list(data["concerns"])
+        data["locations"] = list(data["locations"])
         return data
 
 

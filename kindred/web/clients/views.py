@@ -210,7 +210,13 @@ def client_update(request: HttpRequest, client_id: int) -> HttpResponse:
     concerns = selectors.concern_choices(actor=actor, client=client)
     initial = {field: getattr(client, field) for field in client_services.EDITABLE_FIELDS}
     initial["concerns"] = [c.pk for c in client.concerns.all()]
-    form = ClientForm(request.POST or None, initial=initial, concerns=concerns)
+    initial["locations"] = [loc.pk for loc in client.locations.all()]
+    form = ClientForm(
+        request.POST or None,
+        initial=initial,
+        concerns=concerns,
+        locations=selectors.location_choices(client=client),
+    )
     if request.method == "POST" and form.is_valid():
         try:
             client_services.client_update(actor=actor, client=client, **form.service_kwargs())

@@ -11,8 +11,8 @@ from django import forms
 from django.db.models import QuerySet
 from django.utils.translation import gettext_lazy as _
 
-from kindred.clients.models import ConcernTag
-from kindred.groups.models import GroupFormat, GroupModality, GroupStatus
+from kindred.clients.models import GROUP_GENDER_CHOICES, ConcernTag
+from kindred.groups.models import GROUP_LANGUAGE_CHOICES, GroupFormat, GroupModality, GroupStatus
 from kindred.groups.selectors import STATUS_ALL, STATUS_LIVE, SessionWhen
 from kindred.intake.agreements import version_choices, version_label
 from kindred.intake.models import AgreementVersion
@@ -111,11 +111,25 @@ class GroupForm(forms.Form):
         label=_("Youngest age"), min_value=0, max_value=120, required=False
     )
     max_age = forms.IntegerField(label=_("Oldest age"), min_value=0, max_value=120, required=False)
-    gender_focus = forms.CharField(
+    gender_focus = forms.ChoiceField(
         label=_("Gender-specific for"),
-        max_length=60,
         required=False,
-        help_text=_("Leave empty for a group open to everyone, or say who it is for."),
+        choices=[("", _("Open to everyone")), *GROUP_GENDER_CHOICES],
+        initial="",
+        widget=FastSelect,
+        help_text=_(
+            "A group for women, men or non-binary people is proposed by matching only to "
+            "people whose record gives that gender."
+        ),
+    )
+    language = forms.TypedChoiceField(
+        label=_("Language the group is held in"),
+        choices=GROUP_LANGUAGE_CHOICES,
+        initial="en",
+        required=False,
+        empty_value="en",
+        widget=FastSelect,
+        help_text=_("Matching proposes the group only to people who asked for this language."),
     )
     recurrence = forms.CharField(
         label=_("Repeats (RRULE)"),

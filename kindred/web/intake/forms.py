@@ -11,7 +11,7 @@ from django import forms
 from django.db.models import QuerySet
 from django.utils.translation import gettext_lazy as _
 
-from kindred.clients.models import LANGUAGE_CHOICES, ConcernTag, Modality, Weekday
+from kindred.clients.models import LANGUAGE_CHOICES, ConcernTag, Gender, Modality, Weekday
 from kindred.core.antispam import form_stamp, read_form_stamp
 from kindred.groups.models import TherapyGroup
 from kindred.intake.models import (
@@ -25,6 +25,7 @@ from kindred.intake.models import (
 from kindred.intake.referrals import STAFF_SOURCES, AvailabilityRow
 from kindred.intake.selectors import STATUS_ALL, STATUS_OPEN, WAIT_WEEKS
 from kindred.intake.waitlist import COORDINATOR_STATUSES
+from kindred.practice.models import Location
 from kindred.practice.states import STATE_CHOICES
 from kindred.web.widgets import DateInput, FastCheckboxes, FastRadios, FastSelect
 
@@ -59,6 +60,22 @@ def _row_fields(n: int) -> dict[str, forms.Field]:
             label=_("Until"), required=False, widget=forms.TimeInput({"type": "time"})
         ),
     }
+
+
+class OfficesChoice(forms.ModelMultipleChoiceField):  # type: ignore[type-arg]
+    """Offices by name and town: "Lakeview office, Chicago"."""
+
+    def label_from_instance(self, obj: Any) -> str:
+        return f"{obj.name}, {obj.city}"
+
+
+def offices_in_use() -> QuerySet[Location]:
+    return Location.objects.filter(is_active=True).order_by("name", "id")
+
+
+#: The ways to meet for which the offices question is shown (progressive enhancement:
+#: without JavaScript it is always shown).
+OFFICE_MODALITIES = f"{Modality.IN_PERSON} {Modality.EITHER}"
 
 
 class ReferralForm(forms.Form):
@@ -118,6 +135,16 @@ class ReferralForm(forms.Form):
         error_messages={"required": _("Choose the state the person lives in.")},
         widget=FastSelect,
     )
+    gender = forms.ChoiceField(
+        label=_("Your gender (optional)"),
+        choices=[("", _("Not answered")), *Gender.choices],
+        required=False,
+        widget=FastSelect,
+        help_text=_(
+            "We ask because some groups are for women or for men only. You can leave it "
+            "empty; it only helps us suggest groups you can join."
+        ),
+    )
     concerns = forms.ModelMultipleChoiceField(
         label=_("What would you like help with? (optional)"),
         queryset=ConcernTag.objects.none(),
@@ -145,6 +172,13 @@ class ReferralForm(forms.Form):
         initial=Modality.EITHER,
         widget=FastRadios,
     )
+    locations = OfficesChoice(
+        label=_("Which of our offices could you get to?"),
+        queryset=Location.objects.none(),
+        required=False,
+        widget=FastCheckboxes,
+        help_text=_("For groups that meet in person. Choose every office you could get to."),
+    )
     language = forms.ChoiceField(
         label=_("Language you would like the group in"),
         choices=LANGUAGE_CHOICES,
@@ -161,9 +195,20 @@ class ReferralForm(forms.Form):
     # the top of their fieldset.
     availability = forms.CharField(required=False, widget=forms.HiddenInput)
 
-    def __init__(self, *args: Any, concerns: QuerySet[ConcernTag], **kwargs: Any) -> None:
+    office_modalities = OFFICE_MODALITIES
+
+    def __init__(
+        self,
+        *args: Any,
+        concerns: QuerySet[ConcernTag],
+        locations: QuerySet[Location] | None = None,
+        **kwargs: Any,
+    ) -> None:
         super().__init__(*args, **kwargs)
         self.fields["concerns"].queryset = concerns  # type: ignore[attr-defined]
+        self.fields["locations"].queryset = (  # type: ignore[attr-defined]
+            locations if locations is not None else offices_in_use()
+        )
         for n in range(1, AVAILABILITY_ROWS + 1):
             self.fields.update(_row_fields(n))
 
@@ -206,11 +251,13 @@ class ReferralForm(forms.Form):
             "in_their_words",
             "preferred_modality",
             "language",
+            "gender",
             "urgency",
         )
         return {
             **{f: data[f] for f in fields},
             "concerns": list(data["concerns"]),
+            "locations": list(data["locations"]),
             "availability": rows,
         }
 
@@ -290,6 +337,8 @@ class StaffReferralForm(ReferralForm):
         "preferred_modality": _("How they would like to meet"),
         "language": _("Language"),
         "urgency": _("Urgency"),
+        "locations": _("Which of the practice's offices could they get to?"),
+        "gender": _("Their gender (optional)"),
     }
 
     def __init__(
@@ -304,6 +353,10 @@ class StaffReferralForm(ReferralForm):
         for name, label in self._WORDING.items():
             self.fields[name].label = label
         self.fields["preferred_name"].help_text = ""
+        self.fields["gender"].help_text = _(
+            "As they describe it, if they said. Some groups are for women or for men only, "
+            "and matching proposes those only to people whose record gives that gender."
+        )
         self.fields["in_their_words"].help_text = _(
             "Clinical: kept with the referral, never in emails or the audit log."
         )
