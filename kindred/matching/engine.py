@@ -7,7 +7,7 @@ Variables
     break one are never variables, so no hard rule can be violated);
     y[g] in {0,1} for each group below its minimum size that the run could bring there.
 Constraints
-    each person at most once:          sum_g x[p,g] <= 1
+    each person at most once:          sum_g x[p,g] <= 1  (over all of a client's entries)
     the group's open seats:            sum_p x[p,g] <= seats[g]   (only where it binds)
     the fill indicator:                need[g] * y[g] <= sum_p x[p,g]
     "do not place with" in this run:   x[p,g] + x[q,g] <= 1
@@ -144,14 +144,17 @@ def _greedy(pairs: Pairs, start: Sequence[int] = ()) -> list[int]:
         apart[a].add(b)
         apart[b].add(a)
     placed_in: dict[int, int] = {}  # person index -> group index
+    clients = pairs.client.tolist()
+    placed_clients: set[int] = set()
     chosen: list[int] = []
     for k in start:
         i, j = int(pairs.person[k]), groups[k]
         seats[j] -= 1
         placed_in[i] = j
+        placed_clients.add(clients[i])
         chosen.append(int(k))
     for i in order:
-        if i in placed_in:
+        if i in placed_in or clients[i] in placed_clients:
             continue
         for k in ranked[offsets[i] : offsets[i + 1]]:
             j = groups[k]
@@ -159,6 +162,7 @@ def _greedy(pairs: Pairs, start: Sequence[int] = ()) -> list[int]:
                 continue
             seats[j] -= 1
             placed_in[i] = j
+            placed_clients.add(clients[i])
             chosen.append(k)
             break
     return sorted(chosen)
@@ -206,9 +210,10 @@ def _program(
         upper.append(hi)
         row += lo.size
 
-    # Each person at most once (only people with two or more pairs need a row).
+    # Each person at most once, counting two entries of one client as one person (only
+    # those with two or more pairs need a row).
     people, person_rows, per_person = np.unique(
-        pairs.person, return_inverse=True, return_counts=True
+        pairs.client[pairs.person], return_inverse=True, return_counts=True
     )
     several = np.flatnonzero(per_person > 1)
     prow = np.full(people.size, -1, dtype=np.int64)

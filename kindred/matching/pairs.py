@@ -93,6 +93,9 @@ class Pairs:
     fill_bonus: Floats  # per group
     seats: Ints  # per group
     run_exclusions: list[tuple[int, int]]  # person index pairs, a < b
+    # Per person, a code for their client: two entries of one client (waiting for a
+    # particular group and for any) share it, and a client is placed once at most.
+    client: Ints
 
     @property
     def size(self) -> int:
@@ -389,4 +392,7 @@ def build(problem: Problem, chunk: int = CHUNK) -> Pairs:
         fill_bonus=np.array([fill_bonus(g, problem.weights) for g in groups], dtype=np.float64),
         seats=np.array([max(g.open_seats, 0) for g in groups], dtype=np.int64),
         run_exclusions=_run_exclusions(people),
+        client=np.unique(
+            np.array([p.client_id for p in people], dtype=np.int64), return_inverse=True
+        )[1].astype(np.int64),
     )

@@ -168,3 +168,13 @@ def test_when_the_relaxation_is_fractional_branch_and_bound_decides():
     assert placed(solution) == {3: 1}
     assert solution.status == "optimal"
     assert solution.gap == pytest.approx(0, abs=1e-4)
+
+
+def test_a_client_with_two_entries_is_placed_once():
+    # Waiting for group 1 in particular, and for any group: one place, not two.
+    particular = person(1, client_id=500, only_group_id=1, waited_days=30)
+    general = person(2, client_id=500, waited_days=30)
+    groups = (group(1), group(2))
+    for answer in (solve(Problem(people=(particular, general), groups=groups)),
+                   greedy(Problem(people=(particular, general), groups=groups))):  # fmt: skip
+        assert len(answer.placements) == 1
