@@ -369,13 +369,17 @@ def _solution(
             else dict(zip(group_ids, map(table.__getitem__, masks.tolist()), strict=True))
         )
         unplaced.append(Unplaced(entry_id=person.entry_id, blocked=blocked))
-    waiting = [
-        pairs.people[i]
-        for i in range(len(pairs.people))
-        if i not in placed
-        and not pairs.people[i].referred_to_individual_care
-        and pairs.people[i].only_group_id is None
-    ]
+    # New groups are for those still waiting for any group, once each.
+    placed_clients = {pairs.people[i].client_id for i in placed}
+    waiting = list(
+        {
+            p.client_id: p
+            for p in pairs.people
+            if p.client_id not in placed_clients
+            and not p.referred_to_individual_care
+            and p.only_group_id is None
+        }.values()
+    )
     bound = max(bound, objective)
     return Solution(
         placements=tuple(placements),

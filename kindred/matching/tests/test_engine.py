@@ -178,3 +178,15 @@ def test_a_client_with_two_entries_is_placed_once():
     for answer in (solve(Problem(people=(particular, general), groups=groups)),
                    greedy(Problem(people=(particular, general), groups=groups))):  # fmt: skip
         assert len(answer.placements) == 1
+
+
+def test_new_groups_are_suggested_for_those_still_waiting():
+    evening = (Interval(1440 + 18 * 60, 1440 + 21 * 60),)  # Tuesday, no group then
+    alike = tuple(person(i, availability=evening, concerns=frozenset({2})) for i in range(1, 7))
+    # Entry 1's client is placed through another entry: not counted again.
+    other_entry = person(9, client_id=1001, concerns=frozenset({2}))
+    solution = solve(Problem(people=(*alike, other_entry), groups=(group(1, open_seats=1),)))
+    assert placed(solution) == {9: 1}
+    [suggestion] = solution.suggestions
+    assert suggestion.entry_ids == (2, 3, 4, 5, 6)
+    assert suggestion.concern_id == 2
