@@ -37,14 +37,26 @@ def own_notes(actor: User | None) -> QuerySet[PsychotherapyNote]:
     return PsychotherapyNote.objects.filter(author=actor)
 
 
-def notes_list(*, actor: User, client: Client | None = None) -> list[PsychotherapyNote]:
-    """The actor's own notes (about ``client``, when given), newest first; audited as one
-    listing. Titles are decrypted as the page reads them."""
+def notes_list(
+    *, actor: User, client: Client | None = None, session: GroupSession | None = None
+) -> list[PsychotherapyNote]:
+    """The actor's own notes (about ``client``, or linked to ``session``, when given),
+    newest first; audited as one listing. Titles are decrypted as the page reads them."""
     notes = own_notes(actor).select_related("client", "session__group")
     if client is not None:
         notes = notes.filter(client=client)
+    if session is not None:
+        notes = notes.filter(session=session)
     rows = list(notes)
-    audit.record(actor, "listed", detail={"count": len(rows), "for_client": client is not None})
+    audit.record(
+        actor,
+        "listed",
+        detail={
+            "count": len(rows),
+            "for_client": client is not None,
+            "for_session": session is not None,
+        },
+    )
     return rows
 
 

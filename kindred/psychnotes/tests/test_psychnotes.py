@@ -273,3 +273,62 @@ def test_no_other_api_route_names_psychotherapy_notes():
     routes = [r for r in walk(get_resolver().url_patterns) if r.startswith("api/")]
     named = [r for r in routes if "psych" in r or "process" in r]
     assert named == ["api/v1/psychotherapy-notes/export/"]
+
+
+def test_from_the_session_page_to_a_note_about_a_member_linked_to_that_session(cast):
+    from kindred.notes.testing import upcoming
+
+    session = upcoming(cast.group_a)
+    http = signed_in(cast.facilitator)
+    sheet = http.get(f"/sessions/{session.pk}/attendance/").content.decode()
+    assert f"/sessions/{session.pk}/process-notes/" in sheet
+    page = http.get(f"/sessions/{session.pk}/process-notes/").content.decode()
+    write_url = f"/clients/{cast.client.pk}/process-notes/new/?session={session.pk}"
+    assert write_url in page.replace("&amp;", "&")
+    form = http.get(write_url).content.decode()
+    assert f'<option value="{session.pk}" selected>' in form
+    http.post(write_url, {"title": TITLE, "body": CANARY, "session": session.pk})
+    note = PsychotherapyNote.objects.get()
+    assert note.session == session
+    assert TITLE in http.get(f"/sessions/{session.pk}/process-notes/").content.decode()
+    # The coordinator sees the session but keeps no process notes: no link, no page.
+    coordinator = signed_in(cast.coordinator)
+    assert (
+        "process-notes"
+        not in coordinator.get(f"/sessions/{session.pk}/attendance/").content.decode()
+    )
+    assert coordinator.get(f"/sessions/{session.pk}/process-notes/").status_code == 404
+    # Another clinician's session page shows none of them.
+    other = signed_in(cast.supervisor).get(f"/sessions/{session.pk}/process-notes/")
+    assert TITLE not in other.content.decode()
+
+
+def test_list_pages_load_in_constant_queries(cast, django_assert_max_num_queries):
+    from django.db import connection
+    from django.test.utils import CaptureQueriesContext
+
+    http = signed_in(cast.facilitator)
+    urls = ["/process-notes/", f"/clients/{cast.client.pk}/process-notes/"]
+
+    def count() -> list[int]:
+        counts = []
+        for url in urls:
+            with CaptureQueriesContext(connection) as ctx:
+                assert http.get(url).status_code == 200
+            counts.append(len(ctx.captured_queries))
+        return counts
+
+    services.psychnote_create(actor=cast.facilitator, client=cast.client, body="one")
+    count()
+    few = count()
+    sessions = list(GroupSession.objects.filter(group=cast.group_a)[:5])
+    for i in range(20):
+        services.psychnote_create(
+            actor=cast.facilitator,
+            client=cast.client_b if i % 2 else cast.client,
+            body=f"note {i}",
+            session=sessions[i % 5],
+        )
+    assert count() == few
+    with django_assert_max_num_queries(15):
+        http.get(urls[0])

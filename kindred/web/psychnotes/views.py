@@ -24,6 +24,8 @@ from kindred.clients.access import get_client_for
 from kindred.core.errors import KindredError, NotPermitted
 from kindred.psychnotes import audit, selectors, services
 from kindred.psychnotes.models import PsychotherapyNote
+from kindred.scheduling.access import get_session_for
+from kindred.scheduling.attendance import seated_clients
 from kindred.web.forms import apply_error
 from kindred.web.pages import actor_of
 from kindred.web.psychnotes.forms import ExportForm, PsychnoteForm
@@ -78,12 +80,29 @@ def client_list(request: HttpRequest, client_id: int) -> HttpResponse:
 
 
 @clinician_page
+@require_safe
+def session_page(request: HttpRequest, session_id: int) -> HttpResponse:
+    """From a session: the members who had a place, each with a link to write a process
+    note about them linked to this session, and the actor's notes already linked to it."""
+    actor = actor_of(request)
+    session = get_session_for(actor, session_id)
+    members = seated_clients(session)
+    notes = selectors.notes_list(actor=actor, session=session)
+    return render(
+        request,
+        "web/psychnotes/session.html",
+        {"section": SECTION, "session": session, "members": members, "notes": notes},
+    )
+
+
+@clinician_page
 @require_http_methods(["GET", "HEAD", "POST"])
 def create(request: HttpRequest, client_id: int) -> HttpResponse:
     actor = actor_of(request)
     client = get_client_for(actor, client_id)
     sessions = selectors.session_choices(actor=actor, client=client)
-    form = PsychnoteForm(request.POST or None, sessions=sessions)
+    initial = {"session": request.GET.get("session")} if request.GET.get("session") else {}
+    form = PsychnoteForm(request.POST or None, initial=initial, sessions=sessions)
     if request.method == "POST" and form.is_valid():
         try:
             note = services.psychnote_create(actor=actor, client=client, **form.cleaned_data)
