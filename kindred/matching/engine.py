@@ -32,7 +32,7 @@ from __future__ import annotations
 
 import time
 from collections import defaultdict
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from dataclasses import fields, replace
 
 import numpy as np
@@ -431,6 +431,47 @@ def _better(
     return _objective(problem, pairs, new) > _objective(problem, pairs, old)
 
 
+def _search(
+    problem: Problem, model: Pairs, at_least_count: int, remaining: Callable[[], float]
+) -> tuple[list[int] | None, list[float], bool]:
+    """The LP relaxation, then branch and bound if needed: (chosen pair indices of
+    ``model`` or None, the bounds found, whether the answer is optimal)."""
+    found: list[int] | None = None
+    bounds: list[float] = []
+    optimal = False
+    if remaining() > 0:
+        # The LP relaxation first: when its rounded answer is within the solver's own
+        # gap of the relaxation's value, it is optimal by the same measure and the
+        # branch-and-bound (with its heuristics) is not needed.
+        found, lp_bound = _relaxation(problem, model, remaining())
+        if found is not None and lp_bound is not None:
+            bounds.append(lp_bound)
+            value = _objective(problem, model, found)
+            optimal = len(found) >= at_least_count and (
+                lp_bound - value <= MIP_REL_GAP * max(abs(lp_bound), TINY)
+            )
+    # Branch and bound when needed: without the "at least as many as the baseline" row
+    # first (it is almost never binding, as placing someone is worth more than anyone's
+    # fit, and the dense row doubles the solver's time), with it if the answer places
+    # fewer.
+    for at_least in (0, at_least_count):
+        if optimal or remaining() <= 0:
+            break
+        better, mip_bound, proven = _solve_program(problem, model, at_least, remaining())
+        if mip_bound is not None:
+            bounds.append(mip_bound)
+        if better is None:
+            continue
+        if _better(problem, model, better, found, at_least_count):
+            found = better
+        if len(better) >= at_least_count:
+            # ``found`` is at least as good as an answer HiGHS proved optimal (among
+            # those placing as many as the baseline, on the second pass).
+            optimal = proven
+            break
+    return found, bounds, optimal
+
+
 def solve(problem: Problem) -> Solution:
     """The best proposal for ``problem`` within ``problem.time_limit_seconds`` (building
     the pairs, the baseline and the solver's run count towards it; explaining the
@@ -446,9 +487,6 @@ def solve(problem: Problem) -> Solution:
     def remaining() -> float:
         return problem.time_limit_seconds - (time.perf_counter() - started)
 
-    # Without the "at least as many as the baseline" row first: it is almost never
-    # binding (placing someone is worth more than anyone's fit) and the dense row
-    # doubles the solver's time. Only when the answer places fewer is it added.
     kept = _restricted(pairs, baseline)
     model = (
         pairs
@@ -456,43 +494,13 @@ def solve(problem: Problem) -> Solution:
         else replace(pairs, person=pairs.person[kept], group=pairs.group[kept],
                      score=pairs.score[kept])
     )  # fmt: skip
-    found: list[int] | None = None
-    bounds: list[float] = []
-    optimal = False
-    if remaining() > 0:
-        # The LP relaxation first: when its rounded answer is within the solver's own
-        # gap of the relaxation's value, it is optimal by the same measure and the
-        # branch-and-bound (with its heuristics) is not needed.
-        found, lp_bound = _relaxation(problem, model, remaining())
-        if found is not None and lp_bound is not None:
-            bounds.append(lp_bound)
-            value = _objective(problem, model, found)
-            optimal = len(found) >= len(baseline) and (
-                lp_bound - value <= MIP_REL_GAP * max(abs(lp_bound), TINY)
-            )
-    for at_least in (0, len(baseline)):
-        if optimal or remaining() <= 0:
-            break
-        better, mip_bound, proven = _solve_program(problem, model, at_least, remaining())
-        if mip_bound is not None:
-            bounds.append(mip_bound)
-        if better is None:
-            continue
-        if _better(problem, model, better, found, len(baseline)):
-            found = better
-        if len(better) >= len(baseline):
-            # ``found`` is at least as good as an answer HiGHS proved optimal (among
-            # those placing as many as the baseline, on the second pass).
-            optimal = proven
-            break
+    found, bounds, optimal = _search(problem, model, len(baseline), remaining)
     bound = min(bounds) if bounds else None
     chosen = None if found is None else kept[np.asarray(found, dtype=np.int64)].tolist()
-    if (
-        chosen is None
-        or len(chosen) < len(baseline)
-        or _objective(problem, pairs, chosen) < fallback
-    ):
-        chosen, optimal = baseline, False
+    if chosen is None or len(chosen) < len(baseline):
+        chosen, optimal = baseline, False  # the time ran out first
+    elif _objective(problem, pairs, chosen) < fallback:
+        chosen = baseline  # at least as good as an optimal answer: optimal as well
     pruned = pairs.size - int(kept.size)
     if not pruned:
         # Both are bounds on this run; the smaller is the better one.
