@@ -4,7 +4,11 @@
   (``engine.solve``) and stores the proposal. One run at a time: the run row is claimed
   first, and a partial unique index refuses a second "running" row. A run that has been
   "running" for longer than ``STALE_AFTER`` is taken to have died and is marked failed.
-  Runs synchronously for now.
+  The command runs synchronously (``match_run_start``); the page and the API claim the
+  run and hand it to a background task (``match_run_enqueue`` → ``tasks.run_matching``
+  → ``match_run_execute``), which writes what it is doing to ``MatchRun.progress`` for
+  the run's page to show. Django's Tasks run it at once in DEBUG and tests, and through
+  django_tasks_db's worker in production.
 - A proposal changes nothing by itself. Accepting a line re-checks it against the
   current data (the seat still free, every hard rule still passing on freshly built
   facts for that one person and group); a stale line is refused with the reason and
@@ -19,11 +23,14 @@ stay on the line (they may be clinical), the audit log gets field names only.
 
 from __future__ import annotations
 
+import contextlib
+import logging
 import math
 import time as clock
 from collections.abc import Callable, Mapping
 from dataclasses import asdict, dataclass, fields
 from datetime import datetime, timedelta
+from functools import partial
 from typing import TYPE_CHECKING, Any
 
 from django.db import IntegrityError, transaction
@@ -32,7 +39,13 @@ from django.utils.formats import date_format
 from django.utils.translation import gettext as _
 
 from kindred.audit.services import audit_change
-from kindred.core.errors import Conflict, InvalidState, NotPermitted, ValidationFailed
+from kindred.core.errors import (
+    Conflict,
+    InvalidState,
+    KindredError,
+    NotPermitted,
+    ValidationFailed,
+)
 from kindred.groups.models import TherapyGroup
 from kindred.intake.models import Screening, ScreeningDecision, WaitlistEntry, WaitlistStatus
 from kindred.intake.selectors import STATUS_OPEN, WaitlistFilters
@@ -56,6 +69,8 @@ from kindred.practice.roles import Capability
 if TYPE_CHECKING:
     from kindred.accounts.models import User
     from kindred.groups.models import Enrollment
+
+logger = logging.getLogger(__name__)
 
 #: A run still "running" after this long is taken to have died (the process ended).
 STALE_AFTER = timedelta(minutes=30)
@@ -191,15 +206,17 @@ def match_compute(
     filters: WaitlistFilters | None = None,
     progress: Progress | None = None,
     now: datetime | None = None,
+    weights: Weights | None = None,
 ) -> Outcome:
-    """Build the facts and solve, changing nothing (the command's dry run)."""
+    """Build the facts and solve, changing nothing (the command's dry run). ``weights``
+    default to the practice's."""
     if actor is not None:
         role_checks.require(actor, Capability.RUN_MATCHING)
     now = now or timezone.now()
     _require_something_to_do(filters, now)
     _say(progress, _("Reading the waitlist and the groups with open seats"))
     built = facts_module.build_facts(
-        filters=filters, weights=weights_of(matching_settings()), now=now
+        filters=filters, weights=weights or weights_of(matching_settings()), now=now
     )
     _say(progress, _("Finding the best proposal"))
     return Outcome(built, _solve(built.problem))
@@ -220,7 +237,13 @@ def _in_progress_message(run: MatchRun) -> str:
     }
 
 
-def _claim(*, actor: User | None, filters: WaitlistFilters | None, now: datetime) -> MatchRun:
+def _claim(
+    *,
+    actor: User | None,
+    filters: WaitlistFilters | None,
+    now: datetime,
+    progress: str = "",
+) -> MatchRun:
     """The run row, committed at once so that a second start sees it."""
     with transaction.atomic():
         stale = MatchRun.objects.select_for_update().filter(
@@ -240,6 +263,7 @@ def _claim(*, actor: User | None, filters: WaitlistFilters | None, now: datetime
             started_at=now,
             filters=filters_to_json(filters),
             weights=asdict(weights_of(matching_settings())),
+            progress=progress,
         )
         try:
             with transaction.atomic():
@@ -325,30 +349,51 @@ def _store(run: MatchRun, outcome: Outcome) -> None:
     run.placed_count = len(solution.placements)
     run.unplaced_count = len(problem.people) - len(solution.placements)
     run.suggestion_count = len(solution.suggestions)
+    run.progress = ""
     run.save()
 
 
-def match_run_start(
-    *,
-    actor: User | None,
-    filters: WaitlistFilters | None = None,
-    progress: Progress | None = None,
-    now: datetime | None = None,
-) -> MatchRun:
-    """Run matching and store its proposal. ``actor`` None: a scheduled command.
-    Refuses while another run is in progress, and when there is nothing to match."""
+def _check_may_start(actor: User | None, filters: WaitlistFilters | None, now: datetime) -> None:
     if actor is not None:
         role_checks.require(actor, Capability.RUN_MATCHING)
-    now = now or timezone.now()
     current = running_run()
     if current is not None and current.started_at >= now - STALE_AFTER:
         raise Conflict(_in_progress_message(current))
     _require_something_to_do(filters, now)
-    run = _claim(actor=actor, filters=filters, now=now)
+
+
+def _weights_of_run(run: MatchRun) -> Weights:
+    known = {f.name for f in fields(Weights)}
+    return Weights(**{k: float(v) for k, v in (run.weights or {}).items() if k in known})
+
+
+def _recorder(run: MatchRun, progress: Progress | None) -> Progress:
+    """Say it (to the command's progress, if any) and keep it on the run for its page."""
+
+    def say(text: str) -> None:
+        _say(progress, text)
+        MatchRun.objects.filter(pk=run.pk, status=RunStatus.RUNNING).update(progress=text[:200])
+
+    return say
+
+
+def _execute(
+    run: MatchRun,
+    *,
+    actor: User | None,
+    filters: WaitlistFilters | None,
+    progress: Progress | None,
+    now: datetime,
+) -> MatchRun:
+    """Solve for a claimed run and store its proposal; on any error the run is marked
+    failed with the reason (and the error raised again)."""
     started = clock.monotonic()
+    say = _recorder(run, progress)
     try:
-        outcome = match_compute(actor=None, filters=filters, progress=progress, now=now)
-        _say(progress, _("Saving the proposal"))
+        outcome = match_compute(
+            actor=None, filters=filters, progress=say, now=now, weights=_weights_of_run(run)
+        )
+        say(_("Saving the proposal"))
         with transaction.atomic():
             _store(run, outcome)
             audit_change(
@@ -368,10 +413,82 @@ def match_run_start(
                 status=RunStatus.FAILED,
                 finished_at=timezone.now(),
                 seconds=clock.monotonic() - started,
+                progress="",
                 error=(exc.message if hasattr(exc, "message") else type(exc).__name__)[:500],
             )
             audit_change(actor=actor, action="matching.run.failed", obj=run)
         raise
+    return run
+
+
+def match_run_start(
+    *,
+    actor: User | None,
+    filters: WaitlistFilters | None = None,
+    progress: Progress | None = None,
+    now: datetime | None = None,
+) -> MatchRun:
+    """Run matching now, in this process, and store its proposal (the command).
+    ``actor`` None: a scheduled command. Refuses while another run is in progress, and
+    when there is nothing to match."""
+    now = now or timezone.now()
+    _check_may_start(actor, filters, now)
+    run = _claim(actor=actor, filters=filters, now=now)
+    return _execute(run, actor=actor, filters=filters, progress=progress, now=now)
+
+
+def waiting_to_start() -> str:
+    return _("Waiting to start")
+
+
+def match_run_enqueue(
+    *, actor: User, filters: WaitlistFilters | None = None, now: datetime | None = None
+) -> MatchRun:
+    """Claim a run and hand it to a background task (the page and the API): returns at
+    once with the run "running", "Waiting to start". The same refusals as
+    ``match_run_start``, before anything is queued."""
+    now = now or timezone.now()
+    _check_may_start(actor, filters, now)
+    run = _claim(actor=actor, filters=filters, now=now, progress=waiting_to_start())
+    transaction.on_commit(partial(_enqueue, run.pk))
+    return run
+
+
+def _enqueue(run_id: int) -> None:
+    from kindred.matching.tasks import run_matching
+
+    try:
+        run_matching.enqueue(run_id)
+    except Exception:
+        logger.exception("matching run %s could not be queued", run_id)
+        MatchRun.objects.filter(pk=run_id, status=RunStatus.RUNNING).update(
+            status=RunStatus.FAILED,
+            finished_at=timezone.now(),
+            progress="",
+            error="It could not be handed to the background worker.",
+        )
+
+
+def match_run_execute(run_id: int) -> MatchRun | None:
+    """The background task's work: run a claimed run once. Safe to call twice: only
+    the call that moves it off "Waiting to start" runs it; a run already finished,
+    failed or taken by another worker is left as it is."""
+    taken = MatchRun.objects.filter(
+        pk=run_id, status=RunStatus.RUNNING, progress=waiting_to_start()
+    ).update(progress=_("Starting"))
+    run = MatchRun.objects.select_related("started_by").filter(pk=run_id).first()
+    if not taken or run is None:
+        return run
+    # An expected refusal (nobody left to match, ...) is kept on the run as its error.
+    with contextlib.suppress(KindredError):
+        _execute(
+            run,
+            actor=run.started_by,
+            filters=filters_from_json(run.filters),
+            progress=None,
+            now=timezone.now(),
+        )
+    run.refresh_from_db()
     return run
 
 

@@ -39,13 +39,16 @@ def test_scopes_follow_the_capability(cast: Cast) -> None:
         assert not allowed_scopes(getattr(cast, who)) & BOTH, who
 
 
-def test_start_list_read_and_decide(cast: Cast) -> None:
+def test_start_list_read_and_decide(cast: Cast, django_capture_on_commit_callbacks: Any) -> None:
     first = waiting(cast)
     second = waiting(cast)
     api = _token(cast.coordinator, Scope.MATCHING_READ, Scope.MATCHING_WRITE)
-    response = api.post(RUNS, {"state": "il"}, content_type="application/json")
-    assert response.status_code == 201, response.content
-    run = _json(response)
+    # The run is a task; in tests (as in DEBUG) it runs as soon as it is queued.
+    with django_capture_on_commit_callbacks(execute=True):
+        response = api.post(RUNS, {"state": "il"}, content_type="application/json")
+    assert response.status_code == 202, response.content
+    assert response["Location"].endswith(f"{RUNS}{_json(response)['id']}/")
+    run = _json(api.get(response["Location"]))
     assert run["status"] == "finished"
     assert run["filters"] == {"state": "IL"}
     assert run["placed_count"] == 2

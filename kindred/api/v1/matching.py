@@ -13,6 +13,7 @@ from __future__ import annotations
 from typing import Any
 
 from django.db.models import QuerySet
+from django.urls import reverse
 from drf_spectacular.utils import extend_schema, extend_schema_field
 from rest_framework import serializers, status
 from rest_framework.generics import GenericAPIView
@@ -138,6 +139,7 @@ _RUN_FIELDS: tuple[str, ...] = (
     "filters",
     "weights",
     "status",
+    "progress",
     "error",
     "solver_status",
     "objective",
@@ -159,6 +161,24 @@ class MatchRunSerializer(serializers.ModelSerializer[MatchRun]):
         model = MatchRun
         fields: tuple[str, ...] = _RUN_FIELDS
         read_only_fields = _RUN_FIELDS
+
+
+class MatchRunStartedSerializer(MatchRunSerializer):
+    url = serializers.SerializerMethodField(
+        help_text="Where to read the run: poll it until its status is no longer running."
+    )
+
+    class Meta(MatchRunSerializer.Meta):
+        fields = (*_RUN_FIELDS, "url")
+        read_only_fields = fields
+
+    def get_url(self, run: MatchRun) -> str:
+        return run_url(self.context.get("request"), run)
+
+
+def run_url(request: Request | None, run: MatchRun) -> str:
+    path = reverse("api:v1:matching_run", args=[run.pk])
+    return request.build_absolute_uri(path) if request is not None else path
 
 
 class MatchRunDetailSerializer(MatchRunSerializer):
@@ -235,8 +255,9 @@ class RunListView(GenericAPIView[MatchRun]):
 
     @extend_schema(
         request=MatchRunStartSerializer,
-        responses={201: MatchRunSerializer},
-        summary="Run matching now (synchronously) and store its proposal; 409 while "
+        responses={202: MatchRunStartedSerializer},
+        summary="Start matching in the background: 202 with the run's url (poll it until "
+        "its status is finished or failed; progress says what it is doing); 409 while "
         "another run is in progress or when no group has seats",
     )
     def post(self, request: Request) -> Response:
@@ -253,8 +274,10 @@ class RunListView(GenericAPIView[MatchRun]):
             group=data.get("group"),
             status=STATUS_OPEN,
         )
-        run = services.match_run_start(actor=actor, filters=filters)
-        return Response(MatchRunSerializer(run).data, status=status.HTTP_201_CREATED)
+        run = services.match_run_enqueue(actor=actor, filters=filters)
+        run.refresh_from_db()  # the task may already have run (DEBUG, tests)
+        body = MatchRunStartedSerializer(run, context={"request": request}).data
+        return Response(body, status=status.HTTP_202_ACCEPTED, headers={"Location": body["url"]})
 
 
 class RunDetailView(GenericAPIView[MatchRun]):

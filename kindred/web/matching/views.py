@@ -19,6 +19,7 @@ from django.contrib.auth.decorators import login_required
 from django.core.exceptions import PermissionDenied
 from django.http import Http404, HttpRequest, HttpResponse
 from django.shortcuts import redirect, render
+from django.urls import reverse
 from django.utils.formats import date_format
 from django.utils.translation import gettext as _
 from django.views.decorators.http import require_http_methods, require_safe
@@ -57,6 +58,8 @@ LINES_PER_PAGE = 50
 RUNS_SHOWN = 20
 #: Groups named per reason on an unplaced line (the count says how many more).
 NAMES_PER_REASON = 6
+#: How often the page of a running run checks on it.
+POLL_SECONDS = 3
 
 
 def _actor(request: HttpRequest) -> User:
@@ -115,15 +118,21 @@ def matching_home(request: HttpRequest) -> HttpResponse:
     )
     if request.method == "POST" and form.is_valid():
         try:
-            run = services.match_run_start(actor=actor, filters=_filters(form.cleaned_data))
+            run = services.match_run_enqueue(actor=actor, filters=_filters(form.cleaned_data))
         except KindredError as exc:
             apply_error(form, exc)
         else:
-            messages.success(
-                request,
-                _("Matching finished: %(placed)d of %(people)d people have a proposed group.")
-                % {"placed": run.placed_count, "people": run.people_count},
-            )
+            run.refresh_from_db()  # the task may already have run (DEBUG, tests)
+            if run.status == RunStatus.FINISHED:
+                messages.success(
+                    request,
+                    _("Matching finished: %(placed)d of %(people)d people have a proposed group.")
+                    % {"placed": run.placed_count, "people": run.people_count},
+                )
+            elif run.status == RunStatus.RUNNING:
+                messages.info(
+                    request, _("Matching has started. This page shows how it is getting on.")
+                )
             return redirect("web:matching_run", run_id=run.pk)
     seats: list[tuple[str, int, int]] = list(
         candidate_groups()
@@ -183,11 +192,39 @@ def _meeting_words(start: int, end: int, zone: ZoneInfo) -> str:
     return f"{date_format(begins, 'l')} {begins:%H:%M}–{ends:%H:%M}"
 
 
+def _waiting(request: HttpRequest, run: MatchRun) -> HttpResponse:
+    """A run still running (its progress, checked again every few seconds with htmx,
+    with a plain link without JavaScript) or one that failed (why)."""
+    return render(
+        request,
+        "web/matching/run_waiting.html",
+        {"section": SECTION, "run": run, "poll_seconds": POLL_SECONDS},
+    )
+
+
+@matching_page
+@require_safe
+def run_status(request: HttpRequest, run_id: int) -> HttpResponse:
+    """What the running page polls: the progress while it runs; once it has finished
+    (or failed), htmx is told to load the run's page. Without htmx: the run's page."""
+    run = _get_run(run_id)
+    url = reverse("web:matching_run", args=[run.pk])
+    if not request.headers.get("HX-Request"):
+        return redirect(url)
+    if run.status != RunStatus.RUNNING:
+        response = HttpResponse(status=200)
+        response["HX-Redirect"] = url
+        return response
+    return render(request, "web/matching/_run_progress.html", {"run": run})
+
+
 @matching_page
 @require_safe
 def run_detail(request: HttpRequest, run_id: int) -> HttpResponse:
     actor = _actor(request)
     run = _get_run(run_id)
+    if run.status != RunStatus.FINISHED:
+        return _waiting(request, run)
     show = request.GET.get("show", "proposed")
     if show not in {"proposed", "unplaced", "decided"}:
         show = "proposed"

@@ -39,13 +39,15 @@ def test_who_may_see_matching(cast: Cast) -> None:
     assert signed_in(cast.member).get(HOME).status_code == 404
 
 
-def test_run_and_read_the_proposal(cast: Cast) -> None:
+def test_run_and_read_the_proposal(cast: Cast, django_capture_on_commit_callbacks: Any) -> None:
     urgent = waiting(cast, first="Ursula", urgency=Urgency.URGENT)
     waiting(cast, first="Fiona", state="FL")
     http = signed_in(cast.coordinator)
     home = _text(http.get(HOME))
     assert "Steady Ground (8)" in home
-    response = http.post(HOME, {"state": "", "urgency": ""})
+    # The run is a task; in tests (as in DEBUG) it runs as soon as it is queued.
+    with django_capture_on_commit_callbacks(execute=True):
+        response = http.post(HOME, {"state": "", "urgency": ""})
     run = MatchRun.objects.get()
     assert response.status_code == 302
     assert response["Location"] == f"/matching/runs/{run.pk}/"
