@@ -18,6 +18,7 @@ from kindred.audit.models import AuditEvent, Category
 from kindred.audit.services import audit_access
 from kindred.core import context
 from kindred.core.errors import NotPermitted
+from kindred.groups.models import TherapyGroup
 from kindred.notes import redaction
 from kindred.notes.access import (
     clinician_ids_for_notes,
@@ -454,10 +455,15 @@ class UnsignedDashboard:
 
 
 def _sessions_run_by(ids: list[int]) -> Q:
+    """Sessions these clinicians run: as lead (unless a substitute covered), as a
+    co-facilitator, or as the substitute. Group ids come from subqueries so the
+    sessions are found on their (group, starts_at) index."""
+    lead_groups = TherapyGroup.objects.filter(lead_facilitator__in=ids).values("pk")
+    co_groups = TherapyGroup.objects.filter(co_facilitators__in=ids).values("pk")
     return (
         Q(substitute_facilitator__in=ids)
-        | Q(substitute_facilitator__isnull=True, group__lead_facilitator__in=ids)
-        | Q(group__co_facilitators__in=ids)
+        | Q(substitute_facilitator__isnull=True, group_id__in=lead_groups)
+        | Q(group_id__in=co_groups)
     )
 
 
@@ -471,8 +477,7 @@ def dashboard_sessions(actor: User) -> tuple[QuerySet[GroupSession], str]:
         return GroupSession.objects.none(), "mine"
     supervises = len(ids) > 1 or role_checks.has_role(actor, Role.SUPERVISOR)
     scope = "supervisees" if supervises else "mine"
-    inner = GroupSession.objects.filter(_sessions_run_by(ids)).values("pk")
-    return GroupSession.objects.filter(pk__in=inner), scope
+    return GroupSession.objects.filter(_sessions_run_by(ids)), scope
 
 
 def unsigned_sessions(actor: User, now: datetime) -> QuerySet[GroupSession]:
@@ -501,8 +506,8 @@ def unsigned_dashboard(
     *, actor: User, now: datetime | None = None, per_bucket: int = PER_BUCKET
 ) -> UnsignedDashboard:
     """Unsigned notes by age (today, 1–3 days, 4–7 days, older), by the practice's
-    calendar. Six queries: the counts, and the newest ``per_bucket`` sessions of each
-    age with their group note's state."""
+    calendar. Six queries at most: the counts, the newest ``per_bucket`` session ids of
+    each age, and those sessions with their group note's state."""
     from kindred.practice.settings import practice_settings
 
     now = now or timezone.now()
@@ -511,13 +516,19 @@ def unsigned_dashboard(
     base = unsigned_sessions(actor, now)
     bounds = _bounds(now, zone)
     counts = base.aggregate(**{name: Count("pk", filter=q) for name, q in bounds.items()})
-    rows: dict[str, list[UnsignedRow]] = {}
+    # The newest sessions of each age first (ids only: cheap on the ends_at index),
+    # then their details and counts in one query for those few.
+    picked: dict[str, list[int]] = {name: [] for name in BUCKETS}
     for name, q in bounds.items():
-        rows[name] = []
-        if not counts.get(name):
-            continue
-        sessions = (
-            base.filter(q)
+        if counts.get(name):
+            picked[name] = list(
+                base.filter(q).order_by("-ends_at", "-pk").values_list("pk", flat=True)[:per_bucket]
+            )
+    wanted = [pk for ids in picked.values() for pk in ids]
+    details = (
+        {
+            s.pk: s
+            for s in GroupSession.objects.filter(pk__in=wanted)
             .select_related("group", "group_note__author")
             .annotate(
                 member_drafts=Count(
@@ -527,9 +538,15 @@ def unsigned_dashboard(
                     "attendance", filter=Q(attendance__status__in=ATTENDED_STATUSES), distinct=True
                 ),
             )
-            .order_by("-ends_at", "-pk")[:per_bucket]
-        )
-        for s in sessions:
+        }
+        if wanted
+        else {}
+    )
+    rows: dict[str, list[UnsignedRow]] = {}
+    for name, ids in picked.items():
+        rows[name] = []
+        for pk in ids:
+            s = details[pk]
             note = getattr(s, "group_note", None)
             rows[name].append(
                 UnsignedRow(

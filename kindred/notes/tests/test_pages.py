@@ -236,7 +236,7 @@ def test_the_unsigned_dashboard_by_age(cast, django_assert_max_num_queries):
     # Five days after the second session: s2 is 4–7 days old, s1 older.
     with at(s2.ends_at + timedelta(days=5)):
         http = signed_in(cast.facilitator)
-        with django_assert_max_num_queries(16):
+        with django_assert_max_num_queries(18):
             page = http.get(reverse("web:notes_unsigned"))
         html = page.content.decode()
         assert "4 to 7 days ago: <strong>1</strong>" in html
