@@ -65,6 +65,10 @@ DEFAULT_CLIENTS = 20_000
 # Where the practice's clients and clinicians live (weights).
 STATE_WEIGHTS: dict[str, int] = {"IL": 45, "FL": 30, "KS": 20, "MO": 5}
 LANGUAGE_WEIGHTS: dict[str, int] = {"en": 85, "es": 9, "pl": 2, "vi": 2, "zh": 1, "ar": 1}
+# Gender as clients give it (optional: "" when not given), for gender-specific groups.
+GENDER_WEIGHTS: dict[str, int] = {
+    "": 35, "woman": 38, "man": 22, "nonbinary": 3, "another": 1, "prefer_not": 1,
+}  # fmt: skip
 # The weekly slots a clinician's groups use (local time; 90-minute sessions never overlap).
 GROUP_DAYS = ("MO", "TU", "WE", "TH", "FR", "SA")
 GROUP_TIMES = (time(9, 0), time(12, 0), time(17, 30), time(19, 30))
@@ -205,6 +209,7 @@ class ScaleSeeder:
             Step("clients", plan.clients, self.seed_clients),
             Step("availability", plan.clients * 2, self.seed_availability),
             Step("client concerns", plan.clients * 2, self.seed_client_concerns),
+            Step("client offices", plan.clients, self.seed_client_offices),
             Step(
                 "audit log",
                 plan.clients * plan.audit_events_per_client,
@@ -432,15 +437,19 @@ class ScaleSeeder:
     # --- clients ------------------------------------------------------------------------
     def seed_clients(self, progress: Progress) -> int:
         rng = self.rng("clients")
+        genders = self.rng("client genders")  # its own stream: the rest stays as it was
         written = 0
         for chunk in _chunks(self.plan.clients, self.batch_size):
-            batch = self.client_batch(rng, chunk)
+            batch = self.client_batch(rng, chunk, genders=genders)
             written += self._bulk(Client, batch, progress)
             self.created.client_ids.extend(c.pk for c in batch)
         return written
 
-    def client_batch(self, rng: Random, numbers: range) -> list[Client]:
-        """Unsaved clients numbered ``numbers``, as the services would store them."""
+    def client_batch(
+        self, rng: Random, numbers: range, *, genders: Random | None = None
+    ) -> list[Client]:
+        """Unsaved clients numbered ``numbers``, as the services would store them (with a
+        gender drawn from ``genders`` when given)."""
         modalities = list(Modality)
         batch = []
         for n in numbers:
@@ -468,6 +477,7 @@ class ScaleSeeder:
                     emergency_contact_phone=names.fictional_phone(rng, state) if emergency else "",
                     preferred_modality=rng.choice(modalities),
                     language=_weighted(rng, LANGUAGE_WEIGHTS),
+                    gender=_weighted(genders, GENDER_WEIGHTS) if genders is not None else "",
                     search_name=search_key(name.first, name.last, preferred),
                 )
             )
@@ -501,6 +511,35 @@ class ScaleSeeder:
                 for i in chunk
                 for tag in rng.sample(tags, k=min(len(tags), rng.choice((1, 1, 2, 2, 3))))
             ]
+            written += self._bulk(through, batch, progress)
+        return written
+
+    def seed_client_offices(self, progress: Progress) -> int:
+        """The offices in their own state that people who would meet in person (or
+        either way) could get to: one, sometimes two; about one in ten gave none."""
+        rng = self.rng("client offices")
+        by_state: dict[str, list[int]] = {}
+        for pk, state in Location.objects.filter(pk__in=self.created.location_ids).values_list(
+            "pk", "state"
+        ):
+            by_state.setdefault(state, []).append(pk)
+        through = Client.locations.through
+        written = 0
+        for chunk in _chunks(len(self.created.client_ids), self.batch_size):
+            ids = [self.created.client_ids[i] for i in chunk]
+            rows = (
+                Client.objects.filter(pk__in=ids)
+                .exclude(preferred_modality=Modality.VIRTUAL)
+                .order_by("pk")
+                .values_list("pk", "state_of_residence")
+            )
+            batch = []
+            for client_id, state in rows:
+                near = by_state.get(state, [])
+                if not near or rng.random() < 0.1:
+                    continue
+                chosen = rng.sample(near, k=min(len(near), rng.choice((1, 1, 2))))
+                batch.extend(through(client_id=client_id, location_id=pk) for pk in chosen)
             written += self._bulk(through, batch, progress)
         return written
 
@@ -605,6 +644,11 @@ class ScaleSeeder:
                 co = [rng.choice(clinician_ids)] if rng.random() < 0.2 else []
                 groups.append(group)
                 extras.append((concerns, [c for c in co if c != lead_id]))
+        # About one group in sixteen is held in Spanish (its own stream of draws).
+        languages = self.rng("group languages")
+        for group in groups:
+            if languages.random() < 0.06:
+                group.language = "es"
         written = self._bulk(TherapyGroup, groups, progress)
         concern_rows: list[Any] = []
         co_rows: list[Any] = []

@@ -9,11 +9,13 @@ from typing import Any
 
 import pytest
 from django.core.management import call_command
+from django.db.models import F
 
 from kindred.accounts.models import User
 from kindred.clients.models import Client
 from kindred.core.seeding import demo
 from kindred.core.seeding.matching import SEEKERS, seed_demo_matching
+from kindred.groups.models import TherapyGroup
 from kindred.matching import facts
 from kindred.matching.models import MatchingSettings
 from kindred.matching.rules import blocking_rules
@@ -61,3 +63,17 @@ def test_the_demo_s_matching_people_get_proposals_and_reasons(
     assert "licensure" in ",".join(lines[seekers[6].pk].blocked)
     assert lines[seekers[7].pk].group_id is None
     assert "schedule" in ",".join(lines[seekers[7].pk].blocked)
+
+
+@pytest.mark.django_db
+def test_scale_clients_give_genders_and_offices_in_their_state() -> None:
+    call_command("seed_scale", clients=300, batch_size=128, stdout=StringIO(), stderr=StringIO())
+    genders = set(Client.objects.values_list("gender", flat=True))
+    assert {"", "woman", "man"} <= genders
+    assert genders <= {"", "woman", "man", "nonbinary", "another", "prefer_not"}
+    through = Client.locations.through.objects
+    assert through.exists()
+    assert not through.filter(client__preferred_modality="virtual").exists()
+    assert not through.exclude(location__state=F("client__state_of_residence")).exists()
+    languages = set(TherapyGroup.objects.values_list("language", flat=True))
+    assert languages <= {"en", "es"}
