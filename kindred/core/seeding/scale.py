@@ -533,7 +533,7 @@ class ScaleSeeder:
                 .order_by("pk")
                 .values_list("pk", "state_of_residence")
             )
-            batch = []
+            batch: list[Any] = []
             for client_id, state in rows:
                 near = by_state.get(state, [])
                 if not near or rng.random() < 0.1:
