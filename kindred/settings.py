@@ -383,6 +383,9 @@ SPECTACULAR_SETTINGS = {
         "ProposalDecisionEnum": "kindred.matching.models.Decision",
         "MatchingUrgencyEnum": "kindred.api.v1.matching.URGENCY_CHOICES",
         "ChargeStatusEnum": "kindred.billing.models.ChargeStatus",
+        "NoteStatusEnum": "kindred.notes.models.NoteStatus",
+        "NoteKindEnum": "kindred.api.v1.notes.KIND_CHOICES",
+        "UnsignedNotesScopeEnum": "kindred.api.v1.notes.SCOPE_CHOICES",
     },
 }
 

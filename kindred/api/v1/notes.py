@@ -29,12 +29,14 @@ from kindred.notes.models import GROUP_PARTS, Addendum, GroupNote, MemberNote, N
 
 NOTE_SCOPES = {"read": Scope.NOTES_READ, "write": Scope.NOTES_WRITE}
 KINDS = ("group", "member")
+KIND_CHOICES = [("group", "Group note"), ("member", "Member note")]
+SCOPE_CHOICES = [("mine", "Mine"), ("supervisees", "Mine and my supervisees'"), ("all", "All")]
 
 
 # --- Serializers ---------------------------------------------------------------------------
 
 
-class AddendumSerializer(serializers.Serializer[Addendum]):
+class NoteAddendumSerializer(serializers.Serializer[Addendum]):
     id = serializers.IntegerField()
     author = serializers.CharField(source="author.full_name")
     reason = serializers.CharField()
@@ -77,16 +79,16 @@ FACTS = serializers.DictField(
 )
 
 
-class MemberRowSerializer(serializers.Serializer[selectors.MemberRow]):
+class NoteMemberRowSerializer(serializers.Serializer[selectors.MemberRow]):
     client_id = serializers.IntegerField(source="client.pk")
     name = serializers.CharField(source="client.display_name")
     facts = serializers.DictField()
     note = MemberNoteSerializer(allow_null=True)
-    addenda = AddendumSerializer(many=True)
+    addenda = NoteAddendumSerializer(many=True)
     can_write = serializers.BooleanField()
 
 
-class AbsentRowSerializer(serializers.Serializer[selectors.AbsentRow]):
+class NoteAbsentRowSerializer(serializers.Serializer[selectors.AbsentRow]):
     client_id = serializers.IntegerField(source="client.pk")
     name = serializers.CharField(source="client.display_name")
     attendance = serializers.CharField(source="status", allow_blank=True)
@@ -103,9 +105,9 @@ class SessionNotesSerializer(serializers.Serializer[selectors.NotesSheet]):
     ends_at = serializers.DateTimeField(source="session.ends_at")
     member_note_format = serializers.CharField(source="note_format")
     group_note = GroupNoteSerializer(allow_null=True)
-    group_addenda = AddendumSerializer(many=True)
-    members = MemberRowSerializer(many=True)
-    absent = AbsentRowSerializer(many=True)
+    group_addenda = NoteAddendumSerializer(many=True)
+    members = NoteMemberRowSerializer(many=True)
+    absent = NoteAbsentRowSerializer(many=True)
     can_write = serializers.BooleanField()
     names_named = serializers.DictField(
         child=serializers.ListField(child=serializers.CharField()),
@@ -113,13 +115,13 @@ class SessionNotesSerializer(serializers.Serializer[selectors.NotesSheet]):
     )
 
 
-class GroupInputSerializer(serializers.Serializer[Any]):
+class NoteGroupInputSerializer(serializers.Serializer[Any]):
     themes = serializers.CharField(required=False, allow_blank=True, trim_whitespace=False)
     interventions = serializers.CharField(required=False, allow_blank=True, trim_whitespace=False)
     process = serializers.CharField(required=False, allow_blank=True, trim_whitespace=False)
 
 
-class MemberInputSerializer(serializers.Serializer[Any]):
+class NoteMemberInputSerializer(serializers.Serializer[Any]):
     client_id = serializers.IntegerField(min_value=1, max_value=2**63 - 1)
     sections = serializers.DictField(
         child=serializers.CharField(allow_blank=True, trim_whitespace=False), required=False
@@ -128,12 +130,12 @@ class MemberInputSerializer(serializers.Serializer[Any]):
     plan = serializers.CharField(required=False, allow_blank=True, trim_whitespace=False)
 
 
-class DraftInputSerializer(serializers.Serializer[Any]):
-    group = GroupInputSerializer(required=False, help_text="Parts left out stay as they are.")
-    members = MemberInputSerializer(many=True, required=False)
+class NoteDraftInputSerializer(serializers.Serializer[Any]):
+    group = NoteGroupInputSerializer(required=False, help_text="Parts left out stay as they are.")
+    members = NoteMemberInputSerializer(many=True, required=False)
 
 
-class SignInputSerializer(serializers.Serializer[Any]):
+class NoteSignInputSerializer(serializers.Serializer[Any]):
     confirm_names = serializers.BooleanField(
         default=False, help_text="Sign even though the notes name members."
     )
@@ -148,14 +150,14 @@ SIGN_RESPONSE = inline_serializer(
 )
 
 
-class ChartAddendumSerializer(serializers.Serializer[selectors.ChartAddendum]):
+class NoteChartAddendumSerializer(serializers.Serializer[selectors.ChartAddendum]):
     reason = serializers.CharField()
     text = serializers.CharField()
     author = serializers.CharField()
     created_at = serializers.DateTimeField()
 
 
-class ChartEntrySerializer(serializers.Serializer[selectors.ChartEntry]):
+class NoteChartEntrySerializer(serializers.Serializer[selectors.ChartEntry]):
     session_id = serializers.IntegerField(source="session.pk")
     group_name = serializers.CharField(source="session.group.name")
     starts_at = serializers.DateTimeField(source="session.starts_at")
@@ -167,7 +169,7 @@ class ChartEntrySerializer(serializers.Serializer[selectors.ChartEntry]):
     member_note = serializers.SerializerMethodField(
         help_text="The member's own note; other members' names removed."
     )
-    addenda = ChartAddendumSerializer(many=True)
+    addenda = NoteChartAddendumSerializer(many=True)
 
     def get_member_note(self, entry: selectors.ChartEntry) -> dict[str, Any] | None:
         note = entry.member_note
@@ -194,7 +196,7 @@ class ChartEntrySerializer(serializers.Serializer[selectors.ChartEntry]):
         }
 
 
-class UnsignedRowSerializer(serializers.Serializer[selectors.UnsignedRow]):
+class NoteUnsignedRowSerializer(serializers.Serializer[selectors.UnsignedRow]):
     session_id = serializers.IntegerField(source="session.pk")
     group_name = serializers.CharField(source="session.group.name")
     ends_at = serializers.DateTimeField(source="session.ends_at")
@@ -204,14 +206,14 @@ class UnsignedRowSerializer(serializers.Serializer[selectors.UnsignedRow]):
     attended = serializers.IntegerField()
 
 
-class UnsignedSerializer(serializers.Serializer[selectors.UnsignedDashboard]):
-    scope = serializers.ChoiceField(choices=["mine", "supervisees", "all"])
+class UnsignedNotesSerializer(serializers.Serializer[selectors.UnsignedDashboard]):
+    scope = serializers.ChoiceField(choices=SCOPE_CHOICES)
     counts = serializers.DictField(child=serializers.IntegerField())
-    rows = serializers.DictField(child=UnsignedRowSerializer(many=True))
+    rows = serializers.DictField(child=NoteUnsignedRowSerializer(many=True))
 
 
-class QueueItemSerializer(serializers.Serializer[selectors.QueueItem]):
-    kind = serializers.ChoiceField(choices=KINDS)
+class CosignQueueItemSerializer(serializers.Serializer[selectors.QueueItem]):
+    kind = serializers.ChoiceField(choices=KIND_CHOICES)
     id = serializers.IntegerField(source="note.pk")
     session_id = serializers.IntegerField(source="note.session_id")
     group_name = serializers.CharField(source="note.session.group.name")
@@ -220,7 +222,7 @@ class QueueItemSerializer(serializers.Serializer[selectors.QueueItem]):
     client_id = serializers.IntegerField(source="note.client_id", default=None, allow_null=True)
 
 
-class AddendumInputSerializer(serializers.Serializer[Any]):
+class NoteAddendumInputSerializer(serializers.Serializer[Any]):
     reason = serializers.CharField(max_length=300)
     text = serializers.CharField(max_length=10000)
 
@@ -258,14 +260,14 @@ class SessionNotesView(GenericAPIView[Any]):
         )
 
     @extend_schema(
-        request=DraftInputSerializer,
+        request=NoteDraftInputSerializer,
         responses=SessionNotesSerializer,
         summary="Save drafts: the group note and any member notes (the session's facilitators)",
     )
     def put(self, request: Request, session_id: int) -> Response:
         actor = require_staff(request)
         session = get_session_for_notes(actor, session_id, write=True)
-        serializer = DraftInputSerializer(data=request.data)
+        serializer = NoteDraftInputSerializer(data=request.data)
         serializer.is_valid(raise_exception=True)
         data = serializer.validated_data
         errors: dict[str, Any] = {}
@@ -299,18 +301,18 @@ class SessionNotesView(GenericAPIView[Any]):
 
 class SessionNotesSignView(GenericAPIView[Any]):
     required_scopes = NOTE_SCOPES
-    serializer_class = SignInputSerializer
+    serializer_class = NoteSignInputSerializer
     pagination_class = None
 
     @extend_schema(
-        request=SignInputSerializer,
+        request=NoteSignInputSerializer,
         responses=SIGN_RESPONSE,
         summary="Sign the group note and every member note you wrote for this session",
     )
     def post(self, request: Request, session_id: int) -> Response:
         actor = require_staff(request)
         session = get_session_for_notes(actor, session_id, write=True)
-        serializer = SignInputSerializer(data=request.data)
+        serializer = NoteSignInputSerializer(data=request.data)
         serializer.is_valid(raise_exception=True)
         try:
             result = services.notes_sign_all(
@@ -333,11 +335,11 @@ class SessionNotesSignView(GenericAPIView[Any]):
 
 class ClientNotesView(GenericAPIView[Any]):
     required_scopes = NOTE_SCOPES
-    serializer_class = ChartEntrySerializer
+    serializer_class = NoteChartEntrySerializer
     pagination_class = None
 
     @extend_schema(
-        responses=ChartEntrySerializer(many=True),
+        responses=NoteChartEntrySerializer(many=True),
         summary="A member's notes, newest first: group notes with other members' names "
         "removed, and their own notes (audited)",
     )
@@ -345,37 +347,37 @@ class ClientNotesView(GenericAPIView[Any]):
         actor = require_staff(request)
         client = get_client_for(actor, client_id)
         entries: Any = selectors.client_notes(actor=actor, client=client)
-        return Response(ChartEntrySerializer(entries, many=True).data)
+        return Response(NoteChartEntrySerializer(entries, many=True).data)
 
 
 class UnsignedNotesView(GenericAPIView[Any]):
     required_scopes = NOTE_SCOPES
-    serializer_class = UnsignedSerializer
+    serializer_class = UnsignedNotesSerializer
     pagination_class = None
 
     @extend_schema(
-        responses=UnsignedSerializer,
+        responses=UnsignedNotesSerializer,
         summary="Sessions with unsigned notes by age (today, 1–3, 4–7 days, older)",
     )
     def get(self, request: Request) -> Response:
         actor = require_staff(request)
         board = selectors.unsigned_dashboard(actor=actor, now=timezone.now())
-        return Response(UnsignedSerializer(board).data)
+        return Response(UnsignedNotesSerializer(board).data)
 
 
 class CosignQueueView(GenericAPIView[Any]):
     required_scopes = NOTE_SCOPES
-    serializer_class = QueueItemSerializer
+    serializer_class = CosignQueueItemSerializer
     pagination_class = None
 
     @extend_schema(
-        responses=QueueItemSerializer(many=True),
+        responses=CosignQueueItemSerializer(many=True),
         summary="Your supervisees' signed notes waiting for your co-signature",
     )
     def get(self, request: Request) -> Response:
         actor = require_staff(request)
         items: Any = selectors.cosign_queue(actor=actor)
-        return Response(QueueItemSerializer(items, many=True).data)
+        return Response(CosignQueueItemSerializer(items, many=True).data)
 
 
 class NoteCosignView(GenericAPIView[Any]):
@@ -397,25 +399,25 @@ class NoteCosignView(GenericAPIView[Any]):
 
 class NoteAddendaView(GenericAPIView[Any]):
     required_scopes = NOTE_SCOPES
-    serializer_class = AddendumInputSerializer
+    serializer_class = NoteAddendumInputSerializer
     pagination_class = None
 
-    @extend_schema(responses=AddendumSerializer(many=True), summary="A note's addenda")
+    @extend_schema(responses=NoteAddendumSerializer(many=True), summary="A note's addenda")
     def get(self, request: Request, kind: str, note_id: int) -> Response:
         actor = require_staff(request)
         note = get_note_for(actor, _kind(kind), note_id)
         addenda: Any = note.addenda.select_related("author").order_by("created_at", "pk")
-        return Response(AddendumSerializer(addenda, many=True).data)
+        return Response(NoteAddendumSerializer(addenda, many=True).data)
 
     @extend_schema(
-        request=AddendumInputSerializer,
-        responses={201: AddendumSerializer},
+        request=NoteAddendumInputSerializer,
+        responses={201: NoteAddendumSerializer},
         summary="Add to a signed note: a reason and the text",
     )
     def post(self, request: Request, kind: str, note_id: int) -> Response:
         actor = require_staff(request)
         note = get_note_for(actor, _kind(kind), note_id)
-        serializer = AddendumInputSerializer(data=request.data)
+        serializer = NoteAddendumInputSerializer(data=request.data)
         serializer.is_valid(raise_exception=True)
         addendum = services.addendum_add(actor=actor, note=note, **serializer.validated_data)
-        return Response(AddendumSerializer(addendum).data, status=status.HTTP_201_CREATED)
+        return Response(NoteAddendumSerializer(addendum).data, status=status.HTTP_201_CREATED)
