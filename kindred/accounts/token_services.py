@@ -29,53 +29,57 @@ def _note_scopes(user: User, caps: frozenset[Capability]) -> set[Scope]:
     return set()
 
 
+#: Scopes that follow from one capability (the rest depend on being a clinician too).
+CAPABILITY_SCOPES: tuple[tuple[Capability, frozenset[Scope]], ...] = (
+    # Agreements: the practice admin writes the templates.
+    (
+        Capability.MANAGE_PRACTICE,
+        frozenset(
+            {
+                Scope.PRACTICE_READ,
+                Scope.PRACTICE_WRITE,
+                *AGREEMENT_SCOPES,
+                Scope.MEASURES_READ,
+                Scope.MEASURES_WRITE,
+            }
+        ),
+    ),
+    (Capability.VIEW_CLINICIANS, frozenset({Scope.CLINICIANS_READ, Scope.PRACTICE_READ})),
+    (Capability.MANAGE_CLINICIANS, frozenset({Scope.CLINICIANS_WRITE})),
+    (Capability.MANAGE_STAFF, frozenset({Scope.CLINICIANS_WRITE})),
+    (Capability.VIEW_ALL_CLIENTS, frozenset({Scope.CLIENTS_READ})),
+    (Capability.MANAGE_CLIENTS, frozenset({Scope.CLIENTS_WRITE, Scope.REFERRALS_WRITE})),
+    (Capability.VIEW_AUDIT, frozenset({Scope.AUDIT_READ})),
+    (Capability.VIEW_ALL_GROUPS, frozenset({Scope.GROUPS_READ})),
+    (Capability.MANAGE_GROUPS, frozenset({Scope.GROUPS_WRITE})),
+    (Capability.RUN_MATCHING, frozenset({Scope.MATCHING_READ, Scope.MATCHING_WRITE})),
+    (Capability.MANAGE_BILLING, frozenset({Scope.BILLING_READ, Scope.BILLING_WRITE})),
+    (Capability.EXPORT_RECORDS, frozenset({Scope.RECORDS_EXPORT})),
+)
+
+
 def allowed_scopes(user: User) -> set[Scope]:
     """The scopes a person may put on a token: never more than their roles allow."""
     caps = role_checks.capabilities_of(user.roles)
+    is_clinician = getattr(user, "clinician", None) is not None
     scopes: set[Scope] = set()
-    if Capability.MANAGE_PRACTICE in caps:
-        # Agreements: the practice admin writes the templates.
-        scopes |= {Scope.PRACTICE_READ, Scope.PRACTICE_WRITE, *AGREEMENT_SCOPES}
-    if Capability.VIEW_CLINICIANS in caps:
-        scopes |= {Scope.CLINICIANS_READ, Scope.PRACTICE_READ}
-    if Capability.MANAGE_CLINICIANS in caps or Capability.MANAGE_STAFF in caps:
-        scopes.add(Scope.CLINICIANS_WRITE)
-    if Capability.VIEW_ALL_CLIENTS in caps:
-        scopes.add(Scope.CLIENTS_READ)
-    if Capability.MANAGE_CLIENTS in caps:
-        scopes |= {Scope.CLIENTS_WRITE, Scope.REFERRALS_WRITE}
-    if Capability.VIEW_AUDIT in caps:
-        scopes.add(Scope.AUDIT_READ)
-    if Capability.VIEW_ALL_GROUPS in caps:
-        scopes.add(Scope.GROUPS_READ)
-    if Capability.MANAGE_GROUPS in caps:
-        scopes.add(Scope.GROUPS_WRITE)
+    for capability, granted in CAPABILITY_SCOPES:
+        if capability in caps:
+            scopes |= granted
     # Sessions: facilitating is not a capability (access is per session), so these go
     # to everyone who can run a session (a clinician profile) or manage groups.
     # Agreements likewise: a group's signatures and preparation (checked per group).
-    if Capability.MANAGE_GROUPS in caps or getattr(user, "clinician", None) is not None:
+    runs_sessions = Capability.MANAGE_GROUPS in caps or is_clinician
+    if runs_sessions:
         scopes |= {Scope.SESSIONS_READ, Scope.SESSIONS_WRITE, *AGREEMENT_SCOPES}
     # Screening: clinicians who may screen, and those who manage groups.
-    if Capability.SCREEN_CANDIDATES in caps and (
-        Capability.MANAGE_GROUPS in caps or getattr(user, "clinician", None) is not None
-    ):
+    if Capability.SCREEN_CANDIDATES in caps and runs_sessions:
         scopes |= {Scope.SCREENING_READ, Scope.SCREENING_WRITE}
     # Measures and the FHIR export: whoever sees clients (all of them, or as a clinician
     # the members of their groups); the access functions narrow it per record.
-    sees_clients = (
-        Capability.VIEW_ALL_CLIENTS in caps or getattr(user, "clinician", None) is not None
-    )
-    if sees_clients:
+    if Capability.VIEW_ALL_CLIENTS in caps or is_clinician:
         scopes |= {Scope.MEASURES_READ, Scope.MEASURES_WRITE, Scope.FHIR_READ}
-    if Capability.MANAGE_PRACTICE in caps:
-        scopes |= {Scope.MEASURES_READ, Scope.MEASURES_WRITE}
     scopes |= _note_scopes(user, caps)
-    if Capability.RUN_MATCHING in caps:
-        scopes |= {Scope.MATCHING_READ, Scope.MATCHING_WRITE}
-    if Capability.EXPORT_RECORDS in caps:
-        scopes.add(Scope.RECORDS_EXPORT)
-    if Capability.MANAGE_BILLING in caps:
-        scopes |= {Scope.BILLING_READ, Scope.BILLING_WRITE}
     return scopes
 
 
