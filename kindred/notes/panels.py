@@ -9,6 +9,8 @@ from django.utils import timezone
 
 from kindred.notes.access import clinician_ids_for_notes
 from kindred.notes.selectors import cosign_queue_count, unsigned_sessions
+from kindred.practice import roles as role_checks
+from kindred.practice.roles import Capability
 
 if TYPE_CHECKING:
     from kindred.accounts.models import User
@@ -22,4 +24,5 @@ def notes_panel(actor: User) -> dict[str, Any] | None:
     return {
         "unsigned": unsigned_sessions(actor, timezone.now()).count(),
         "cosign": cosign_queue_count(actor),
+        "can_configure": role_checks.has(actor, Capability.MANAGE_PRACTICE),
     }

@@ -39,6 +39,14 @@ def test_the_screen_shows_the_group_note_and_a_note_per_attending_member(cast):
     assert "Absent: an absence entry, no note" in html
     assert "Blair Member" in html
     assert AuditEvent.objects.filter(action="notes.session_notes.viewed").count() == 1
+    with after(s):
+        services.member_note_save(
+            actor=cast.facilitator, session=s, client_id=cast.client.pk, plan="Weekly."
+        )
+        signed_in(cast.supervisor).get(url(s))
+    # Each read of a member's note is audited on that member's record, by who read it.
+    read = AuditEvent.objects.get(action="notes.member_note.viewed")
+    assert (read.client_id, read.actor) == (cast.client.pk, cast.supervisor)
 
 
 def _post_all(
@@ -311,6 +319,7 @@ def test_supervisor_and_admin_homes_show_the_notes_panel(cast, session):
     assert "3 notes wait for your co-signature." in page
     admin = signed_in(cast.admin).get("/home/admin/").content.decode()
     assert "sessions have notes to write or sign" in admin
+    assert reverse("web:note_settings") in admin
 
 
 def test_a_coordinator_sees_the_client_but_not_their_notes(cast):
