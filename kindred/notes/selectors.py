@@ -179,7 +179,7 @@ def notes_sheet(*, actor: User, session: GroupSession) -> NotesSheet:
             q |= Q(group_note_id=group_note.pk)
         for add in Addendum.objects.filter(q).select_related("author"):
             addenda.setdefault(_addendum_key(add), []).append(add)
-    writer = may_write_notes(actor, session)
+    writer = may_write_notes(actor, session) and not session.is_cancelled
     cosigner_of = _cosigner_of([group_note, *notes.values()])
     members = []
     for client in attending:

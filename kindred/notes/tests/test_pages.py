@@ -372,3 +372,13 @@ def test_the_chart_removes_other_names_from_member_notes_and_addenda_too(cast, s
     assert "Avery supported another member." in html
     assert "another member left early." in html
     assert "Blair" not in html
+
+
+def test_a_cancelled_session_has_no_note_forms(cast):
+    from kindred.scheduling.session_services import session_cancel
+
+    s = upcoming(cast.group_a)
+    session_cancel(actor=cast.coordinator, session=s, reason="Facilitator ill")
+    html = signed_in(cast.facilitator).get(url(s)).content.decode()
+    assert "This session was cancelled, so it has no notes." in html
+    assert 'name="g-themes"' not in html
