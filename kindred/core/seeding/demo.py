@@ -334,11 +334,16 @@ def seed_clients(
 
 
 def seed_members(coordinator: User, clients: list[Client]) -> list[User]:
-    """Portal accounts for the first clients. The invitation is recorded as sent (the
-    demo sends no email) and accepted through the real acceptance service."""
+    """Portal accounts for the first clients (the members whose logins are printed)."""
+    return _portal_accounts(coordinator, clients[:MEMBER_COUNT])
+
+
+def _portal_accounts(coordinator: User, clients: list[Client]) -> list[User]:
+    """The invitation is recorded as sent (the demo sends no email) and accepted through
+    the real acceptance service, with the demo password."""
     members = []
     now = timezone.now()
-    for client in clients[:MEMBER_COUNT]:
+    for client in clients:
         token = secrets.token_urlsafe(32)
         PortalInvitation.objects.create(
             client=client,
@@ -356,6 +361,32 @@ def seed_members(coordinator: User, clients: list[Client]) -> list[User]:
             )
         )
     return members
+
+
+def seed_group_member_accounts(coordinator: User, groups: list[Any]) -> list[User]:
+    """Portal accounts for everyone else holding a place in ``groups`` (questionnaires,
+    joining by video and absence notices all need one). Someone without an email
+    address on their record has one added by the coordinator first, as the invitation
+    needs it. Same path and password as ``seed_members``; only those logins are printed."""
+    from kindred.groups.models import Enrollment, EnrollmentStatus
+
+    places = (
+        Enrollment.objects.filter(
+            group__in=groups, status=EnrollmentStatus.ACTIVE, client__user__isnull=True
+        )
+        .select_related("client")
+        .order_by("group_id", "invited_at", "pk")
+    )
+    clients: dict[int, Client] = {}
+    for place in places:
+        clients.setdefault(place.client_id, place.client)
+    for client in clients.values():
+        if not client.email:
+            name = names.PersonName(client.legal_first_name, client.legal_last_name)
+            client_services.client_update(
+                actor=coordinator, client=client, email=names.email_for(name, DEMO_DOMAIN)
+            )
+    return _portal_accounts(coordinator, list(clients.values()))
 
 
 @dataclass(frozen=True)
@@ -476,7 +507,7 @@ def seed_groups(staff: dict[str, User], clients: list[Client], members: list[Use
     """The four demo groups, their sessions (generated from the schedule) and places:
     a virtual IL/KS group, an in-person Chicago group, a hybrid Tampa group and an open
     rolling group. The demo members hold places in the groups that serve their state.
-    Attendance is left to the sessions' own seeding."""
+    Attendance at the past sessions is seeded next (core/seeding/attendance_demo.py)."""
     from kindred.groups import services as group_services
 
     rng = Random(DEMO_SEED + 3)  # noqa: S311 - synthetic data, not secrets
@@ -565,7 +596,7 @@ def seed_waitlist(coordinator: User, clients: list[Client]) -> int:
 
 
 def total_steps() -> int:
-    return len(STAFF) + CLIENT_COUNT + 8
+    return len(STAFF) + CLIENT_COUNT + 9
 
 
 def seed_demo(advance: Advance) -> DemoResult:
@@ -590,8 +621,14 @@ def seed_demo(advance: Advance) -> DemoResult:
         members = seed_members(coordinator, clients)
         advance(1, "member accounts")
         seed_groups(staff, clients, members)
+        demo_groups = TherapyGroup.objects.filter(name__in=[g.name for g in GROUPS])
+        seed_group_member_accounts(coordinator, list(demo_groups.order_by("pk")))
         screening_seed.seed_demo_outcomes(clients)
         advance(1, "groups, sessions, screenings and places")
+        from kindred.core.seeding.attendance_demo import seed_demo_attendance
+
+        seed_demo_attendance(groups=list(demo_groups.order_by("pk")), seed=DEMO_SEED)
+        advance(1, "attendance at past sessions")
         agreement_seed.seed_demo_agreements(
             list(TherapyGroup.objects.filter(name__in=[g.name for g in GROUPS]).order_by("pk")),
             members,
@@ -601,7 +638,6 @@ def seed_demo(advance: Advance) -> DemoResult:
         advance(1, "referrals and the waitlist")
         from kindred.core.seeding.measures import seed_demo_measures
 
-        demo_groups = TherapyGroup.objects.filter(name__in=[g.name for g in GROUPS])
         seed_demo_measures(
             groups=list(demo_groups.order_by("pk")),
             clinical_lead=staff["supervisor"],
@@ -622,14 +658,17 @@ def seed_demo(advance: Advance) -> DemoResult:
 
 
 def existing_logins() -> list[DemoLogin]:
-    """The demo logins, when the demo data is already loaded (for ``--if-empty``)."""
+    """The demo logins, when the demo data is already loaded (for ``--if-empty``): one
+    per role, and the first members (the others share the password, not the table)."""
     users = User.objects.filter(email__endswith=f"@{DEMO_DOMAIN}", is_active=True).order_by("id")
     labels = {spec.local: str(spec.role.label) for spec in STAFF}
     logins = []
+    members = 0
     for user in users:
         local = user.email.split("@", maxsplit=1)[0]
         if user.kind == UserKind.STAFF and local in labels:
             logins.append(DemoLogin(user.email, DEMO_PASSWORD, labels[local]))
-        elif user.kind == UserKind.MEMBER:
+        elif user.kind == UserKind.MEMBER and members < MEMBER_COUNT:
             logins.append(DemoLogin(user.email, DEMO_PASSWORD, _("Member")))
+            members += 1
     return logins

@@ -17,7 +17,9 @@ Demo (``seed_demo_measures``)
     (``plan_intake`` / ``plan_sessions`` with ``now=``), the members answer and send
     each questionnaire (``answers_save`` / ``administration_submit`` with ``now=``)
     inside its window, and what was never answered is closed (``expire_closed``). Only
-    members with a portal account can answer (planning asks nobody else). One member
+    members with a portal account can answer (planning asks nobody else); every demo
+    member holding a place has one. Courses are chosen group by group
+    (``demo_kinds_by_group``), so each group shows several trajectories. One member
     reliably deteriorates and answers PHQ-9 item 9 above 0 twice: the older alert is
     acknowledged, the recent one stays open (``seed_demo_alerts``).
 
@@ -198,6 +200,11 @@ def answers_for(
 REPLAY_STEP = timedelta(days=3)
 
 
+#: A demo member's course runs its length over at most this long from their first
+#: answer (most of the change comes in a group's first weeks), then holds.
+DEMO_COURSE_SPAN = timedelta(weeks=4)
+
+
 @dataclass
 class DemoMeasures:
     answered: int = 0
@@ -217,6 +224,27 @@ def demo_kinds(count: int) -> list[Kind]:
     flat = 0 if count < 4 else (1 if count < 7 else 2)
     improving = count - 1 - flat
     return [Kind.IMPROVING] * improving + [Kind.FLAT] * flat + [Kind.DETERIORATING]
+
+
+def demo_kinds_by_group(rosters: Sequence[Sequence[int]]) -> dict[int, Kind]:
+    """Courses for the answering members of each group (client ids, in the order their
+    places were offered), so every group's dashboard shows several trajectories: in
+    each group, the members not already given a course in an earlier group mostly
+    improve, one stays flat (when three or more are new), and the first group with two
+    or more new members has the one member who reliably deteriorates, last."""
+    kinds: dict[int, Kind] = {}
+    deteriorating = False
+    for roster in rosters:
+        new = list(dict.fromkeys(c for c in roster if c not in kinds))
+        tail: list[Kind] = []
+        if not deteriorating and len(new) >= 2:
+            tail.append(Kind.DETERIORATING)
+            deteriorating = True
+        if len(new) - len(tail) >= 3:
+            tail.insert(0, Kind.FLAT)
+        course = [Kind.IMPROVING] * (len(new) - len(tail)) + tail
+        kinds.update(zip(new, course, strict=True))
+    return kinds
 
 
 def _answer_time(rng: Random, admin: Administration) -> datetime:
@@ -262,7 +290,8 @@ def seed_demo_measures(
         _replay_planning(places, [g.pk for g in groups], now=now)
         users = {p.client_id: p.client.user for p in places if p.client.user is not None}
         client_ids = sorted(users)
-        result.courses = dict(zip(client_ids, demo_kinds(len(client_ids)), strict=True))
+        rosters = [[p.client_id for p in places if p.group_id == g.pk] for g in groups]
+        result.courses = demo_kinds_by_group(rosters)
         _answer_as_members(result, users, seed=seed, now=now)
         result.expired = expire_closed(now=now)
         result.alerts = seed_demo_alerts(client_ids=client_ids)
@@ -273,15 +302,30 @@ def seed_demo_measures(
 
 def _replay_planning(places: Sequence[Any], group_ids: list[int], *, now: datetime) -> None:
     """Plan as the practice's scheduler would have: intake when each place was offered,
-    session questionnaires every few days since."""
-    from kindred.measures.planning import plan_intake, plan_sessions
+    session questionnaires every few days since, and soon after each session's
+    attendance was taken (``reconcile`` then cancels the pulse of someone who was not
+    there, before they could answer it)."""
+    from kindred.measures.planning import plan_intake, plan_sessions, reconcile
+    from kindred.scheduling.models import GroupSession, SessionStatus
 
     for place in places:
         plan_intake(now=place.invited_at + timedelta(minutes=1), enrollment_ids=[place.pk])
+    moments: set[datetime] = set()
     moment = min(p.invited_at for p in places)
     while moment < now:
-        plan_sessions(now=moment, group_ids=group_ids)
+        moments.add(moment)
         moment += REPLAY_STEP
+    for taken_at in GroupSession.objects.filter(
+        group_id__in=group_ids,
+        status=SessionStatus.SCHEDULED,
+        attendance_taken_at__isnull=False,
+        attendance_taken_at__lt=now,
+    ).values_list("attendance_taken_at", flat=True):
+        if taken_at is not None:
+            moments.add(taken_at + timedelta(minutes=1))
+    for moment in sorted(moments):
+        reconcile(now=moment)  # as plan_measures does before planning
+        plan_sessions(now=moment, group_ids=group_ids)
     plan_sessions(now=now, group_ids=group_ids)
 
 
@@ -299,7 +343,11 @@ def _answer_as_members(
         for n, (c, kind) in enumerate(sorted(result.courses.items()))
     }
     admins = (
-        Administration.objects.filter(client_id__in=list(users), available_from__lt=now)
+        Administration.objects.filter(
+            client_id__in=list(users),
+            available_from__lt=now,
+            status__in=[AdministrationStatus.PENDING, AdministrationStatus.IN_PROGRESS],
+        )
         .select_related("instrument")
         .order_by("available_from", "pk")
     )
@@ -326,7 +374,7 @@ def _answer_as_members(
         if admin.pk in missed:
             continue
         first = first_seen[admin.client_id]
-        fraction = (when - first) / max(timedelta(days=1), now - first)
+        fraction = (when - first) / min(max(timedelta(days=1), now - first), DEMO_COURSE_SPAN)
         answers = answers_for(
             rng,
             admin.instrument.code,

@@ -140,12 +140,13 @@ def test_demo_members_answered_through_the_services_and_the_engine_scored_them(d
     assert events.count() == len(completed)
     members = set(User.objects.filter(kind="member").values_list("pk", flat=True))
     assert set(events.values_list("actor_id", flat=True)) <= members
-    # Answered inside each window, at the time it was open, and a few hundred at most.
+    # Answered inside each window, at the time it was open; some dozens of answers for
+    # each member (every member holding a place in a demo group answers).
     for admin in completed:
         assert admin.completed_at is not None
         assert admin.available_from <= admin.completed_at < (admin.closes_at or timezone.now())
         assert admin.completed_at < timezone.now()
-    assert 50 <= Response.objects.count() <= 400
+    assert 20 * len(members) <= Response.objects.count() <= 100 * len(members)
     reasons = Counter(a.reason for a in completed)
     assert reasons[Timing.INTAKE]
     assert reasons[Timing.EVERY_NTH_SESSION]

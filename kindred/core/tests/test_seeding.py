@@ -117,7 +117,18 @@ def _referred() -> int:
     return Client.objects.filter(pk__in=Referral.objects.values("client_id")).count()
 
 
-def test_demo_clients_have_availability_concerns_and_two_portal_accounts(demo_loaded):
+def _demo_group_members() -> set[int]:
+    """Clients holding a place in a demo group (an offer not yet taken up is not one)."""
+    from kindred.groups.models import Enrollment, EnrollmentStatus
+
+    return set(
+        Enrollment.objects.filter(status=EnrollmentStatus.ACTIVE).values_list(
+            "client_id", flat=True
+        )
+    )
+
+
+def test_demo_clients_have_availability_concerns_and_group_members_have_accounts(demo_loaded):
     assert _referred() > 0
     assert Client.objects.count() == demo.CLIENT_COUNT + _referred()
     for client in Client.objects.prefetch_related("availability", "concerns"):
@@ -129,26 +140,44 @@ def test_demo_clients_have_availability_concerns_and_two_portal_accounts(demo_lo
         )
         assert client.email == "" or client.email.endswith("@demo.example.test")
         assert client.phone == "" or " 555 01" in client.phone
+    # Every member holding a place in a demo group has an active portal account (so
+    # they can answer questionnaires), and nobody else has one.
     members = User.objects.filter(kind=UserKind.MEMBER)
-    assert members.count() == 2
-    assert Client.objects.filter(user__in=members).count() == 2
+    holding = _demo_group_members()
+    assert len(holding) > 2
+    assert set(Client.objects.filter(user__in=members).values_list("pk", flat=True)) == holding
+    assert members.count() == len(holding)
+    assert not members.filter(is_active=False).exists()
 
 
 def test_demo_writes_through_the_services_so_changes_are_audited(demo_loaded):
     created = AuditEvent.objects.filter(action="clients.client.created").count()
     assert created == demo.CLIENT_COUNT + _referred()
-    assert AuditEvent.objects.filter(action="accounts.user.created").count() == 8
+    staff = len(demo.STAFF)
+    assert AuditEvent.objects.filter(action="accounts.user.created").count() == (
+        staff + len(_demo_group_members())
+    )
+    # The members' accounts came through the invitation acceptance service.
+    assert AuditEvent.objects.filter(action="clients.invitation.accepted").count() == len(
+        _demo_group_members()
+    )
 
 
 def test_demo_prints_the_logins_and_the_two_factor_note(demo_loaded):
     out = demo_loaded
     for local in ("admin", "coordinator", "facilitator", "facilitator2", "supervisor", "billing"):
         assert f"{local}@demo.example.test" in out
-    for member in User.objects.filter(kind=UserKind.MEMBER):
+    members = list(User.objects.filter(kind=UserKind.MEMBER).order_by("id"))
+    for member in members[: demo.MEMBER_COUNT]:
         assert member.email in out
+    for member in members[demo.MEMBER_COUNT :]:  # same password, not in the table
+        assert member.email not in out
     assert out.count(demo.DEMO_PASSWORD) == 8
+    assert "same password" in out
     assert "two-factor" in out
     assert "demo_totp" in out
+    # The table is the last thing printed (after the notification emails, the notes).
+    assert out.rstrip().splitlines()[-1].split()[0] == members[demo.MEMBER_COUNT - 1].email
 
 
 def test_demo_refuses_a_database_with_data_and_saves_nothing(cast, debug):
@@ -169,7 +198,10 @@ def test_demo_if_empty_leaves_a_database_with_data_alone(cast, debug):
 def test_demo_if_empty_reprints_the_logins_when_the_demo_is_there(demo_loaded):
     out = run("seed_demo", if_empty=True)
     assert "admin@demo.example.test" in out
+    assert out.count(demo.DEMO_PASSWORD) == 8  # one per role and the first two members
     assert Client.objects.count() == demo.CLIENT_COUNT + _referred()
+    quiet = run("seed_demo", if_empty=True, no_logins=True)
+    assert demo.DEMO_PASSWORD not in quiet
 
 
 def test_demo_force_adds_to_a_database_with_data(cast, debug):
@@ -228,6 +260,36 @@ def test_demo_totp_refuses_outside_development(demo_admin, settings):
     settings.DEBUG = False
     with pytest.raises(CommandError, match="only in development"):
         run("demo_totp", "admin@demo.example.test")
+
+
+def _server_banner() -> str:
+    """What ``demo_server`` prints once it is listening (its ``on_bind``)."""
+    from kindred.core.management.commands.demo_server import Command
+
+    out = StringIO()
+    command = Command(stdout=out, stderr=StringIO())
+    # What runserver's handle() sets before it binds.
+    vars(command).update(addr="127.0.0.1", port="8000", protocol="http", _raw_ipv6=False)
+    command.on_bind(8000)
+    return out.getvalue()
+
+
+def test_demo_server_prints_the_logins_last_below_its_banner(demo_admin, debug):
+    out = _server_banner()
+    assert "Starting" in out
+    assert out.index("Starting") < out.index("Demo logins")
+    assert out.rstrip().splitlines()[-1].split() == [
+        "admin@demo.example.test",
+        demo.DEMO_PASSWORD,
+        "Practice",
+        "admin",
+    ]
+
+
+def test_demo_server_is_plain_runserver_without_the_demo(cast, debug):
+    out = _server_banner()
+    assert "Starting" in out
+    assert "Demo logins" not in out
 
 
 def test_current_code_follows_the_rfc_6238_test_vector():
@@ -366,7 +428,13 @@ def test_demo_groups_have_sessions_and_places_including_the_demo_members(demo_lo
         assert group.sessions.filter(starts_at__gt=now).exists(), group.name
         assert 4 <= group.enrollments.filter(status__in=SEAT_STATUSES).count() <= group.max_size
     assert GroupSession.objects.filter(starts_at__lt=now).exists()  # some already happened
-    assert not Attendance.objects.exists()  # attendance is seeded with the sessions' own data
+    # Attendance was taken at every past session but one (core/seeding/attendance_demo.py;
+    # test_seed_demo_attendance.py has the details).
+    past = GroupSession.objects.filter(ends_at__lte=now)
+    assert past.filter(attendance_taken_at__isnull=True).count() == 1
+    assert set(Attendance.objects.values_list("session_id", flat=True)) == set(
+        past.filter(attendance_taken_at__isnull=False).values_list("pk", flat=True)
+    )
     members = Client.objects.filter(user__isnull=False)
     for client in members:
         places = Enrollment.objects.filter(client=client, status="active")

@@ -5,10 +5,34 @@ from __future__ import annotations
 from typing import Any
 
 from django.conf import settings
-from django.core.management.base import BaseCommand, CommandError, CommandParser
+from django.core.management.base import BaseCommand, CommandError, CommandParser, OutputWrapper
 from tqdm import tqdm
 
 from kindred.core.seeding import database_has_data, demo
+
+
+def write_logins(out: OutputWrapper, logins: list[demo.DemoLogin]) -> None:
+    """The demo logins, notes first and the table last, so that the table is what is
+    left on the screen (``./dev run`` prints it again below the server's banner)."""
+    width_email = max(len("Email"), *(len(login.email) for login in logins))
+    width_password = max(len("Password"), *(len(login.password) for login in logins))
+    out.write("")
+    out.write(
+        "Staff are asked to set up two-factor verification at their first sign-in: scan "
+        "the code with any authenticator app (or type the secret shown). Once a demo "
+        "account has enrolled, `./dev manage demo_totp <email>` prints its current code."
+    )
+    out.write(
+        "Every member of a demo group has a portal account with the same password; "
+        "two of them are listed here."
+    )
+    out.write("")
+    out.write("Demo logins")
+    out.write(f"  {'Email':<{width_email}}  {'Password':<{width_password}}  Role")
+    for login in logins:
+        out.write(
+            f"  {login.email:<{width_email}}  {login.password:<{width_password}}  {login.role}"
+        )
 
 
 class Command(BaseCommand):
@@ -29,6 +53,11 @@ class Command(BaseCommand):
             action="store_true",
             help="Add the demo data even though the database already holds data.",
         )
+        parser.add_argument(
+            "--no-logins",
+            action="store_true",
+            help="Do not print the logins (`./dev run` prints them below the server's banner).",
+        )
 
     def handle(self, *args: Any, **options: Any) -> None:
         if not settings.DEBUG:
@@ -41,7 +70,7 @@ class Command(BaseCommand):
                 self.stdout.write("The database already holds data; demo data not loaded.")
                 logins = demo.existing_logins()
                 if logins:
-                    self._print_logins(logins)
+                    self._print_logins(logins, options)
                 return
             if not options["force"]:
                 raise CommandError(
@@ -64,21 +93,8 @@ class Command(BaseCommand):
                 f"{result.clients} clients (all synthetic)."
             )
         )
-        self._print_logins(result.logins)
+        self._print_logins(result.logins, options)
 
-    def _print_logins(self, logins: list[demo.DemoLogin]) -> None:
-        width_email = max(len("Email"), *(len(login.email) for login in logins))
-        width_password = max(len("Password"), *(len(login.password) for login in logins))
-        self.stdout.write("")
-        self.stdout.write("Demo logins")
-        self.stdout.write(f"  {'Email':<{width_email}}  {'Password':<{width_password}}  Role")
-        for login in logins:
-            self.stdout.write(
-                f"  {login.email:<{width_email}}  {login.password:<{width_password}}  {login.role}"
-            )
-        self.stdout.write("")
-        self.stdout.write(
-            "Staff are asked to set up two-factor verification at their first sign-in: scan "
-            "the code with any authenticator app (or type the secret shown). Once a demo "
-            "account has enrolled, `./dev manage demo_totp <email>` prints its current code."
-        )
+    def _print_logins(self, logins: list[demo.DemoLogin], options: dict[str, Any]) -> None:
+        if not options["no_logins"]:
+            write_logins(self.stdout, logins)
