@@ -62,6 +62,12 @@ def test_attendance_at_every_past_session_but_the_first_groups_latest(demo):
         assert session.attendance_taken_by == facilitator
         assert session.attendance_taken_at is not None
         assert session.ends_at <= session.attendance_taken_at <= timezone.now()
+    # The facilitator's home page asks for that one (unless it was earlier today).
+    from kindred.scheduling.dashboard import facilitator_home_context
+
+    home = facilitator_home_context(actor=untaken[0].group.lead_facilitator.user)
+    assert [row.session.pk for row in home["untaken"]] in ([untaken[0].pk], [])
+    assert home["untaken_count"] == len(home["untaken"])
     # Through attendance_record: the sheet and each member's row are audited.
     taken = [s for s in past if s.attendance_taken_at is not None]
     assert AuditEvent.objects.filter(action="scheduling.attendance.taken").count() == len(taken)
@@ -182,6 +188,23 @@ def test_the_group_dashboard_charts_attendance_and_several_members(demo):
     assert sum(s.attended for s in dashboard.attendance) > 0
     charted = [m for m in dashboard.members if any(len(t.points) >= 2 for t in m.trajectories)]
     assert len(charted) >= 4
+    # The pages: the dashboard, and the sheet still to take with the attested states.
+    from django.urls import reverse
+
+    from kindred.core.testing import enrol_totp, signed_in
+
+    enrol_totp(facilitator)
+    http = signed_in(facilitator)
+    page = http.get(reverse("web:group_dashboard", kwargs={"group_id": group.pk}))
+    assert page.status_code == 200
+    untaken = GroupSession.objects.get(
+        group=group, attendance_taken_at__isnull=True, ends_at__lte=timezone.now()
+    )
+    sheet = http.get(reverse("web:session_attendance", kwargs={"session_id": untaken.pk}))
+    assert sheet.status_code == 200
+    text = sheet.content.decode()
+    assert text.count("— allowed") == len(seated_clients(untaken))
+    assert "No state attested" not in text
 
 
 def test_courses_are_chosen_group_by_group():
