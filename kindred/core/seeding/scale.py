@@ -225,6 +225,9 @@ class ScaleSeeder:
             # ~52 item answers, ~11 questionnaires per client (PERFORMANCE.md: 1,000,000
             # item answers at 20,000 clients).
             Step("questionnaires", plan.clients * 63, self.seed_questionnaires),
+            # A group note and ~5 member notes or absences per past session (issue 7).
+            Step("notes", plan.groups * 70, self.seed_notes),
+            Step("billing", plan.groups * 70, self.seed_billing),
         ]
 
     def _bulk(self, model: type[models.Model], objs: list[Any], progress: Progress) -> int:
@@ -922,6 +925,33 @@ class ScaleSeeder:
             batch_size=self.batch_size,
             progress=progress,
         ).rows
+
+    def seed_notes(self, progress: Progress) -> int:
+        """Signed group and member notes and absence entries for the past sessions, a
+        few left unsigned or waiting for a co-signature (core/seeding/notes.py)."""
+        from kindred.core.seeding.notes import seed_scale_notes
+
+        return seed_scale_notes(
+            [g.pk for g in self.created.groups],
+            now=self.now,
+            seed=self.seed,
+            batch_size=self.batch_size,
+            progress=progress,
+        )
+
+    def seed_billing(self, progress: Progress) -> int:
+        """Billing rules, fee overrides, diagnoses, charges from attendance and payments
+        (core/seeding/billing.py)."""
+        from kindred.core.seeding.billing import seed_scale_billing
+
+        return seed_scale_billing(
+            [g.pk for g in self.created.groups],
+            billing_ids=self.created.billing_ids,
+            now=self.now,
+            seed=self.seed,
+            batch_size=self.batch_size,
+            progress=progress,
+        )
 
     # --- running ------------------------------------------------------------------------
     def run(self, *, on_step: Callable[[str], None], progress: Progress) -> dict[str, int]:
