@@ -2,9 +2,11 @@
 
 from __future__ import annotations
 
+import re
 from datetime import datetime
 
 from django.conf import settings
+from django.core.exceptions import ValidationError
 from django.db import models
 from django.db.models import Q
 from django.db.models.functions import Lower
@@ -19,6 +21,16 @@ from kindred.core.validators import (
     validate_timezone,
 )
 from kindred.practice.states import STATE_CHOICES
+
+#: A US ZIP code: five digits, or ZIP+4 ("60601" or "60601-1234").
+ZIP_RE = r"^[0-9]{5}(-[0-9]{4})?$"
+
+
+def validate_zip_code(value: str) -> None:
+    if value and not re.fullmatch(ZIP_RE, value):
+        raise ValidationError(
+            _("Enter a 5-digit ZIP code, or ZIP+4 like 60601-1234."), code="invalid_zip"
+        )
 
 
 class ConcernTag(TimeStampedModel):
@@ -98,6 +110,14 @@ class Client(TimeStampedModel):
     timezone = models.CharField(
         _("time zone"), max_length=64, default="America/Chicago", validators=[validate_timezone]
     )
+    # Postal address (optional; superbills and record exports print it). Its state is
+    # ``state_of_residence``: one state per person, the one licensure is checked against.
+    address_line1 = models.CharField(_("address line 1"), max_length=200, blank=True)
+    address_line2 = models.CharField(_("address line 2"), max_length=200, blank=True)
+    city = models.CharField(_("city"), max_length=100, blank=True)
+    postal_code = models.CharField(
+        _("ZIP code"), max_length=10, blank=True, validators=[validate_zip_code]
+    )
     emergency_contact_name = models.CharField(_("emergency contact"), max_length=150, blank=True)
     emergency_contact_relationship = models.CharField(_("relationship"), max_length=60, blank=True)
     emergency_contact_phone = models.CharField(
@@ -153,6 +173,12 @@ class Client(TimeStampedModel):
                 fields=["legal_last_name", "legal_first_name", "id"], name="clients_order_idx"
             ),
         ]
+        constraints = [
+            models.CheckConstraint(
+                condition=Q(postal_code="") | Q(postal_code__regex=ZIP_RE),
+                name="clients_client_zip_format",
+            ),
+        ]
 
     def __str__(self) -> str:
         return self.display_name
@@ -166,6 +192,20 @@ class Client(TimeStampedModel):
     @property
     def legal_name(self) -> str:
         return f"{self.legal_first_name} {self.legal_last_name}"
+
+    @property
+    def has_address(self) -> bool:
+        return bool(self.address_line1 or self.city or self.postal_code)
+
+    @property
+    def address_lines(self) -> list[str]:
+        """The postal address as printed on a letter (empty when none is recorded):
+        street lines, then "City, ST 60601"."""
+        if not self.has_address:
+            return []
+        last = " ".join(p for p in (self.state_of_residence, self.postal_code) if p)
+        place = ", ".join(p for p in (self.city, last) if p)
+        return [line for line in (self.address_line1, self.address_line2, place) if line]
 
 
 class ClientStatusChange(models.Model):

@@ -51,6 +51,10 @@ _TRIMMED_FIELDS = (
     "emergency_contact_name",
     "emergency_contact_relationship",
     "emergency_contact_phone",
+    "address_line1",
+    "address_line2",
+    "city",
+    "postal_code",
 )
 _CLIENT_EXCLUDE = ["search_name", "user", "created_by", "concerns", "locations"]
 
@@ -181,6 +185,10 @@ class ClientChanges(TypedDict, total=False):
     phone: str
     state_of_residence: str
     timezone: str
+    address_line1: str
+    address_line2: str
+    city: str
+    postal_code: str
     emergency_contact_name: str
     emergency_contact_relationship: str
     emergency_contact_phone: str
@@ -220,8 +228,25 @@ def _validate_client(client: Client) -> None:
             _("Check the year: a date of birth before %(year)d is not accepted.")
             % {"year": EARLIEST_BIRTH_YEAR}
         ]
+    for field, message in _address_gaps(client).items():
+        errors.setdefault(field, [message])
     if errors:
         raise ValidationFailed(errors=errors)
+
+
+def _address_gaps(client: Client) -> dict[str, str]:
+    """An address is optional, but one that is given must be whole enough to post to:
+    a street line, a city and a ZIP code (its state is the state of residence)."""
+    if not (client.address_line1 or client.address_line2 or client.city or client.postal_code):
+        return {}
+    gaps = {}
+    if not client.address_line1:
+        gaps["address_line1"] = _("Add the street address, or leave the whole address empty.")
+    if not client.city:
+        gaps["city"] = _("Add the city, or leave the whole address empty.")
+    if not client.postal_code:
+        gaps["postal_code"] = _("Add the ZIP code, or leave the whole address empty.")
+    return gaps
 
 
 def _check_concerns(concerns: Iterable[ConcernTag], *, allowed_retired: set[int]) -> None:
@@ -282,6 +307,10 @@ def client_create(
     email: str = "",
     phone: str = "",
     timezone: str = "America/Chicago",
+    address_line1: str = "",
+    address_line2: str = "",
+    city: str = "",
+    postal_code: str = "",
     emergency_contact_name: str = "",
     emergency_contact_relationship: str = "",
     emergency_contact_phone: str = "",
@@ -309,6 +338,10 @@ def client_create(
         phone=phone,
         state_of_residence=state_of_residence,
         timezone=timezone,
+        address_line1=address_line1,
+        address_line2=address_line2,
+        city=city,
+        postal_code=postal_code,
         emergency_contact_name=emergency_contact_name,
         emergency_contact_relationship=emergency_contact_relationship,
         emergency_contact_phone=emergency_contact_phone,

@@ -282,6 +282,13 @@ def member_record(*, client: Client, span: Range) -> dict[str, Any]:
             "date_of_birth": _iso(client.date_of_birth),
             "email": client.email,
             "phone": client.phone,
+            "address": {
+                "line1": client.address_line1,
+                "line2": client.address_line2,
+                "city": client.city,
+                "state": client.state_of_residence,
+                "postal_code": client.postal_code,
+            },
             "state_of_residence": client.state_of_residence,
             "time_zone": client.timezone,
             "language": client.language,

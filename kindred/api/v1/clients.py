@@ -80,7 +80,11 @@ class ClientSerializer(serializers.ModelSerializer[Client]):
             "date_of_birth",
             "email",
             "phone",
+            "address_line1",
+            "address_line2",
+            "city",
             "state_of_residence",
+            "postal_code",
             "timezone",
             "emergency_contact_name",
             "emergency_contact_relationship",
@@ -114,6 +118,21 @@ class ClientInputSerializer(serializers.Serializer[Any]):
     phone = serializers.CharField(max_length=25, allow_blank=True, required=False)
     state_of_residence = serializers.CharField(max_length=64)
     timezone = serializers.CharField(max_length=64, required=False)
+    address_line1 = serializers.CharField(
+        max_length=200,
+        allow_blank=True,
+        required=False,
+        help_text="Postal address, optional; when any part is given, address_line1, city "
+        "and postal_code are all needed. Its state is state_of_residence.",
+    )
+    address_line2 = serializers.CharField(max_length=200, allow_blank=True, required=False)
+    city = serializers.CharField(max_length=100, allow_blank=True, required=False)
+    postal_code = serializers.CharField(
+        max_length=10,
+        allow_blank=True,
+        required=False,
+        help_text='ZIP code: 5 digits or ZIP+4 ("60601" or "60601-1234").',
+    )
     emergency_contact_name = serializers.CharField(max_length=150, allow_blank=True, required=False)
     emergency_contact_relationship = serializers.CharField(
         max_length=60, allow_blank=True, required=False

@@ -68,6 +68,32 @@ class ClientForm(forms.Form):
         widget=FastSelect,
     )
     timezone = TimezoneField(initial="America/Chicago")
+    address_line1 = forms.CharField(
+        label=_("Street address"),
+        max_length=200,
+        required=False,
+        widget=forms.TextInput({"autocomplete": "off"}),
+        help_text=_("Optional. Printed on superbills; the state is the state of residence."),
+    )
+    address_line2 = forms.CharField(
+        label=_("Apartment, suite, unit (optional)"),
+        max_length=200,
+        required=False,
+        widget=forms.TextInput({"autocomplete": "off"}),
+    )
+    city = forms.CharField(
+        label=_("City"),
+        max_length=100,
+        required=False,
+        widget=forms.TextInput({"autocomplete": "off"}),
+    )
+    postal_code = forms.CharField(
+        label=_("ZIP code"),
+        max_length=10,
+        required=False,
+        widget=forms.TextInput({"inputmode": "numeric", "autocomplete": "off"}),
+        help_text=_("5 digits, or ZIP+4 like 60601-1234."),
+    )
     emergency_contact_name = forms.CharField(label=_("Name"), max_length=150, required=False)
     emergency_contact_relationship = forms.CharField(
         label=_("Relationship"),
