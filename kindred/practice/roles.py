@@ -116,9 +116,15 @@ ROLE_CAPABILITIES: dict[Role, frozenset[Capability]] = {
     ),
     # Facilitators and supervisors see the clients of their own (or their supervisees')
     # groups; that object-level grant lives in clients/access.py. They screen candidates
-    # for the groups they facilitate (intake/screening_access.py).
-    Role.FACILITATOR: frozenset({Capability.VIEW_CLINICIANS, Capability.SCREEN_CANDIDATES}),
-    Role.SUPERVISOR: frozenset({Capability.VIEW_CLINICIANS, Capability.SCREEN_CANDIDATES}),
+    # for the groups they facilitate (intake/screening_access.py). Their own API tokens
+    # carry only the scopes accounts/token_services.py allowed_scopes gives a clinician
+    # (sessions, notes, measures, ...), and reach only what the access rules let them.
+    Role.FACILITATOR: frozenset(
+        {Capability.VIEW_CLINICIANS, Capability.SCREEN_CANDIDATES, Capability.MANAGE_OWN_TOKENS}
+    ),
+    Role.SUPERVISOR: frozenset(
+        {Capability.VIEW_CLINICIANS, Capability.SCREEN_CANDIDATES, Capability.MANAGE_OWN_TOKENS}
+    ),
     Role.BILLING: frozenset(
         {Capability.VIEW_CLINICIANS, Capability.MANAGE_OWN_TOKENS, Capability.MANAGE_BILLING}
     ),

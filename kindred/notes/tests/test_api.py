@@ -107,8 +107,8 @@ def test_the_naming_warning_comes_back_as_a_field_error(cast, session):
 
 
 def test_scopes_and_strangers(cast, session):
-    """Facilitators use the API with their browser session (they hold no tokens); a
-    token works only with the notes scopes, and never beyond its owner's reach."""
+    """A token works only with the notes scopes, and never beyond its owner's reach
+    (facilitators' own tokens: test_api_tokens.py)."""
     with after(session):
         admin_read = token_for(cast.admin, "notes:read")
         assert admin_read.get(base(session)).status_code == 200
