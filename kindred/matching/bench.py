@@ -21,11 +21,12 @@ import sys
 import time
 from pathlib import Path
 from random import Random
+from statistics import median
 from typing import Any
 
 from kindred.matching.engine import greedy, solve
 from kindred.matching.scoring import concern_factor
-from kindred.matching.types import Group, Interval, Modality, Person, Problem, Solution
+from kindred.matching.types import Group, Interval, Modality, Person, Problem, Solution, Weights
 
 SIZES = ((1_000, 100), (5_000, 500), (10_000, 1_000))
 TARGET_SECONDS = 10.0  # for 10,000 x 1,000 on 2 cores
@@ -197,7 +198,8 @@ def _figures(problem: Problem, solution: Solution, seconds: float) -> dict[str, 
     people = {p.entry_id: p for p in problem.people}
     groups = {g.group_id: g for g in problem.groups}
     overlaps = [concern_factor(people[p.entry_id], groups[p.group_id]) for p in solution.placements]
-    waited = sum(people[p.entry_id].waited_days for p in solution.placements)
+    waits = sorted(people[p.entry_id].waited_days for p in solution.placements)
+    waited = sum(waits)
     return {
         "seconds": round(seconds, 3),
         "status": solution.status,
@@ -209,15 +211,29 @@ def _figures(problem: Problem, solution: Solution, seconds: float) -> dict[str, 
         "mean_waited_days_placed": (
             round(waited / len(solution.placements), 1) if solution.placements else None
         ),
+        "median_waited_days_placed": median(waits) if waits else None,
         "suggestions": len(solution.suggestions),
     }
 
 
-def run(people: int, groups: int, *, seed: int = 2026, time_limit: float = 10.0) -> dict[str, Any]:
+def run(
+    people: int,
+    groups: int,
+    *,
+    seed: int = 2026,
+    time_limit: float = 10.0,
+    weights: Weights | None = None,
+) -> dict[str, Any]:
     """Solve one instance with the engine and with the baseline; wall time of each, peak
-    RSS of this process (both runs), and the figures PERFORMANCE.md asks for."""
+    RSS of this process (both runs), and the figures PERFORMANCE.md asks for. ``weights``
+    default to the engine's defaults."""
     problem = instance(people, groups, seed=seed)
-    problem = Problem(people=problem.people, groups=problem.groups, time_limit_seconds=time_limit)
+    problem = Problem(
+        people=problem.people,
+        groups=problem.groups,
+        weights=weights or Weights(),
+        time_limit_seconds=time_limit,
+    )
     started = time.perf_counter()
     optimized = solve(problem)
     milp_s = time.perf_counter() - started

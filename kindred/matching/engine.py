@@ -45,7 +45,7 @@ from scipy.optimize import (  # type: ignore[import-untyped]
 )
 
 from kindred.matching.pairs import Pairs, build, rules_of
-from kindred.matching.scoring import fill_reason, longest_wait, pair_reasons, placement_points
+from kindred.matching.scoring import Waits, fill_reason, pair_reasons, placement_points
 from kindred.matching.suggestions import suggest_new_groups
 from kindred.matching.types import Placement, Problem, Solution, Unplaced, Weights
 
@@ -332,7 +332,7 @@ def _solution(
     pruned: int = 0,
 ) -> Solution:
     objective = _objective(problem, pairs, chosen)
-    longest = longest_wait(pairs.people)
+    waits = Waits.of(pairs.people)
     counts = np.bincount(
         pairs.group[np.asarray(chosen, dtype=np.int64)], minlength=len(pairs.groups)
     )
@@ -342,7 +342,7 @@ def _solution(
         person = pairs.people[int(pairs.person[k])]
         j = int(pairs.group[k])
         group = pairs.groups[j]
-        reasons = pair_reasons(person, group, problem.weights, longest)
+        reasons = pair_reasons(person, group, problem.weights, waits)
         if pairs.fill_need[j] > 0 and counts[j] >= pairs.fill_need[j]:
             reasons = (*reasons, fill_reason(group, float(pairs.fill_bonus[j]) / int(counts[j])))
         placements.append(

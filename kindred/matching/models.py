@@ -49,18 +49,18 @@ class MatchingSettings(TimeStampedModel):
 
     id = models.PositiveSmallIntegerField(primary_key=True, default=1, editable=False)
     concern_overlap = _weight(
-        _("shared concerns"), 5.0, _("Prefer groups whose focus matches the person's concerns.")
+        _("shared concerns"), 2.0, _("Prefer groups whose focus matches the person's concerns.")
     )
-    waited = _weight(_("time waited"), 4.0, _("Prefer the people who have waited longest."))
-    urgency = _weight(_("urgency"), 4.0, _("Prefer the people whose need is most urgent."))
+    waited = _weight(_("time waited"), 10.0, _("Prefer the people who have waited longest."))
+    urgency = _weight(_("urgency"), 2.0, _("Prefer the people whose need is most urgent."))
     composition = _weight(
         _("group composition"),
-        2.0,
+        1.0,
         _("Avoid leaving anyone as the only member unlike all the others."),
     )
     fill_minimum = _weight(
         _("filling small groups"),
-        3.0,
+        2.0,
         _("Prefer groups below their minimum size, so they can start."),
     )
     continuity = _weight(

@@ -15,7 +15,7 @@ import numpy as np
 import numpy.typing as npt
 from scipy import sparse  # type: ignore[import-untyped]
 
-from kindred.matching.scoring import POINTS_PER_WEIGHT, fill_bonus, fill_need, longest_wait
+from kindred.matching.scoring import POINTS_PER_WEIGHT, fill_bonus, fill_need
 from kindred.matching.types import Group, Interval, Modality, Person, Problem, Rule
 
 Bools = npt.NDArray[np.bool_]
@@ -308,9 +308,7 @@ def _scores(problem: Problem, people: tuple[Person, ...], groups: tuple[Group, .
     counts = _popcount(mine)[pi]
     shared = _popcount(mine[pi] & focus[gi])
     concern = np.divide(shared, counts, out=np.zeros(pi.size, dtype=np.float64), where=counts > 0)
-    longest = longest_wait(people)
-    waited_days = np.array([max(p.waited_days, 0) for p in people], dtype=np.float64)
-    waited = waited_days[pi] / longest if longest > 0 else np.zeros(pi.size)
+    waited = _waited(people)[pi]
     urgency = np.array([min(max(p.urgency, 0), 2) for p in people], dtype=np.float64)[pi] / 2
     with_members = (mine[pi] & union[gi]).any(axis=1)
     composition = (~has_members[gi] | with_members).astype(np.float64)
@@ -325,6 +323,17 @@ def _scores(problem: Problem, people: tuple[Person, ...], groups: tuple[Group, .
     ):
         total = total + weight * POINTS_PER_WEIGHT * factor
     return total
+
+
+def _waited(people: tuple[Person, ...]) -> Floats:
+    """``scoring.Waits.factor`` for every person: the share of the others who have
+    waited no longer (0 without a wait, 1 for the longest)."""
+    days = np.array([max(p.waited_days, 0) for p in people], dtype=np.int64)
+    others = days.size - 1
+    if others <= 0:
+        return (days > 0).astype(np.float64)
+    rank = np.searchsorted(np.sort(days), days, side="right") - 1
+    return np.where(days > 0, rank / others, 0.0)
 
 
 def _continuity(

@@ -5,8 +5,12 @@ Each preference gives a factor between 0 and 1 that is multiplied by its weight 
 100 points. The reasons' points add up to the score, and the page shows them as they are.
 
 - ``concern_overlap``: the share of the person's concerns that the group focuses on.
-- ``waited``: days waited over the longest wait in this run, so the longest-waiting come
-  first and a run over a short list still spreads the whole range.
+- ``waited``: the share of the others in this run who have waited no longer (0 for
+  someone who has not waited yet; 1 for the longest wait). A rank, not days over the
+  longest wait: waits are skewed (a few people wait far longer than most), and days over
+  the longest squeezed almost everyone into the bottom tenth, so a better concern fit
+  always outweighed years of waiting. The rank spreads the run evenly from 0 to 1, so
+  waiting counts as much as its weight says (docs/matching.md, "Fairness").
 - ``urgency``: 0 routine, 1 soon (half), 2 urgent (all).
 - ``composition`` (AGPA): whether they share a concern with at least one current member,
   so that nobody becomes the only member unlike all the others; a group that is forming
@@ -23,6 +27,10 @@ between them by fit.
 
 from __future__ import annotations
 
+from bisect import bisect_right
+from collections.abc import Iterable
+from dataclasses import dataclass
+
 from kindred.matching.types import Group, Person, Reason, Weights
 
 POINTS_PER_WEIGHT = 10.0
@@ -34,14 +42,39 @@ def longest_wait(people: tuple[Person, ...] | list[Person]) -> int:
     return max((p.waited_days for p in people), default=0)
 
 
+@dataclass(frozen=True, slots=True)
+class Waits:
+    """Everyone's wait in the run (days, sorted), for the ``waited`` factor."""
+
+    days: tuple[int, ...]
+
+    @classmethod
+    def of(cls, people: Iterable[Person]) -> Waits:
+        return cls(tuple(sorted(max(p.waited_days, 0) for p in people)))
+
+    @property
+    def longest(self) -> int:
+        return self.days[-1] if self.days else 0
+
+    def factor(self, waited_days: int) -> float:
+        """The share of the others who have waited no longer than ``waited_days``:
+        0 for no wait yet, 1 for the longest (ties share the higher rank)."""
+        if waited_days <= 0:
+            return 0.0
+        others = len(self.days) - 1
+        if others <= 0:
+            return 1.0
+        return (bisect_right(self.days, waited_days) - 1) / others
+
+
 def concern_factor(person: Person, group: Group) -> float:
     if not person.concerns:
         return 0.0
     return len(person.concerns & group.focus_concerns) / len(person.concerns)
 
 
-def waited_factor(person: Person, longest: int) -> float:
-    return max(person.waited_days, 0) / longest if longest > 0 else 0.0
+def waited_factor(person: Person, waits: Waits) -> float:
+    return waits.factor(person.waited_days)
 
 
 def urgency_factor(person: Person) -> float:
@@ -59,10 +92,10 @@ def continuity_factor(person: Person, group: Group) -> float:
     return 1.0 if person.previous_facilitator_ids & group.facilitator_ids else 0.0
 
 
-def pair_factors(person: Person, group: Group, longest: int) -> dict[str, float]:
+def pair_factors(person: Person, group: Group, waits: Waits) -> dict[str, float]:
     return {
         "concern_overlap": concern_factor(person, group),
-        "waited": waited_factor(person, longest),
+        "waited": waited_factor(person, waits),
         "urgency": urgency_factor(person),
         "composition": composition_factor(person, group),
         "continuity": continuity_factor(person, group),
@@ -74,8 +107,8 @@ def _points(weights: Weights, preference: str, factor: float) -> float:
     return weight * POINTS_PER_WEIGHT * factor
 
 
-def pair_score(person: Person, group: Group, weights: Weights, longest: int) -> float:
-    factors = pair_factors(person, group, longest)
+def pair_score(person: Person, group: Group, weights: Weights, waits: Waits) -> float:
+    factors = pair_factors(person, group, waits)
     return sum(_points(weights, name, factors[name]) for name in PAIR_PREFERENCES)
 
 
@@ -92,11 +125,19 @@ def _concern_words(person: Person, group: Group) -> str:
     return f"Shares {shared} of their {len(person.concerns)} concerns with the group's focus."
 
 
-def _waited_words(person: Person, longest: int) -> str:
+def _waited_words(person: Person, waits: Waits) -> str:
     days = "day" if person.waited_days == 1 else "days"
+    said = f"Has waited {person.waited_days} {days}"
+    longest = waits.longest
     if longest > 0 and person.waited_days >= longest:
-        return f"Has waited {person.waited_days} {days}, the longest in this run."
-    return f"Has waited {person.waited_days} {days} (the longest wait in this run: {longest})."
+        return f"{said}, the longest in this run."
+    if person.waited_days <= 0 or len(waits.days) < 2:
+        return f"{said} (the longest wait in this run: {longest})."
+    share = round(100 * waits.factor(person.waited_days))
+    return (
+        f"{said}, as long as or longer than {share} % of the others in this run "
+        f"(the longest wait: {longest})."
+    )
 
 
 def _urgency_words(person: Person) -> str:
@@ -114,14 +155,14 @@ def _composition_words(person: Person, group: Group) -> str:
 
 
 def pair_reasons(
-    person: Person, group: Group, weights: Weights, longest: int
+    person: Person, group: Group, weights: Weights, waits: Waits
 ) -> tuple[Reason, ...]:
     """The reasons behind ``pair_score``: time waited always (fairness is shown), the
     others when they earn points."""
-    factors = pair_factors(person, group, longest)
+    factors = pair_factors(person, group, waits)
     words = {
         "concern_overlap": _concern_words(person, group),
-        "waited": _waited_words(person, longest),
+        "waited": _waited_words(person, waits),
         "urgency": _urgency_words(person),
         "composition": _composition_words(person, group),
         "continuity": "Knows one of the group's facilitators from before.",

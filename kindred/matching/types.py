@@ -101,13 +101,17 @@ class Rule(StrEnum):
 
 @dataclass(frozen=True, slots=True)
 class Weights:
-    """Preference weights, each 0-10 (the practice edits them; these are the defaults)."""
+    """Preference weights, each 0-10 (the practice edits them; these are the defaults).
 
-    concern_overlap: float = 5.0
-    waited: float = 4.0
-    urgency: float = 4.0
-    composition: float = 2.0
-    fill_minimum: float = 3.0
+    Time waited counts most by default, so that the people placed have waited about as
+    long as first come, first served would have them, while the fit of concerns still
+    decides between groups (docs/matching.md, "Fairness")."""
+
+    concern_overlap: float = 2.0
+    waited: float = 10.0
+    urgency: float = 2.0
+    composition: float = 1.0
+    fill_minimum: float = 2.0
     continuity: float = 1.0
 
 

@@ -114,11 +114,11 @@ def test_refusals(cast: Cast) -> None:
 
 def test_weights(cast: Cast) -> None:
     api = _token(cast.admin, Scope.MATCHING_READ, Scope.MATCHING_WRITE)
-    assert _json(api.get("/api/v1/matching/settings/"))["concern_overlap"] == 5.0
+    assert _json(api.get("/api/v1/matching/settings/"))["concern_overlap"] == 2.0
     bad = api.patch("/api/v1/matching/settings/", {"waited": 12}, content_type="application/json")
     assert bad.status_code == 400
     assert "waited" in bad.content.decode()
     good = api.patch("/api/v1/matching/settings/", {"waited": 7.5}, content_type="application/json")
     assert good.status_code == 200
     assert _json(good)["waited"] == 7.5
-    assert _json(good)["urgency"] == 4.0
+    assert _json(good)["urgency"] == 2.0

@@ -66,7 +66,7 @@ def test_the_run_uses_the_weights_it_was_started_with(
     callbacks[0]()
     run.refresh_from_db()
     assert run.status == RunStatus.FINISHED
-    assert run.weights["concern_overlap"] == 5.0
+    assert run.weights["concern_overlap"] == 2.0
 
 
 def test_a_run_that_finds_nothing_to_do_when_it_starts_fails_with_the_reason(

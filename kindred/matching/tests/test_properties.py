@@ -13,7 +13,7 @@ from hypothesis import strategies as st
 from kindred.matching.engine import evaluate, greedy, solve
 from kindred.matching.pairs import build, rules_of
 from kindred.matching.rules import blocking_rules, excluded_together
-from kindred.matching.scoring import longest_wait, pair_score, placement_points
+from kindred.matching.scoring import Waits, pair_score, placement_points
 from kindred.matching.types import Group, Interval, Modality, Person, Problem, Solution, Weights
 
 DAY = 24 * 60
@@ -130,10 +130,10 @@ SETTINGS = settings(deadline=None, max_examples=150, suppress_health_check=[Heal
 def test_the_arrays_agree_with_the_rules_and_the_scores(problem: Problem) -> None:
     pairs = build(problem)
     fitting = {(int(i), int(j)) for i, j in zip(pairs.person, pairs.group, strict=True)}
-    longest = longest_wait(pairs.people)
+    waits = Waits.of(pairs.people)
     for k, (i, j) in enumerate(zip(pairs.person, pairs.group, strict=True)):
         p, g = pairs.people[int(i)], pairs.groups[int(j)]
-        assert pairs.score[k] == pytest.approx(pair_score(p, g, problem.weights, longest))
+        assert pairs.score[k] == pytest.approx(pair_score(p, g, problem.weights, waits))
     for i, p in enumerate(pairs.people):
         for j, g in enumerate(pairs.groups):
             rules = blocking_rules(p, g)

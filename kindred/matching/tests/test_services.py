@@ -191,7 +191,7 @@ def test_reject_needs_a_reason(cast: Cast) -> None:
 
 
 def test_weights(cast: Cast) -> None:
-    assert services.weights_of(services.matching_settings()).concern_overlap == 5.0
+    assert services.weights_of(services.matching_settings()).concern_overlap == 2.0
     row = services.matching_settings_update(actor=cast.coordinator, waited=8, urgency="2.5")
     assert row.waited == 8.0
     assert row.urgency == 2.5
