@@ -42,7 +42,11 @@ def bench_people() -> dict[str, User]:
     from kindred.practice.roles import Role
 
     people: dict[str, User] = {}
-    for actor, role in (("admin", Role.ADMIN), ("coordinator", Role.COORDINATOR)):
+    for actor, role in (
+        ("admin", Role.ADMIN),
+        ("coordinator", Role.COORDINATOR),
+        ("billing", Role.BILLING),
+    ):
         email = f"{actor}@{BENCH_DOMAIN}"
         user = User.objects.filter(email=email).first()
         if user is None:
@@ -162,6 +166,60 @@ def intake_values() -> dict[str, str]:
     if entry is not None:
         values["entry_id"] = str(entry)
     return values
+
+
+def billing_values() -> dict[str, str]:
+    """The member with the longest billing ledger (most charges): the ledger page a
+    billing person opens at its worst."""
+    from django.db.models import Count
+
+    from kindred.billing.models import Charge
+
+    found = (
+        Charge.objects.values("client_id")
+        .annotate(n=Count("id"))
+        .order_by("-n", "client_id")
+        .values_list("client_id", flat=True)
+        .first()
+    )
+    return {"ledger_client_id": str(found)} if found is not None else {}
+
+
+def matching_values(coordinator: User, state: str) -> dict[str, str]:
+    """The latest finished matching run (its proposal page). When there is none, the
+    coordinator runs matching once, synchronously, over one state and concern (a small
+    run, in the benchmark's own database: a proposal changes nothing by itself)."""
+    from django.db.models import Count
+
+    from kindred.core.errors import KindredError
+    from kindred.intake.models import OPEN_WAITLIST_STATUSES, WaitlistEntry
+    from kindred.intake.selectors import STATUS_OPEN, WaitlistFilters
+    from kindred.matching.models import MatchRun, RunStatus
+    from kindred.matching.services import match_run_start
+
+    latest = (
+        MatchRun.objects.filter(status=RunStatus.FINISHED)
+        .order_by("-started_at", "-id")
+        .values_list("pk", flat=True)
+        .first()
+    )
+    if latest is None:
+        concern = (
+            WaitlistEntry.objects.filter(
+                status__in=OPEN_WAITLIST_STATUSES, client__state_of_residence=state
+            )
+            .values("client__concerns")
+            .annotate(n=Count("id"))
+            .order_by("-n", "client__concerns")
+            .values_list("client__concerns", flat=True)
+            .first()
+        )
+        filters = WaitlistFilters(state=state, concern=concern, status=STATUS_OPEN)
+        try:
+            latest = match_run_start(actor=coordinator, filters=filters).pk
+        except KindredError:
+            return {}
+    return {"run_id": str(latest)}
 
 
 def measured_member(client_id: int) -> User:
@@ -316,8 +374,10 @@ def session_cookies(people: dict[str, User]) -> dict[str, str]:
 def dataset_rows() -> dict[str, int]:
     from kindred.accounts.models import User
     from kindred.audit.models import AuditEvent
+    from kindred.billing.models import Charge, Payment
     from kindred.clients.models import AvailabilityWindow, Client
     from kindred.groups.models import Enrollment, TherapyGroup
+    from kindred.notes.models import AbsenceEntry, GroupNote, MemberNote
     from kindred.practice.models import ClinicianProfile, License, Location, Room
     from kindred.scheduling.models import Attendance, GroupSession
 
@@ -335,6 +395,11 @@ def dataset_rows() -> dict[str, int]:
         "locations": Location.objects.count(),
         "rooms": Room.objects.count(),
         "audit_events": AuditEvent.objects.count(),
+        "group_notes": GroupNote.objects.count(),
+        "member_notes": MemberNote.objects.count(),
+        "absence_entries": AbsenceEntry.objects.count(),
+        "charges": Charge.objects.count(),
+        "payments": Payment.objects.count(),
     }
 
 
@@ -360,6 +425,8 @@ def main(argv: list[str] | None = None) -> int:
         if "member_client_id" in values:
             people["measured_member"] = measured_member(int(values["member_client_id"]))
     values.update(intake_values())
+    values.update(billing_values())
+    values.update(matching_values(people["coordinator"], values["waitlist_state"]))
     rows = dataset_rows()
     results = measure(people=people, values=values, requests=args.requests, warmup=args.warmup)
     payload: dict[str, Any] = {"rows": rows, "values": values, "targets": results}

@@ -2,13 +2,15 @@
 minimal "hello" view beside them. No Django imports: the orchestrator reads this too.
 
 Paths may hold ``{client_id}``, ``{search}``, ``{page}``, ``{session_id}``, ``{group_id}``,
-``{member_client_id}``, ``{entry_id}`` and ``{waitlist_state}``; the in-process phase fills
-them from the seeded data (a client in the middle of the table, a common surname, the
-middle page of the list, the busiest recent session, whose lead facilitator is the
-"facilitator" actor, its group, the member of that group with the most answered
-questionnaires, whose portal account is the "measured_member" actor, the open waitlist
-entry with the longest contact log, and the state where most people wait). A target
-whose route is missing, or still points at the "being built" placeholder, is reported as
+``{member_client_id}``, ``{entry_id}``, ``{waitlist_state}``, ``{ledger_client_id}`` and
+``{run_id}``; the in-process phase fills them from the seeded data (a client in the
+middle of the table, a common surname, the middle page of the list, the busiest recent
+session, whose lead facilitator is the "facilitator" actor, its group, the member of that
+group with the most answered questionnaires, whose portal account is the
+"measured_member" actor, the open waitlist entry with the longest contact log, the state
+where most people wait, the member with the longest billing ledger, and the latest
+finished matching run, which the benchmark makes when there is none). A target whose
+route is missing, or still points at the "being built" placeholder, is reported as
 skipped with the reason.
 """
 
@@ -17,7 +19,9 @@ from __future__ import annotations
 from dataclasses import dataclass
 from typing import Literal
 
-Actor = Literal["anonymous", "admin", "coordinator", "member", "facilitator", "measured_member"]
+Actor = Literal[
+    "anonymous", "admin", "coordinator", "member", "facilitator", "measured_member", "billing"
+]
 
 
 @dataclass(frozen=True)
@@ -158,6 +162,75 @@ TARGETS: tuple[Target, ...] = (
         "web",
         "a group's questionnaires (schedules, recent sends, completion)",
     ),
+    # Clinical notes (issue 7): writing a session's notes, the unsigned-notes dashboard,
+    # a member's notes in their chart.
+    Target(
+        "session_notes",
+        "/sessions/{session_id}/notes/",
+        "facilitator",
+        "web",
+        "writing the notes of the busiest recent session",
+    ),
+    Target(
+        "notes_unsigned_admin",
+        "/notes/unsigned/",
+        "admin",
+        "web",
+        "unsigned-notes dashboard, the whole practice",
+    ),
+    Target(
+        "notes_unsigned",
+        "/notes/unsigned/",
+        "facilitator",
+        "web",
+        "unsigned-notes dashboard, a facilitator's sessions",
+    ),
+    Target(
+        "api_session_notes",
+        "/api/v1/sessions/{session_id}/notes/",
+        "facilitator",
+        "api",
+        "API: a session's notes",
+    ),
+    Target(
+        "api_notes_unsigned",
+        "/api/v1/notes/unsigned/",
+        "facilitator",
+        "api",
+        "API: unsigned notes",
+    ),
+    Target(
+        "client_notes",
+        "/clients/{member_client_id}/notes/",
+        "facilitator",
+        "web",
+        "a member's notes in their chart",
+    ),
+    # Billing (issue 7).
+    Target(
+        "billing_ledger",
+        "/billing/clients/{ledger_client_id}/",
+        "billing",
+        "web",
+        "a member's billing ledger (the longest)",
+    ),
+    Target(
+        "billing_session",
+        "/billing/sessions/{session_id}/",
+        "billing",
+        "web",
+        "the charges of the busiest recent session",
+    ),
+    # Matching (issue 6): the start page and the latest proposal.
+    Target("matching_home", "/matching/", "coordinator", "web", "matching: start and past runs"),
+    Target(
+        "matching_run",
+        "/matching/runs/{run_id}/",
+        "coordinator",
+        "web",
+        "matching: the latest proposal, first page",
+    ),
+    Target("audit_log", "/audit/", "admin", "web", "audit log, first page"),
     Target("notifications", "/notifications/", "member", "web", "notifications list"),
     Target(
         "api_notifications",

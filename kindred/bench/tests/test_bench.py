@@ -94,8 +94,8 @@ def test_bench_people_are_signed_in_staff_with_two_factor_and_a_member(db):
     from allauth.mfa.models import Authenticator
 
     people = inprocess.bench_people()
-    assert set(people) == {"admin", "coordinator", "member"}
-    for actor in ("admin", "coordinator"):
+    assert set(people) == {"admin", "coordinator", "billing", "member"}
+    for actor in ("admin", "coordinator", "billing"):
         assert Authenticator.objects.filter(user=people[actor]).exists()
     assert people["member"].client.email == people["member"].email
     assert inprocess.bench_people() == people  # a second call reuses them
