@@ -97,6 +97,7 @@ INSTALLED_APPS = [
     "kindred.psychnotes",
     "kindred.records",
     "kindred.billing",
+    "kindred.space",
     "kindred.web",
     "kindred.api",
 ]

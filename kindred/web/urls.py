@@ -22,6 +22,7 @@ from kindred.web.questionnaires.urls import urlpatterns as questionnaires_urls
 from kindred.web.records.urls import urlpatterns as records_urls
 from kindred.web.screening.urls import urlpatterns as screening_urls
 from kindred.web.sessions.urls import urlpatterns as sessions_urls
+from kindred.web.space.urls import urlpatterns as space_urls
 from kindred.web.views import home
 
 app_name = "web"
@@ -52,4 +53,5 @@ urlpatterns = [
     *psychnotes_urls,
     *records_urls,
     *billing_urls,
+    *space_urls,
 ]

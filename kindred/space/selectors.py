@@ -1,0 +1,304 @@
+"""Reading a group's space in a fixed number of queries, whatever its size.
+
+Every function takes the ``SpaceAccess`` from ``access.get_space_for`` (or the thread /
+post look-ups), so what a person can see was already decided in the query.
+"""
+
+from __future__ import annotations
+
+from collections import Counter, defaultdict
+from dataclasses import dataclass, field
+from typing import TYPE_CHECKING
+
+from django.db.models import Count, F, IntegerField, OuterRef, Q, Subquery, Value
+from django.db.models.functions import Coalesce
+from django.utils import timezone
+from django.utils.safestring import SafeString
+from django.utils.translation import gettext as _
+
+from kindred.audit.services import audit_access
+from kindred.core.markdown import render_markdown
+from kindred.groups.models import EnrollmentStatus
+from kindred.space.access import SpaceAccess, member_visible_posts_q, threads_for
+from kindred.space.models import (
+    DisplayName,
+    Mute,
+    Post,
+    PostStatus,
+    Reaction,
+    ReactionKind,
+    ReadMarker,
+    Report,
+    Thread,
+)
+
+if TYPE_CHECKING:
+    from kindred.accounts.models import User
+
+#: Threads shown on the space's page (the newest; older ones by "Show older").
+THREADS_PAGE = 30
+#: Posts shown in a thread (the newest; a very long thread shows "earlier posts").
+POSTS_PAGE = 100
+
+
+@dataclass
+class Author:
+    label: str  # what the group sees: the display name, or a facilitator's own name
+    is_facilitator: bool = False
+    real_name: str = ""  # shown to facilitators only
+
+
+def display_name_of(access: SpaceAccess, user: User) -> DisplayName | None:
+    return DisplayName.objects.filter(space=access.space, user=user).first()
+
+
+def authors(access: SpaceAccess, user_ids: set[int]) -> dict[int, Author]:
+    """How each writer is named to the viewer: members by display name (facilitators
+    also see the real name); facilitators by their own name. Two queries."""
+    from kindred.accounts.models import User as UserModel
+
+    found: dict[int, Author] = {}
+    if not user_ids:
+        return found
+    names = dict(
+        DisplayName.objects.filter(space=access.space, user_id__in=user_ids).values_list(
+            "user_id", "name"
+        )
+    )
+    people = UserModel.objects.filter(pk__in=user_ids).values_list("pk", "full_name", "kind")
+    for pk, full_name, kind in people:
+        if kind == "member":
+            found[pk] = Author(
+                label=names.get(pk) or _("A member"),
+                real_name=full_name if access.is_facilitator else "",
+            )
+        else:
+            found[pk] = Author(label=full_name, is_facilitator=True)
+    return found
+
+
+@dataclass
+class ThreadRow:
+    thread: Thread
+    posts: int
+    unread: int
+    starter: Author | None
+
+
+def thread_list(
+    access: SpaceAccess, actor: User, *, limit: int = THREADS_PAGE
+) -> tuple[list[ThreadRow], bool]:
+    """The space's threads (pinned first, then the latest activity) with how many posts
+    each has and how many the viewer has not read. Three queries."""
+    shown = Q(posts__status=PostStatus.VISIBLE)
+    if not access.is_facilitator:
+        shown |= Q(posts__status=PostStatus.PENDING, posts__author=actor)
+    marker = ReadMarker.objects.filter(thread=OuterRef("pk"), user=actor).values(
+        "last_read_post_id"
+    )[:1]
+    threads = list(
+        threads_for(access, actor)
+        .annotate(
+            seen=Coalesce(Subquery(marker, output_field=IntegerField()), Value(0)),
+        )
+        .annotate(
+            n_posts=Count("posts", filter=shown),
+            n_unread=Count(
+                "posts",
+                filter=Q(posts__status=PostStatus.VISIBLE)
+                & ~Q(posts__author=actor)
+                & Q(posts__id__gt=F("seen")),
+            ),
+        )
+        .order_by("-pinned", "-last_post_at", "-id")[: limit + 1]
+    )
+    more = len(threads) > limit
+    threads = threads[:limit]
+    people = authors(access, {t.created_by_id for t in threads})
+    rows = [
+        ThreadRow(
+            thread=t,
+            posts=t.n_posts,
+            unread=t.n_unread,
+            starter=people.get(t.created_by_id),
+        )
+        for t in threads
+    ]
+    return rows, more
+
+
+@dataclass
+class PostRow:
+    post: Post
+    author: Author | None
+    html: SafeString | None  # None when the viewer may not read it (hidden, for members)
+    reactions: list[tuple[str, str, int, bool]] = field(default_factory=list)
+    unread: bool = False
+    reported_by_me: bool = False
+    is_mine: bool = False
+
+
+def thread_posts(
+    access: SpaceAccess, actor: User, thread: Thread, *, limit: int = POSTS_PAGE
+) -> tuple[list[PostRow], bool]:
+    """The posts of a thread as the viewer may see them (the newest ``limit``, oldest
+    first), with reaction counts, the viewer's own reactions and unread marks. Hidden
+    posts appear to members as a line saying so, never with their words. Five queries.
+    """
+    posts_q = Post.objects.filter(thread=thread)
+    if not access.is_facilitator:
+        posts_q = posts_q.filter(member_visible_posts_q(actor) | Q(status=PostStatus.HIDDEN))
+    newest = list(posts_q.order_by("-id")[: limit + 1])
+    more = len(newest) > limit
+    posts = list(reversed(newest[:limit]))
+    ids = [p.pk for p in posts]
+    marker = (
+        ReadMarker.objects.filter(thread=thread, user=actor)
+        .values_list("last_read_post_id", flat=True)
+        .first()
+    ) or 0
+    counts: Counter[tuple[int, str]] = Counter()
+    mine: set[tuple[int, str]] = set()
+    for post_id, user_id, kind in Reaction.objects.filter(post_id__in=ids).values_list(
+        "post_id", "user_id", "kind"
+    ):
+        counts[(post_id, kind)] += 1
+        if user_id == actor.pk:
+            mine.add((post_id, kind))
+    reported = set(
+        Report.objects.filter(
+            post_id__in=ids, reporter=actor, resolved_at__isnull=True
+        ).values_list("post_id", flat=True)
+    )
+    people = authors(access, {p.author_id for p in posts})
+    rows: list[PostRow] = []
+    for post in posts:
+        readable = access.is_facilitator or post.status != PostStatus.HIDDEN
+        rows.append(
+            PostRow(
+                post=post,
+                author=people.get(post.author_id),
+                html=render_markdown(post.body, heading_offset=2) if readable else None,
+                reactions=[
+                    (
+                        kind.value,
+                        str(kind.label),
+                        counts[(post.pk, kind.value)],
+                        (post.pk, kind.value) in mine,
+                    )
+                    for kind in ReactionKind
+                ],
+                unread=post.pk > marker and post.author_id != actor.pk,
+                reported_by_me=post.pk in reported,
+                is_mine=post.author_id == actor.pk,
+            )
+        )
+    return rows, more
+
+
+def newer_posts_count(access: SpaceAccess, actor: User, thread: Thread, after_id: int) -> int:
+    """How many posts the viewer could see that came after ``after_id`` (polling)."""
+    posts = Post.objects.filter(thread=thread, pk__gt=after_id)
+    if not access.is_facilitator:
+        posts = posts.filter(member_visible_posts_q(actor))
+    return posts.count()
+
+
+def latest_thread_activity(access: SpaceAccess, actor: User) -> str:
+    """A short fingerprint of the space list (polling: has anything changed?)."""
+    row = (
+        threads_for(access, actor)
+        .order_by("-last_post_at")
+        .values_list("pk", "last_post_at")
+        .first()
+    )
+    return f"{row[0]}:{row[1].isoformat()}" if row else ""
+
+
+@dataclass
+class Moderation:
+    pending: list[PostRow]
+    reports: list[Report]
+    hidden: list[PostRow]
+    risky: list[PostRow]
+    mutes: list[Mute]
+    members: list[tuple[User, str]]  # (member, display name or "")
+
+
+def moderation_overview(access: SpaceAccess, actor: User) -> Moderation:
+    """What the facilitator's moderation page shows; opening it is an access audit
+    event (it says who is who). A fixed number of queries."""
+    audit_access(actor=actor, action="space.space.moderation_viewed", obj=access.space)
+    space = access.space
+    pending = list(Post.objects.filter(space=space, status=PostStatus.PENDING).order_by("id")[:50])
+    hidden = list(
+        Post.objects.filter(space=space, status=PostStatus.HIDDEN).order_by("-moderated_at")[:50]
+    )
+    risky = list(
+        Post.objects.filter(space=space).exclude(risk_categories=[]).order_by("-created_at")[:20]
+    )
+    reports = list(
+        Report.objects.filter(post__space=space, resolved_at__isnull=True)
+        .select_related("post", "post__thread")
+        .order_by("created_at")[:50]
+    )
+    mutes = list(
+        Mute.objects.filter(space=space, lifted_at__isnull=True, until__gt=timezone.now())
+        .select_related("user")
+        .order_by("until")
+    )
+    members = moderation_members(access)
+    everyone = {p.author_id for p in pending + hidden + risky} | {r.post.author_id for r in reports}
+    people = authors(access, everyone)
+
+    def row(post: Post) -> PostRow:
+        return PostRow(
+            post=post,
+            author=people.get(post.author_id),
+            html=render_markdown(post.body, heading_offset=2),
+        )
+
+    return Moderation(
+        pending=[row(p) for p in pending],
+        reports=reports,
+        hidden=[row(p) for p in hidden],
+        risky=[row(p) for p in risky],
+        mutes=mutes,
+        members=members,
+    )
+
+
+def moderation_members(access: SpaceAccess) -> list[tuple[User, str]]:
+    """The group's active members with their display names (facilitators only). Two
+    queries."""
+    from kindred.accounts.models import User as UserModel
+
+    members = list(
+        UserModel.objects.filter(
+            client__enrollments__group=access.group,
+            client__enrollments__status=EnrollmentStatus.ACTIVE,
+        ).order_by("full_name", "pk")
+    )
+    names = dict(DisplayName.objects.filter(space=access.space).values_list("user_id", "name"))
+    return [(m, names.get(m.pk, "")) for m in members]
+
+
+def unread_by_group(actor: User, group_ids: list[int]) -> dict[int, int]:
+    """Unread visible posts per group space for ``actor`` (for links): one query."""
+    if not group_ids:
+        return {}
+    marker = ReadMarker.objects.filter(thread=OuterRef("thread_id"), user=actor).values(
+        "last_read_post_id"
+    )[:1]
+    rows = (
+        Post.objects.filter(space__group_id__in=group_ids, status=PostStatus.VISIBLE)
+        .exclude(author=actor)
+        .annotate(seen=Coalesce(Subquery(marker, output_field=IntegerField()), Value(0)))
+        .filter(id__gt=F("seen"))
+        .values("space__group_id")
+        .annotate(n=Count("id"))
+    )
+    found: dict[int, int] = defaultdict(int)
+    for item in rows:
+        found[item["space__group_id"]] = item["n"]
+    return dict(found)
