@@ -230,6 +230,11 @@ def flag_label(alert: SafetyAlert) -> str:
             "above “Not at all”"
         )
     administration = alert.administration
+    if alert.source == AlertSource.RISK_LANGUAGE and alert.flag_code.startswith("space.post."):
+        return _(
+            "Risk language in a post in the group's space (see “Posts with risk language” "
+            "on the space's moderation page)"
+        )
     if alert.source == AlertSource.RELIABLE_DETERIORATION:
         name = (
             administration.instrument.short_name

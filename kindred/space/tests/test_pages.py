@@ -236,3 +236,22 @@ def test_space_and_thread_pages_use_constant_queries(
         http.get(reverse("web:space_thread", args=[thread.pk]))
     counts["big"] = (len(big_space), len(big_thread))
     assert counts["small"] == counts["big"], counts
+
+
+def test_links_from_the_member_home_and_the_group_page(cast: Cast) -> None:
+    space_url = reverse("web:space", args=[cast.group_a.pk])
+    home = signed_in(cast.member).get(reverse("web:member_home")).content.decode()
+    assert space_url in home
+    group_url = reverse("web:group_detail", args=[cast.group_a.pk])
+    assert space_url in signed_in(cast.facilitator).get(group_url).content.decode()
+    # An admin sees the group page but the space is not theirs: no link.
+    assert space_url not in signed_in(cast.admin).get(group_url).content.decode()
+
+
+def test_the_alert_says_where_it_came_from(cast: Cast, named: Any) -> None:
+    a, _b = named
+    post = services.thread_create(actor=cast.member, access=a, title="T", body="I cut myself")
+    alert = SafetyAlert.objects.get(flag_code=f"space.post.{post.pk}")
+    page = signed_in(cast.facilitator).get(reverse("web:alert_detail", args=[alert.pk]))
+    assert "group&#x27;s space" in page.content.decode() or "group's space" in page.content.decode()
+    assert "cut" not in page.content.decode().split("<main", 1)[1]
