@@ -8,7 +8,9 @@ benchmark's environment (production settings, DEBUG off, its own PostgreSQL data
 2. the same on the full data set (20,000 clients), then serve it with gunicorn and
    measure single-user latency over HTTP and requests/s under 16 connections with wrk,
    beside the minimal hello view measured in the same run;
-3. drop the database, write ``bench/results/<timestamp>.json`` and ``latest.json`` and
+3. on the full data set, the background jobs (kindred/bench/jobs.py) and the PDF
+   exports of a member with two years of weekly sessions (kindred/bench/pdf.py);
+4. drop the database, write ``bench/results/<timestamp>.json`` and ``latest.json`` and
    print a summary.
 """
 
@@ -163,6 +165,16 @@ def measure_jobs(env: dict[str, str]) -> dict[str, Any]:
         out = Path(tmp) / "jobs.json"
         jobs_env = {**env, "EMAIL_URL": "memorymail://", "KINDRED_SMS_PROVIDER": "console"}
         run_step(["-m", "kindred.bench.jobs", "--out", str(out)], jobs_env)
+        result: dict[str, Any] = json.loads(out.read_text(encoding="utf-8"))
+    return result
+
+
+def measure_pdf(env: dict[str, str]) -> dict[str, Any]:
+    """The record export and superbill PDFs of a member with two years of weekly
+    sessions (kindred/bench/pdf.py), built in the benchmark's database."""
+    with tempfile.TemporaryDirectory() as tmp:
+        out = Path(tmp) / "pdf.json"
+        run_step(["-m", "kindred.bench.pdf", "--out", str(out)], env)
         result: dict[str, Any] = json.loads(out.read_text(encoding="utf-8"))
     return result
 
@@ -381,6 +393,7 @@ def summary(results: dict[str, Any]) -> str:
         )
     lines += ["", *skipped]
     lines.extend(jobs_summary(results.get("jobs") or {}))
+    lines.extend(pdf_summary(results.get("pdf") or {}))
     lines.extend(matching_summary(results.get("matching") or []))
     peak = results.get("worker_peak_rss_mb") or {}
     if peak:
@@ -410,6 +423,26 @@ def jobs_summary(jobs: dict[str, Any]) -> list[str]:
             f"{sent['worker_seconds']} s ({sent['reminders_per_second']}/s; planned in "
             f"{sent['plan_seconds']} s, queued in {sent['queue_seconds']} s); duplicates "
             f"{sent['duplicates']}, lost {sent['lost']} (target <= 60 s, 0, 0)  {ok}"
+        )
+    return lines
+
+
+def pdf_summary(pdf: dict[str, Any]) -> list[str]:
+    member = pdf.get("member")
+    if not member:
+        return []
+    lines = [
+        (
+            f"  pdf: a member with {member['sessions']} weekly sessions "
+            f"({member['member_notes']} notes, {member['questionnaires']} questionnaires, "
+            f"{member['charges']} charges)"
+        )
+    ]
+    for key, label in (("record_pdf", "record export"), ("superbill_pdf", "superbill")):
+        made = pdf[key]
+        lines.append(
+            f"    {label}: p50 {made['p50_seconds']} s, max {made['max_seconds']} s over "
+            f"{made['runs']} runs; {made['pages']} pages, {made['bytes']:,} bytes"
         )
     return lines
 
@@ -543,6 +576,8 @@ def main(argv: list[str] | None = None) -> int:
         http, rss = http_phase(env, available=available, cookies=cookies, options=options, wrk=wrk)
         say("jobs: a year of sessions for 2,000 groups; 10,000 reminders through one worker")
         jobs = measure_jobs(env)
+        say("pdf: record export and superbill of a member with two years of weekly sessions")
+        pdf = measure_pdf(env)
         say("matching: 1k x 100, 5k x 500 and 10k x 1,000 against first come, first served")
         matching = measure_matching(env)
     finally:
@@ -580,6 +615,7 @@ def main(argv: list[str] | None = None) -> int:
         "hello_requests_per_s": round(hello, 1) if hello else None,
         "targets": targets,
         "jobs": jobs,
+        "pdf": pdf,
         "matching": matching,
         "worker_peak_rss_mb": rss,
     }
