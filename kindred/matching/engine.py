@@ -44,10 +44,18 @@ from scipy.optimize import (  # type: ignore[import-untyped]
     milp,
 )
 
-from kindred.matching.pairs import Pairs, build, rules_of
+from kindred.matching.pairs import BIT, RULES, Pairs, build
 from kindred.matching.scoring import Waits, fill_reason, pair_reasons, placement_points
 from kindred.matching.suggestions import suggest_new_groups
-from kindred.matching.types import Placement, Problem, Solution, Unplaced, Weights
+from kindred.matching.types import (
+    EXAMPLES,
+    Placement,
+    Problem,
+    RuleCount,
+    Solution,
+    Unplaced,
+    Weights,
+)
 
 # HiGHS stops when its gap falls below this (relative, on the whole objective).
 MIP_REL_GAP = 1e-4
@@ -321,6 +329,63 @@ def _solve_program(
 # --- assembling the answer ------------------------------------------------------------
 
 
+def _placed_clients(pairs: Pairs, placed: set[int]) -> set[int]:
+    return {pairs.people[i].client_id for i in placed}
+
+
+def _rule_counts(pairs: Pairs) -> dict[int, tuple[RuleCount, ...]]:
+    """For each person no group fits, per rule: how many groups it blocked and up to
+    ``EXAMPLES`` of them, those with the fewest other rules first, then in group order.
+    Computed over all of them at once, a rule at a time."""
+    rows = sorted(pairs.no_fit)
+    if not rows or not pairs.groups:
+        return {}
+    masks = np.stack([pairs.no_fit[i] for i in rows])
+    m = masks.shape[1]
+    key = np.bitwise_count(masks).astype(np.int32) * m + np.arange(m, dtype=np.int32)
+    missing = np.iinfo(np.int32).max
+    group_ids = np.array([g.group_id for g in pairs.groups], dtype=np.int64)
+    k = min(EXAMPLES, m)
+    found: dict[int, list[RuleCount]] = {i: [] for i in rows}
+    for rule in RULES:
+        hit = (masks & BIT[rule]) != 0
+        counts = hit.sum(axis=1)
+        which = np.flatnonzero(counts)
+        if not which.size:
+            continue
+        keys = np.where(hit[which], key[which], missing)
+        nearest = np.argpartition(keys, k - 1, axis=1)[:, :k] if k < m else np.argsort(keys, 1)
+        order = np.argsort(np.take_along_axis(keys, nearest, 1), axis=1, kind="stable")
+        examples = group_ids[np.take_along_axis(nearest, order, 1)].tolist()
+        for row, n, ids in zip(which.tolist(), counts[which].tolist(), examples, strict=True):
+            found[rows[row]].append(RuleCount(rule=rule, groups=n, examples=tuple(ids[:n])))
+    return {i: tuple(v) for i, v in found.items()}
+
+
+def _explain_unplaced(pairs: Pairs, placed: set[int]) -> list[Unplaced]:
+    """Why each person left out is left out, bounded in size (``types.Unplaced``)."""
+    blocked = _rule_counts(pairs)
+    offsets = pairs.offsets()
+    placed_clients = _placed_clients(pairs, placed)
+    unplaced = []
+    for i, person in enumerate(pairs.people):
+        if i in placed:
+            continue
+        start, end = int(offsets[i]), int(offsets[i + 1])
+        best = start + np.argsort(-pairs.score[start:end], kind="stable")[:EXAMPLES]
+        unplaced.append(
+            Unplaced(
+                entry_id=person.entry_id,
+                groups=len(pairs.groups),
+                blocked=blocked.get(i, ()),
+                fitted=end - start,
+                fitted_examples=tuple(pairs.groups[int(j)].group_id for j in pairs.group[best]),
+                placed_elsewhere=person.client_id in placed_clients,
+            )
+        )
+    return unplaced
+
+
 def _solution(
     problem: Problem,
     pairs: Pairs,
@@ -354,23 +419,9 @@ def _solution(
             )
         )
         placed.add(int(pairs.person[k]))
-    group_ids = [g.group_id for g in pairs.groups]
-    # One shared tuple of rules per distinct mask, looked up without a call per group.
-    distinct = {int(v) for masks in pairs.no_fit.values() for v in np.unique(masks)}
-    table = {mask: rules_of(mask) for mask in distinct}
-    unplaced = []
-    for i, person in enumerate(pairs.people):
-        if i in placed:
-            continue
-        masks = pairs.no_fit.get(i)
-        blocked = (
-            {}
-            if masks is None
-            else dict(zip(group_ids, map(table.__getitem__, masks.tolist()), strict=True))
-        )
-        unplaced.append(Unplaced(entry_id=person.entry_id, blocked=blocked))
+    unplaced = _explain_unplaced(pairs, placed)
     # New groups are for those still waiting for any group, once each.
-    placed_clients = {pairs.people[i].client_id for i in placed}
+    placed_clients = _placed_clients(pairs, placed)
     waiting = list(
         {
             p.client_id: p

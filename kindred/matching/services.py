@@ -62,7 +62,7 @@ from kindred.matching.models import (
     RunStatus,
 )
 from kindred.matching.rules import RULE_WORDS, blocking_rules
-from kindred.matching.types import Problem, Rule, Solution, Weights
+from kindred.matching.types import Problem, Rule, RuleCount, Solution, Unplaced, Weights
 from kindred.practice import roles as role_checks
 from kindred.practice.roles import Capability
 
@@ -288,13 +288,47 @@ def _reasons_json(reasons: tuple[Any, ...]) -> list[dict[str, Any]]:
     ]
 
 
-def _blocked_json(blocked: Mapping[int, tuple[Rule, ...]]) -> dict[str, list[int]]:
-    """Groups by the rules that blocked them: {"schedule,licensure": [group ids]}."""
-    by_rules: dict[str, list[int]] = {}
-    for group_id, rules in sorted(blocked.items()):
-        key = ",".join(str(r) for r in rules)
-        by_rules.setdefault(key, []).append(group_id)
-    return by_rules
+def blocked_json(left: Unplaced | None) -> dict[str, Any]:
+    """What the line keeps of why someone was left out: a count and a few example
+    groups per rule, so its size does not grow with the number of groups (``{}`` for a
+    placed line). See ``types.Unplaced``."""
+    if left is None:
+        return {}
+    return {
+        "groups": left.groups,
+        "rules": [
+            {"rule": str(r.rule), "groups": r.groups, "examples": list(r.examples)}
+            for r in left.blocked
+        ],
+        "fitted": left.fitted,
+        "fitted_examples": list(left.fitted_examples),
+        "placed_elsewhere": left.placed_elsewhere,
+    }
+
+
+def unplaced_of(line: ProposalLine) -> Unplaced | None:
+    """The line's explanation read back (None for a placed line). A line stored before
+    the counts were kept (``{}``) reads as "fitted somewhere"."""
+    if line.group_id is not None:
+        return None
+    data = line.blocked or {}
+    known = set(Rule)
+    return Unplaced(
+        entry_id=line.entry_id,
+        groups=int(data.get("groups", 0)),
+        blocked=tuple(
+            RuleCount(
+                rule=Rule(r["rule"]),
+                groups=int(r["groups"]),
+                examples=tuple(int(g) for g in r.get("examples", ())),
+            )
+            for r in data.get("rules", ())
+            if r.get("rule") in known
+        ),
+        fitted=int(data.get("fitted", 0)),
+        fitted_examples=tuple(int(g) for g in data.get("fitted_examples", ())),
+        placed_elsewhere=bool(data.get("placed_elsewhere", False)),
+    )
 
 
 def _store(run: MatchRun, outcome: Outcome) -> None:
@@ -315,7 +349,7 @@ def _store(run: MatchRun, outcome: Outcome) -> None:
                 group_id=placed.group_id if placed is not None else None,
                 score=round(float(placed.score), 3) if placed is not None else 0.0,
                 reasons=_reasons_json(placed.reasons) if placed is not None else [],
-                blocked=_blocked_json(left.blocked) if left is not None else {},
+                blocked=blocked_json(left),
                 waited_days=person.waited_days,
                 urgency=outcome.facts.urgency_of_entry.get(person.entry_id, ""),
             )

@@ -142,12 +142,42 @@ class Placement:
 
 
 @dataclass(frozen=True, slots=True)
+class RuleCount:
+    """One hard rule that kept someone out: how many of the run's groups it blocked, and
+    a few of them (``EXAMPLES`` at most; those this rule blocks with the fewest other
+    rules first, then by group id, so the nearest misses come first)."""
+
+    rule: Rule
+    groups: int
+    examples: tuple[int, ...]
+
+
+#: Example groups kept per rule, and of the groups someone fitted.
+EXAMPLES = 20
+
+
+@dataclass(frozen=True, slots=True)
 class Unplaced:
-    """Someone left out, and for each group the rules that blocked them there. Empty
-    ``blocked`` means they fitted somewhere but the seats went to better matches."""
+    """Someone left out, and why, in a form whose size does not grow with the run.
+
+    - No group fits them: ``blocked`` has, for each rule that blocked at least one of
+      the run's ``groups``, how many it blocked and examples. Rules overlap: a group
+      can be blocked by several, so the counts can add up to more than ``groups``.
+    - They fitted ``fitted`` groups (``blocked`` empty), but the seats went to people
+      who had waited longer or matched better, or to someone they must not be placed
+      with; ``fitted_examples`` are their best-scoring ones.
+    - ``placed_elsewhere``: the client is proposed through another waitlist entry.
+    """
 
     entry_id: int
-    blocked: dict[int, tuple[Rule, ...]]
+    groups: int = 0
+    blocked: tuple[RuleCount, ...] = ()
+    fitted: int = 0
+    fitted_examples: tuple[int, ...] = ()
+    placed_elsewhere: bool = False
+
+    def rules(self) -> tuple[Rule, ...]:
+        return tuple(r.rule for r in self.blocked)
 
 
 @dataclass(frozen=True, slots=True)

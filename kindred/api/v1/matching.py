@@ -38,6 +38,8 @@ from kindred.matching.models import (
     ProposalLine,
     RunStatus,
 )
+from kindred.matching.rules import RULE_WORDS
+from kindred.matching.types import EXAMPLES, Rule
 from kindred.practice import roles as role_checks
 from kindred.practice.roles import Capability
 
@@ -79,16 +81,65 @@ class ProposalReasonSerializer(serializers.Serializer[Any]):
     words = serializers.CharField()
 
 
+class BlockingRuleSerializer(serializers.Serializer[Any]):
+    rule = serializers.ChoiceField(choices=[(str(r), str(r)) for r in Rule])
+    words = serializers.CharField(help_text="The rule in plain words, about one group.")
+    groups = serializers.IntegerField(help_text="How many of the run's groups it kept out.")
+    examples = serializers.ListField(
+        child=serializers.IntegerField(),
+        help_text=f"Up to {EXAMPLES} of those groups' ids, the nearest misses first (the "
+        "groups this rule keeps out with the fewest other rules).",
+    )
+
+
+class UnplacedSerializer(serializers.Serializer[Any]):
+    groups = serializers.IntegerField(help_text="Groups with open seats in the run.")
+    rules = BlockingRuleSerializer(
+        many=True,
+        help_text="When no group fits: each rule that kept them out of at least one group "
+        "(a group can be kept out by several, so the counts can add up to more than groups).",
+    )
+    fitted = serializers.IntegerField(
+        help_text="Groups they fit whose places went to people who had waited longer or "
+        "matched better (or to someone they must not be placed with)."
+    )
+    fitted_examples = serializers.ListField(
+        child=serializers.IntegerField(), help_text="Their best-fitting groups' ids (a few)."
+    )
+    placed_elsewhere = serializers.BooleanField(
+        help_text="The client is proposed for a group through another waitlist entry."
+    )
+
+
 class ProposalLineSerializer(serializers.ModelSerializer[ProposalLine]):
     client_name = serializers.CharField(source="client.display_name")
     group_name = serializers.CharField(source="group.name", default=None, allow_null=True)
     reasons = ProposalReasonSerializer(many=True)
-    blocked = serializers.DictField(
-        child=serializers.ListField(child=serializers.IntegerField()),
-        help_text="For the unplaced: the groups by the rules that blocked them, "
-        '{"schedule,licensure": [group ids]}.',
+    blocked = serializers.SerializerMethodField(
+        help_text="For the unplaced: why no group was proposed (null when one was)."
     )
     decision = serializers.ChoiceField(choices=Decision.choices)
+
+    @extend_schema_field(UnplacedSerializer(allow_null=True))
+    def get_blocked(self, line: ProposalLine) -> dict[str, Any] | None:
+        left = services.unplaced_of(line)
+        if left is None:
+            return None
+        return {
+            "groups": left.groups,
+            "rules": [
+                {
+                    "rule": str(r.rule),
+                    "words": RULE_WORDS[r.rule],
+                    "groups": r.groups,
+                    "examples": list(r.examples),
+                }
+                for r in left.blocked
+            ],
+            "fitted": left.fitted,
+            "fitted_examples": list(left.fitted_examples),
+            "placed_elsewhere": left.placed_elsewhere,
+        }
 
     class Meta:
         model = ProposalLine

@@ -6,7 +6,16 @@ from kindred.matching.engine import evaluate, greedy, solve
 from kindred.matching.pairs import build
 from kindred.matching.scoring import placement_points
 from kindred.matching.tests.factories import group, person
-from kindred.matching.types import Interval, Modality, Problem, Rule, Solution, Weights
+from kindred.matching.types import (
+    EXAMPLES,
+    Interval,
+    Modality,
+    Problem,
+    Rule,
+    RuleCount,
+    Solution,
+    Weights,
+)
 
 
 def placed(solution: Solution) -> dict[int, int]:
@@ -46,7 +55,10 @@ def test_the_longest_waiting_get_the_last_seat():
     people = (person(1, waited_days=5), person(2, waited_days=300), person(3, waited_days=40))
     solution = solve(Problem(people=people, groups=(group(1, open_seats=1),)))
     assert placed(solution) == {2: 1}
-    assert {u.entry_id: u.blocked for u in solution.unplaced} == {1: {}, 3: {}}
+    assert {u.entry_id: (u.blocked, u.fitted, u.fitted_examples) for u in solution.unplaced} == {
+        1: ((), 1, (1,)),
+        3: ((), 1, (1,)),
+    }
 
 
 def test_people_who_must_not_meet_are_never_placed_together():
@@ -57,7 +69,8 @@ def test_people_who_must_not_meet_are_never_placed_together():
     assert placed(solution) == {1: 1, 3: 1}
     # Ben fitted; someone else had to have the place.
     assert solution.unplaced[0].entry_id == 2
-    assert solution.unplaced[0].blocked == {}
+    assert solution.unplaced[0].blocked == ()
+    assert solution.unplaced[0].fitted == 1
 
 
 def test_the_fill_bonus_starts_a_group():
@@ -80,10 +93,30 @@ def test_the_unplaced_are_told_what_blocked_each_group():
     groups = (group(1), group(2, modality=Modality.IN_PERSON, location_id=4))
     solution = solve(Problem(people=(stranger,), groups=groups))
     assert solution.status == "empty"
-    assert solution.unplaced[0].blocked == {
-        1: (Rule.LICENSURE, Rule.LANGUAGE),
-        2: (Rule.MODALITY, Rule.LANGUAGE),
-    }
+    left = solution.unplaced[0]
+    assert (left.groups, left.fitted, left.placed_elsewhere) == (2, 0, False)
+    assert left.blocked == (
+        RuleCount(Rule.MODALITY, 1, (2,)),
+        RuleCount(Rule.LICENSURE, 1, (1,)),
+        RuleCount(Rule.LANGUAGE, 2, (1, 2)),
+    )
+
+
+def test_the_explanation_stays_small_and_shows_the_nearest_misses_first():
+    """Per rule, a count and at most EXAMPLES groups, whatever the size of the run: the
+    groups this rule blocks alone come first (one change away from fitting)."""
+    far = [group(j, language="es") for j in range(1, 31)]  # and not licensed in FL
+    near = [group(j, open_seats=0) for j in range(31, 61)]
+    close = group(61, language="es", covered_states=frozenset({"FL"}))  # language alone
+    solution = solve(Problem(people=(person(1, state="FL"),), groups=(*far, *near, close)))
+    left = solution.unplaced[0]
+    assert left.groups == 61
+    by_rule = {r.rule: r for r in left.blocked}
+    assert by_rule[Rule.NO_SEATS].groups == 30
+    assert by_rule[Rule.LICENSURE].groups == 60
+    assert by_rule[Rule.LANGUAGE].groups == 31
+    assert by_rule[Rule.LANGUAGE].examples[0] == 61
+    assert all(len(r.examples) == min(r.groups, EXAMPLES) for r in left.blocked)
 
 
 def test_nothing_to_do():
@@ -130,7 +163,7 @@ def test_twice_weekly_and_other_groups():
     free = person(2)
     solution = solve(Problem(people=(busy, free), groups=(group(1),)))
     assert placed(solution) == {2: 1}
-    assert solution.unplaced[0].blocked == {1: (Rule.OVERLAP,)}
+    assert solution.unplaced[0].blocked == (RuleCount(Rule.OVERLAP, 1, (1,)),)
 
 
 def test_a_very_large_run_keeps_each_persons_best_groups(monkeypatch):

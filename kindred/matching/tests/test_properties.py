@@ -14,7 +14,18 @@ from kindred.matching.engine import evaluate, greedy, solve
 from kindred.matching.pairs import build, rules_of
 from kindred.matching.rules import blocking_rules, excluded_together
 from kindred.matching.scoring import Waits, pair_score, placement_points
-from kindred.matching.types import Group, Interval, Modality, Person, Problem, Solution, Weights
+from kindred.matching.types import (
+    EXAMPLES,
+    Group,
+    Interval,
+    Modality,
+    Person,
+    Problem,
+    Rule,
+    Solution,
+    Unplaced,
+    Weights,
+)
 
 DAY = 24 * 60
 # A few fixed times, so that random availability and meetings often meet.
@@ -142,6 +153,28 @@ def test_the_arrays_agree_with_the_rules_and_the_scores(problem: Problem) -> Non
                 assert rules_of(int(pairs.no_fit[i][j])) == rules
 
 
+def check_explanation(person: Person, groups: dict[int, Group], left: Unplaced) -> None:
+    """The compact explanation agrees with the rules, group by group."""
+    rules = {gid: blocking_rules(person, g) for gid, g in groups.items()}
+    fits = [gid for gid, found in rules.items() if not found]
+    assert left.groups == len(groups)
+    assert left.fitted == len(fits)
+    assert set(left.fitted_examples) <= set(fits)
+    assert len(left.fitted_examples) == min(len(fits), EXAMPLES)
+    if fits:
+        assert left.blocked == ()
+        return
+    seen = [r for r in Rule if any(r in found for found in rules.values())]
+    assert [r.rule for r in left.blocked] == seen
+    for count in left.blocked:
+        hit = [gid for gid, found in rules.items() if count.rule in found]
+        assert count.groups == len(hit)
+        assert len(count.examples) == min(len(hit), EXAMPLES)
+        assert set(count.examples) <= set(hit)
+        fewest = min(len(rules[gid]) for gid in hit)
+        assert len(rules[count.examples[0]]) == fewest
+
+
 def check_hard_rules(problem: Problem, solution: Solution) -> None:
     people = {p.entry_id: p for p in problem.people}
     groups = {g.group_id: g for g in problem.groups}
@@ -161,11 +194,8 @@ def check_hard_rules(problem: Problem, solution: Solution) -> None:
         if a.group_id == b.group_id:
             assert not excluded_together(people[a.entry_id], people[b.entry_id])
     for u in solution.unplaced:
-        if u.blocked:
-            assert u.blocked == {
-                gid: blocking_rules(people[u.entry_id], g) for gid, g in groups.items()
-            }
-            assert all(u.blocked.values())
+        check_explanation(people[u.entry_id], groups, u)
+        assert u.placed_elsewhere == (people[u.entry_id].client_id in placed_clients)
     total = placement_points(problem.weights) * len(solution.placements)
     total += sum(p.score for p in solution.placements)
     assert solution.objective == pytest.approx(total)

@@ -62,8 +62,10 @@ def test_a_run_stores_a_proposal_and_changes_nothing_else(cast: Cast) -> None:
     assert {"preference", "points", "words"} <= set(placed.reasons[0])
     left = _line(run, second)
     assert left.group_id is None
-    rules = {r for key in left.blocked for r in key.split(",")}
+    rules = {r["rule"] for r in left.blocked["rules"]}
     assert "schedule" in rules or "licensure" in rules
+    assert left.blocked["groups"] == run.group_count
+    assert left.blocked["fitted"] == 0
     # Nothing changed: no screening, no place, the entries still waiting.
     assert not Screening.objects.exists()
     assert Enrollment.objects.filter(status__in=SEAT_STATUSES).count() == 3

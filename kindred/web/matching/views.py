@@ -41,7 +41,7 @@ from kindred.matching.models import (
     RunStatus,
 )
 from kindred.matching.rules import RULE_WORDS
-from kindred.matching.types import Rule
+from kindred.matching.types import EXAMPLES
 from kindred.practice import roles as role_checks
 from kindred.practice.roles import Capability
 from kindred.practice.settings import practice_settings
@@ -166,22 +166,45 @@ def _get_run(run_id: int) -> MatchRun:
     return run
 
 
-def _blocked_rows(line: ProposalLine, names: dict[int, str]) -> list[dict[str, Any]]:
-    """The groups that could not take this person, grouped by the rules that blocked
-    them, in plain words."""
-    rows = []
-    for key, group_ids in sorted(line.blocked.items(), key=lambda kv: (-len(kv[1]), kv[0])):
-        rules = [Rule(r) for r in key.split(",") if r]
-        shown = [names.get(g, "") for g in group_ids[:NAMES_PER_REASON]]
-        rows.append(
+def _example_ids(line: ProposalLine, per_rule: int) -> set[int]:
+    """The example groups a line's explanation names (``per_rule`` of each)."""
+    left = services.unplaced_of(line)
+    if left is None:
+        return set()
+    ids = {g for r in left.blocked for g in r.examples[:per_rule]}
+    return ids | set(left.fitted_examples[:per_rule])
+
+
+def _why_left_out(
+    line: ProposalLine, names: dict[int, str], per_rule: int
+) -> dict[str, Any] | None:
+    """Why no group was proposed, in plain words: each rule with how many groups it
+    kept them out of ("every group" when all) and a few of them by name, the nearest
+    misses first; or the groups they fitted whose places went to others."""
+    left = services.unplaced_of(line)
+    if left is None:
+        return None
+    rules = []
+    for r in sorted(left.blocked, key=lambda r: -r.groups):
+        shown = [names[g] for g in r.examples[:per_rule] if g in names]
+        rules.append(
             {
-                "words": [RULE_WORDS[r] for r in rules],
-                "count": len(group_ids),
-                "names": [n for n in shown if n],
-                "more": max(0, len(group_ids) - NAMES_PER_REASON),
+                "words": RULE_WORDS[r.rule],
+                "count": r.groups,
+                "every": left.groups > 0 and r.groups >= left.groups,
+                "names": shown,
+                "more": max(0, r.groups - len(shown)),
             }
         )
-    return rows
+    fitted = [names[g] for g in left.fitted_examples[:per_rule] if g in names]
+    return {
+        "groups": left.groups,
+        "rules": rules,
+        "fitted": left.fitted,
+        "fitted_names": fitted,
+        "fitted_more": max(0, left.fitted - len(fitted)),
+        "placed_elsewhere": left.placed_elsewhere,
+    }
 
 
 def _meeting_words(start: int, end: int, zone: ZoneInfo) -> str:
@@ -239,14 +262,14 @@ def run_detail(request: HttpRequest, run_id: int) -> HttpResponse:
         lines = lines.exclude(decision=Decision.PENDING)
     context = paginate(request, lines.order_by("position", "id"), per_page=LINES_PER_PAGE)
     page_lines: list[ProposalLine] = list(context["page_obj"].object_list)
-    blocked_ids = {g for line in page_lines for ids in line.blocked.values() for g in ids}
-    names = dict(TherapyGroup.objects.filter(pk__in=blocked_ids).values_list("pk", "name"))
+    example_ids = {g for line in page_lines for g in _example_ids(line, NAMES_PER_REASON)}
+    names = dict(TherapyGroup.objects.filter(pk__in=example_ids).values_list("pk", "name"))
     now = run.started_at
     rows = [
         {
             "line": line,
             "waited": waited_words(now - timedelta(days=line.waited_days), now),
-            "blocked": _blocked_rows(line, names) if line.group_id is None else [],
+            "why": _why_left_out(line, names, NAMES_PER_REASON),
         }
         for line in page_lines
     ]
@@ -343,8 +366,8 @@ def line_detail(request: HttpRequest, line_id: int) -> HttpResponse:
         obj=line,
         client_id=line.client_id,
     )
-    blocked_ids = {g for ids in line.blocked.values() for g in ids}
-    names = dict(TherapyGroup.objects.filter(pk__in=blocked_ids).values_list("pk", "name"))
+    example_ids = _example_ids(line, EXAMPLES)
+    names = dict(TherapyGroup.objects.filter(pk__in=example_ids).values_list("pk", "name"))
     return render(
         request,
         "web/matching/line.html",
@@ -355,7 +378,7 @@ def line_detail(request: HttpRequest, line_id: int) -> HttpResponse:
             "waited": waited_words(
                 line.run.started_at - timedelta(days=line.waited_days), line.run.started_at
             ),
-            "blocked": _blocked_rows(line, names) if line.group_id is None else [],
+            "why": _why_left_out(line, names, EXAMPLES),
             "choose": choose,
             "reject": reject,
             "accept_error": accept_error,

@@ -97,9 +97,16 @@ class Command(BaseCommand):
             )
         for u in report["unplaced"]:
             self.stdout.write(f"  entry {u['entry_id']} (client {u['client_id']}) not placed.")
-            for key, group_ids in u["blocked"].items():
-                words = " ".join(RULE_WORDS[Rule(r)] for r in key.split(",") if r)
-                self.stdout.write(f"    {len(group_ids)} group(s): {words}")
+            why = u["blocked"]
+            if why.get("placed_elsewhere"):
+                self.stdout.write("    Proposed for a group through another waitlist entry.")
+            elif why.get("fitted"):
+                self.stdout.write(
+                    f"    Fitted {why['fitted']} group(s); the places went to others."
+                )
+            for r in why.get("rules", ()):
+                every = "every group" if r["groups"] == why["groups"] else f"{r['groups']} group(s)"
+                self.stdout.write(f"    {every}: {RULE_WORDS[Rule(r['rule'])]}")
         for s in report["suggestions"]:
             self.stdout.write(
                 f"  New group: {s['modality']} in {', '.join(s['states'])}, concern "
@@ -145,7 +152,7 @@ def _report_of_outcome(outcome: services.Outcome) -> dict[str, Any]:
             {
                 "entry_id": u.entry_id,
                 "client_id": built.client_of_entry.get(u.entry_id),
-                "blocked": services._blocked_json(u.blocked),
+                "blocked": services.blocked_json(u),
             }
             for u in solution.unplaced
             if u.entry_id not in placed

@@ -1,0 +1,103 @@
+"""Why someone was left out, kept small: per rule a count and a few example groups (not
+every group's id), read back on the pages and the API; "every group" when a rule kept
+them out of all; the groups they fitted when the places went to others; old lines
+rewritten by the migration."""
+
+from __future__ import annotations
+
+import importlib
+import re
+from typing import Any
+
+import pytest
+from django.test import Client as HttpClient
+
+from kindred.accounts.models import User
+from kindred.accounts.scopes import Scope
+from kindred.accounts.token_services import api_token_create
+from kindred.core.testing import Cast, signed_in
+from kindred.matching import services
+from kindred.matching.models import ProposalLine
+from kindred.matching.rules import RULE_WORDS
+from kindred.matching.tests.support import waiting
+from kindred.matching.types import EXAMPLES, Rule
+
+pytestmark = pytest.mark.django_db
+migration = importlib.import_module("kindred.matching.migrations.0004_compact_blocked")
+
+
+def _text(response: Any) -> str:
+    return re.sub(r"\s+", " ", response.content.decode()).replace("&#x27;", "'")
+
+
+def _token(user: User) -> HttpClient:
+    scopes = [Scope.MATCHING_READ, Scope.MATCHING_WRITE]
+    raw, _ = api_token_create(actor=user, name="Integration", scopes=scopes)
+    return HttpClient(HTTP_AUTHORIZATION=f"Bearer {raw}")
+
+
+def test_no_fit_is_kept_as_counts_per_rule_and_shown_in_words(cast: Cast) -> None:
+    fiona = waiting(cast, first="Fiona", state="FL", windows=[(0, "06:00", "07:00")])
+    run = services.match_run_start(actor=cast.coordinator)
+    line = ProposalLine.objects.get(run=run, entry=fiona)
+    stored = line.blocked
+    assert set(stored) == {"groups", "rules", "fitted", "fitted_examples", "placed_elsewhere"}
+    assert stored["groups"] == run.group_count >= 2
+    assert stored["fitted"] == 0
+    by_rule = {r["rule"]: r for r in stored["rules"]}
+    # Only free at six on Monday mornings: no group's time suits her.
+    assert by_rule["schedule"]["groups"] == run.group_count
+    for r in stored["rules"]:
+        assert len(r["examples"]) == min(r["groups"], EXAMPLES)
+    http = signed_in(cast.coordinator)
+    page = _text(http.get(f"/matching/runs/{run.pk}/?show=unplaced"))
+    assert "No group fits them." in page
+    assert f"Every group:</strong> {RULE_WORDS[Rule.SCHEDULE]}" in page
+    assert "Steady Ground" in page  # an example by name
+    detail = _text(http.get(f"/matching/lines/{line.pk}/"))
+    assert f"Every group:</strong> {RULE_WORDS[Rule.SCHEDULE]}" in detail
+    api = _token(cast.coordinator).get(f"/api/v1/matching/runs/{run.pk}/").json()
+    (mine,) = [x for x in api["lines"] if x["entry"] == fiona.pk]
+    assert mine["blocked"]["groups"] == run.group_count
+    schedule = next(r for r in mine["blocked"]["rules"] if r["rule"] == "schedule")
+    assert schedule["words"] == RULE_WORDS[Rule.SCHEDULE]
+    assert schedule["groups"] == run.group_count
+
+
+def test_someone_who_fitted_is_told_which_groups(cast: Cast) -> None:
+    seats = 8  # Steady Ground's open seats; nine people fit it and nothing else
+    people = [waiting(cast, first=f"Fit{n}") for n in range(seats + 1)]
+    run = services.match_run_start(actor=cast.coordinator)
+    left = ProposalLine.objects.get(run=run, group__isnull=True)
+    assert left.entry_id in {p.pk for p in people}
+    assert left.blocked["rules"] == []
+    assert left.blocked["fitted"] == 1
+    assert left.blocked["fitted_examples"] == [cast.group_a.pk]
+    page = _text(signed_in(cast.coordinator).get(f"/matching/runs/{run.pk}/?show=unplaced"))
+    assert "They fit 1 group (Steady Ground), but the places went to people" in page
+    api = _token(cast.coordinator).get(f"/api/v1/matching/runs/{run.pk}/").json()
+    placed = [x for x in api["lines"] if x["group"] is not None]
+    assert all(x["blocked"] is None for x in placed)
+
+
+def test_the_migration_rewrites_old_lines() -> None:
+    old = {
+        "schedule": [3, 1],
+        "schedule,licensure": [2],
+        "licensure,language": [4],
+    }
+    assert migration.compact(old) == {
+        "groups": 4,
+        "rules": [
+            {"rule": "schedule", "groups": 3, "examples": [1, 3, 2]},
+            {"rule": "licensure", "groups": 2, "examples": [2, 4]},
+            {"rule": "language", "groups": 1, "examples": [4]},
+        ],
+        "fitted": 0,
+        "fitted_examples": [],
+        "placed_elsewhere": False,
+    }
+    assert migration.compact({}) is None
+    assert migration.compact(migration.compact(old)) is None
+    many = {"schedule": list(range(1, 1001))}
+    assert migration.compact(many)["rules"][0]["examples"] == list(range(1, EXAMPLES + 1))
