@@ -10,7 +10,18 @@ from datetime import datetime, timedelta
 from typing import TYPE_CHECKING, Any
 from zoneinfo import ZoneInfo
 
-from django.db.models import Count, Exists, F, OuterRef, Q, QuerySet
+from django.db.models import (
+    Count,
+    Exists,
+    F,
+    IntegerField,
+    OuterRef,
+    Q,
+    QuerySet,
+    Subquery,
+    Window,
+)
+from django.db.models.functions import Coalesce
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
@@ -442,6 +453,17 @@ class UnsignedRow:
     member_drafts: int
     attended: int
 
+    @property
+    def no_one_attended(self) -> bool:
+        """Attendance taken, nobody there, nothing written: the row offers to record
+        the absences and close the session (``services.notes_close_unattended``)."""
+        return (
+            self.session.attendance_taken_at is not None
+            and self.attended == 0
+            and not self.group_status
+            and not self.member_drafts
+        )
+
 
 @dataclass
 class UnsignedDashboard:
@@ -480,15 +502,87 @@ def dashboard_sessions(actor: User) -> tuple[QuerySet[GroupSession], str]:
     return GroupSession.objects.filter(_sessions_run_by(ids)), scope
 
 
-def unsigned_sessions(actor: User, now: datetime) -> QuerySet[GroupSession]:
-    """Sessions that have ended and are not cancelled, whose group note is missing or
-    unsigned, or with an unsigned member note."""
-    sessions, _scope = dashboard_sessions(actor)
+def _unsigned(sessions: QuerySet[GroupSession], now: datetime) -> QuerySet[GroupSession]:
     signed_group = GroupNote.objects.filter(session=OuterRef("pk")).exclude(status=NoteStatus.DRAFT)
     member_draft = MemberNote.objects.filter(session=OuterRef("pk"), status=NoteStatus.DRAFT)
     return sessions.filter(status=SessionStatus.SCHEDULED, ends_at__lte=now).filter(
         ~Exists(signed_group) | Exists(member_draft)
     )
+
+
+def unsigned_sessions(actor: User, now: datetime) -> QuerySet[GroupSession]:
+    """Sessions that have ended and are not cancelled, whose group note is missing or
+    unsigned, or with an unsigned member note."""
+    sessions, _scope = dashboard_sessions(actor)
+    return _unsigned(sessions, now)
+
+
+@dataclass
+class ToWriteRow:
+    """One of a facilitator's own sessions whose notes are still to write or sign."""
+
+    session: GroupSession
+    group_status: str  # "" (not started), draft, signed/cosigned (member drafts remain)
+    member_drafts: bool
+    attended: int
+
+    @property
+    def no_one_attended(self) -> bool:
+        """Attendance taken, nobody there, nothing written: closed with one action
+        (``services.notes_close_unattended``)."""
+        return (
+            self.session.attendance_taken_at is not None
+            and self.attended == 0
+            and not self.group_status
+            and not self.member_drafts
+        )
+
+
+#: At most this many sessions on a facilitator's home panel (the total is given too).
+TO_WRITE_ROWS = 5
+
+
+def notes_to_write(
+    actor: User, now: datetime, limit: int = TO_WRITE_ROWS
+) -> tuple[list[ToWriteRow], int]:
+    """The sessions ``actor`` runs (lead unless covered, co-facilitator or substitute;
+    not their supervisees') whose notes are still to write or sign, oldest first, and
+    how many there are: one query (the total is a window count over the rows)."""
+    clinician = getattr(actor, "clinician", None) if actor.is_staff_member else None
+    if clinician is None:
+        return [], 0
+    mine = GroupSession.objects.filter(_sessions_run_by([clinician.pk]))
+    attended = (
+        Attendance.objects.filter(session=OuterRef("pk"), status__in=ATTENDED_STATUSES)
+        .order_by()
+        .values("session")
+        .annotate(n=Count("pk"))
+        .values("n")[:1]
+    )
+    drafts = MemberNote.objects.filter(session=OuterRef("pk"), status=NoteStatus.DRAFT)
+    sessions = list(
+        _unsigned(mine, now)
+        .select_related("group", "group_note")
+        .annotate(
+            total=Window(Count("pk")),
+            n_attended=Coalesce(Subquery(attended, output_field=IntegerField()), 0),
+            has_member_drafts=Exists(drafts),
+        )
+        .order_by("ends_at", "pk")[:limit]
+    )
+    rows = []
+    for s in sessions:
+        note = getattr(s, "group_note", None)
+        rows.append(
+            ToWriteRow(
+                session=s,
+                group_status=note.status if note else "",
+                member_drafts=bool(s.has_member_drafts),
+                attended=int(s.n_attended),
+            )
+        )
+    total = int(sessions[0].total) if sessions else 0
+    return rows, total
 
 
 def _bounds(now: datetime, zone: ZoneInfo) -> dict[str, Q]:

@@ -497,6 +497,74 @@ def notes_sign_all(
         )
 
 
+def _unattended_text() -> dict[str, str]:
+    """The group note of a session nobody attended, in plain system wording."""
+    return {
+        "themes": _(
+            "No members attended this session. Each member's absence is recorded from "
+            "the attendance."
+        ),
+        "interventions": _("None (no members attended)."),
+        "process": _("None (no members attended)."),
+    }
+
+
+def notes_close_unattended(
+    *, actor: User, session: GroupSession, now: datetime | None = None
+) -> GroupNote:
+    """Close a session that nobody attended, in one action: a short group note in
+    system wording, signed by ``actor`` (late entry and co-signing as for any note),
+    with an absence entry for each member who had a place. Refused before the session
+    has ended or attendance is taken, once anyone attended, and when a note has been
+    started (finish that one on the notes screen)."""
+    now = now or timezone.now()
+    _require_writer(actor, session)
+    with transaction.atomic():
+        session = (
+            GroupSession.objects.select_for_update().select_related("group").get(pk=session.pk)
+        )
+        if session.is_cancelled:
+            raise InvalidState(_("This session was cancelled, so it has no notes."))
+        if now < session.ends_at:
+            raise InvalidState(_("Notes can be signed once the session has ended."))
+        if session.attendance_taken_at is None:
+            raise InvalidState(_("Take attendance first: it records who was absent."))
+        if Attendance.objects.filter(session=session, status__in=ATTENDED_STATUSES).exists():
+            raise InvalidState(
+                _("Members attended this session: write the notes on the notes screen.")
+            )
+        if (
+            GroupNote.objects.filter(session=session).exists()
+            or MemberNote.objects.filter(session=session).exists()
+        ):
+            raise InvalidState(
+                _("Notes have been started for this session: finish them on the notes screen.")
+            )
+        note = GroupNote(
+            session=session,
+            author=actor,
+            template=note_settings().group_note_template,
+            **_unattended_text(),
+        )
+        note.save()
+        audit_change(
+            actor=actor,
+            action="notes.group_note.created",
+            obj=note,
+            changed=list(GROUP_PARTS),
+            detail={"session": session.pk, "no_attendance": True},
+        )
+        _sign_locked(
+            actor=actor,
+            session=session,
+            group_note=note,
+            member_notes=[],
+            names_confirmed=True,  # system wording: it names nobody
+            now=now,
+        )
+    return note
+
+
 def note_sign(
     *, actor: User, note: Note, names_confirmed: bool = False, now: datetime | None = None
 ) -> Note:

@@ -4,13 +4,14 @@ many groups, sessions and members there are."""
 
 from __future__ import annotations
 
-from collections import Counter, defaultdict
+from collections import defaultdict
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 from typing import TYPE_CHECKING, Any
 from zoneinfo import ZoneInfo
 
-from django.db.models import Count, Q, QuerySet
+from django.db.models import Count, IntegerField, OuterRef, Q, QuerySet, Subquery, Window
+from django.db.models.functions import Coalesce
 from django.utils import timezone
 
 from kindred.groups.access import clinician_of
@@ -80,10 +81,31 @@ class DashboardSession:
         return self.session.attendance_taken_at is not None
 
 
+def _count_per_session(rows: QuerySet[Any]) -> Coalesce:
+    """How many of ``rows`` belong to the outer session (a correlated subquery)."""
+    counted = (
+        rows.filter(session_id=OuterRef("pk"))
+        .order_by()
+        .values("session_id")
+        .annotate(n=Count("id"))
+        .values("n")[:1]
+    )
+    return Coalesce(Subquery(counted, output_field=IntegerField()), 0)
+
+
+def _with_counts(sessions: QuerySet[GroupSession]) -> QuerySet[GroupSession]:
+    """Absence notices and refused state attestations counted in the sessions' own
+    query (no query of their own)."""
+    return sessions.annotate(
+        notice_count=_count_per_session(AbsenceNotice.objects.all()),
+        problem_count=_count_per_session(StateAttestation.objects.filter(allowed=False)),
+    )
+
+
 def _rows(sessions: list[GroupSession], now: datetime) -> list[DashboardSession]:
+    """``sessions`` come from ``_with_counts``; one query for the places held."""
     if not sessions:
         return []
-    ids = [s.pk for s in sessions]
     group_ids = {s.group_id for s in sessions}
     earliest = min(s.starts_at for s in sessions) - timedelta(days=1)
     enrollments: dict[int, list[Enrollment]] = defaultdict(list)
@@ -91,24 +113,6 @@ def _rows(sessions: list[GroupSession], now: datetime) -> list[DashboardSession]
         Q(ended_at__isnull=True) | Q(ended_at__gte=earliest)
     ):
         enrollments[e.group_id].append(e)
-    notices = Counter(
-        dict(
-            AbsenceNotice.objects.filter(session_id__in=ids)
-            .order_by()
-            .values("session_id")
-            .annotate(n=Count("id"))
-            .values_list("session_id", "n")
-        )
-    )
-    problems = Counter(
-        dict(
-            StateAttestation.objects.filter(session_id__in=ids, allowed=False)
-            .order_by()
-            .values("session_id")
-            .annotate(n=Count("id"))
-            .values_list("session_id", "n")
-        )
-    )
     rows = []
     for s in sessions:
         zone = session_zone(s)
@@ -120,8 +124,8 @@ def _rows(sessions: list[GroupSession], now: datetime) -> list[DashboardSession]
                 local_start=timezone.localtime(s.starts_at, zone),
                 local_end=timezone.localtime(s.ends_at, zone),
                 expected=len(seated),
-                absence_notices=notices[s.pk],
-                attestation_problems=problems[s.pk],
+                absence_notices=getattr(s, "notice_count", 0),
+                attestation_problems=getattr(s, "problem_count", 0),
                 can_start=(
                     is_virtual(s)
                     and not s.is_cancelled
@@ -146,18 +150,22 @@ def facilitator_home_context(*, actor: User, now: datetime | None = None) -> dic
     today = timezone.localtime(now, zone).date()
     today_start, today_end = local_day_bounds(today, zone)
     week_end = local_day_bounds(today + timedelta(days=UPCOMING_DAYS), zone)[1]
-    mine = sessions_run_by(clinician).select_related("group", "room", "location")
+    mine = _with_counts(sessions_run_by(clinician).select_related("group", "room", "location"))
     window = list(
         mine.filter(starts_at__gte=today_start, starts_at__lt=week_end).order_by("starts_at", "id")
     )
-    untaken_qs = mine.filter(
-        status=SessionStatus.SCHEDULED,
-        attendance_taken_at__isnull=True,
-        starts_at__gte=now - UNTAKEN_LOOKBACK,
-        starts_at__lt=today_start,
+    # The total comes with the first rows (a window count, taken before the limit).
+    untaken: list[GroupSession] = list(
+        mine.filter(
+            status=SessionStatus.SCHEDULED,
+            attendance_taken_at__isnull=True,
+            starts_at__gte=now - UNTAKEN_LOOKBACK,
+            starts_at__lt=today_start,
+        )
+        .annotate(untaken_total=Window(Count("id")))
+        .order_by("-starts_at", "-id")[:UNTAKEN_LIMIT]
     )
-    untaken = list(untaken_qs.order_by("-starts_at", "-id")[:UNTAKEN_LIMIT])
-    untaken_count = untaken_qs.count()
+    untaken_count = int(getattr(untaken[0], "untaken_total", 0)) if untaken else 0
     rows = _rows(window + untaken, now)
     by_id = {r.session.pk: r for r in rows}
     return {

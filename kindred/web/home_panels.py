@@ -54,6 +54,7 @@ PANELS: dict[Role | str, list[Panel]] = {
             "web/outcomes/panels/group_dashboards.html",
             "kindred.measures.outcome_panels.group_dashboards_panel",
         ),
+        Panel("web/notes/_facilitator_panel.html", "kindred.notes.panels.facilitator_notes_panel"),
     ],
     Role.SUPERVISOR: [
         Panel("web/outcomes/panels/open_alerts.html", _ALERTS, first=True),

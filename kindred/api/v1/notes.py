@@ -204,6 +204,10 @@ class NoteUnsignedRowSerializer(serializers.Serializer[selectors.UnsignedRow]):
     group_note_author = serializers.CharField(source="group_author", allow_blank=True)
     member_drafts = serializers.IntegerField()
     attended = serializers.IntegerField()
+    no_one_attended = serializers.BooleanField(
+        help_text="Attendance taken, nobody attended, nothing written: close it with "
+        "POST sessions/{id}/notes/no-attendance/."
+    )
 
 
 class UnsignedNotesSerializer(serializers.Serializer[selectors.UnsignedDashboard]):
@@ -331,6 +335,29 @@ class SessionNotesSignView(GenericAPIView[Any]):
                 "member_notes": [n.pk for n in result.member_notes],
             }
         )
+
+
+class SessionNotesNoAttendanceView(GenericAPIView[Any]):
+    required_scopes = NOTE_SCOPES
+    pagination_class = None
+
+    @extend_schema(
+        request=None,
+        responses={
+            200: inline_serializer(
+                "NoAttendanceClosed",
+                {"group_note": serializers.IntegerField(), "absences": serializers.IntegerField()},
+            )
+        },
+        summary="Close a session nobody attended: record each absence and sign a short "
+        "group note (409 when anyone attended, attendance is not taken, the session has "
+        "not ended or a note is started)",
+    )
+    def post(self, request: Request, session_id: int) -> Response:
+        actor = require_staff(request)
+        session = get_session_for_notes(actor, session_id, write=True)
+        note = services.notes_close_unattended(actor=actor, session=session)
+        return Response({"group_note": note.pk, "absences": note.absences.count()})
 
 
 class ClientNotesView(GenericAPIView[Any]):

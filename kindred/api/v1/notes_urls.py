@@ -11,6 +11,11 @@ urlpatterns: list[URLPattern] = [
         views.SessionNotesSignView.as_view(),
         name="session_notes_sign",
     ),
+    path(
+        "sessions/<int:session_id>/notes/no-attendance/",
+        views.SessionNotesNoAttendanceView.as_view(),
+        name="session_notes_no_attendance",
+    ),
     path("clients/<int:client_id>/notes/", views.ClientNotesView.as_view(), name="client_notes"),
     path("notes/unsigned/", views.UnsignedNotesView.as_view(), name="notes_unsigned"),
     path("notes/cosign/", views.CosignQueueView.as_view(), name="notes_cosign_queue"),

@@ -188,7 +188,40 @@ def _context(
         "group_named": named.get("group", sheet.names_named.get("group", [])),
         "show_actions": sheet.can_write
         and (sheet.can_write_group or any(r.can_write for r in sheet.members)),
+        "offer_close_unattended": offers_close_unattended(sheet),
     }
+
+
+def offers_close_unattended(sheet: selectors.NotesSheet) -> bool:
+    """Nobody attended and nothing is written yet: one action records the absences and
+    signs a short group note (``services.notes_close_unattended``)."""
+    session = sheet.session
+    return (
+        sheet.can_write
+        and session.attendance_taken_at is not None
+        and not session.is_cancelled
+        and timezone.now() >= session.ends_at
+        and sheet.group_note is None
+        and not sheet.members
+    )
+
+
+@staff_page
+@require_POST
+def session_notes_close_unattended(request: HttpRequest, session_id: int) -> HttpResponse:
+    """ "No one attended: record the absences and close" (from the notes screen, the
+    unsigned-notes dashboard or the facilitator's home); back to the notes screen."""
+    actor = actor_of(request)
+    session = get_session_for_notes(actor, session_id, write=True)
+    try:
+        services.notes_close_unattended(actor=actor, session=session)
+    except KindredError as exc:
+        messages.error(request, exc.message)
+    else:
+        messages.success(
+            request, _("Closed: each absence is recorded and a short group note is signed.")
+        )
+    return redirect("web:session_notes", session_id=session.pk)
 
 
 @staff_page
