@@ -13,6 +13,7 @@ from django.db import models
 from django.db.models import Q
 from django.utils.translation import gettext_lazy as _
 
+from kindred.clients.models import LANGUAGE_CHOICES
 from kindred.core.models import TimeStampedModel
 
 if TYPE_CHECKING:
@@ -224,6 +225,10 @@ class GroupSuggestion(models.Model):
     meeting_end = models.PositiveIntegerField(_("meets until (UTC minute of the week)"))
     entry_ids = models.JSONField(_("waitlist entries"), default=list)
     count = models.PositiveIntegerField(_("people it would serve"))
+    # The language its people share ("" for suggestions stored before it was kept).
+    language = models.CharField(
+        _("language"), max_length=10, choices=LANGUAGE_CHOICES, blank=True, default=""
+    )
 
     class Meta:
         ordering = ["run_id", "-count", "id"]

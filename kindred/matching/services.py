@@ -366,6 +366,7 @@ def _store(run: MatchRun, outcome: Outcome) -> None:
                 meeting_end=s.meeting.end,
                 entry_ids=list(s.entry_ids),
                 count=len(s.entry_ids),
+                language=s.language[:10],
             )
             for s in solution.suggestions
         ],

@@ -68,9 +68,15 @@ def slots(person: Person, minutes: int) -> npt.NDArray[np.int64]:
     return ok
 
 
+#: A language recorded as "other" is not known to be shared: no group is suggested for it.
+UNKNOWN_LANGUAGES = frozenset({"other", ""})
+
+
 def _bases(person: Person) -> list[Base]:
     modality = Modality.IN_PERSON if person.modality is Modality.IN_PERSON else Modality.VIRTUAL
     language = person.language.strip().casefold()
+    if language in UNKNOWN_LANGUAGES:
+        return []
     return [(str(modality), person.state, language, c) for c in sorted(person.concerns) or [-1]]
 
 

@@ -178,6 +178,7 @@ class GroupSuggestionSerializer(serializers.ModelSerializer[GroupSuggestion]):
             "meeting_end",
             "entry_ids",
             "count",
+            "language",
         )
         read_only_fields = fields
 

@@ -17,7 +17,7 @@ from kindred.accounts.scopes import Scope
 from kindred.accounts.token_services import api_token_create
 from kindred.core.testing import Cast, signed_in
 from kindred.matching import services
-from kindred.matching.models import ProposalLine
+from kindred.matching.models import GroupSuggestion, ProposalLine
 from kindred.matching.rules import RULE_WORDS
 from kindred.matching.tests.support import waiting
 from kindred.matching.types import EXAMPLES, Rule
@@ -101,3 +101,17 @@ def test_the_migration_rewrites_old_lines() -> None:
     assert migration.compact(migration.compact(old)) is None
     many = {"schedule": list(range(1, 1001))}
     assert migration.compact(many)["rules"][0]["examples"] == list(range(1, EXAMPLES + 1))
+
+
+def test_a_suggested_group_says_its_language(cast: Cast) -> None:
+    """Four Spanish speakers free at a time no group meets: a new group held in Spanish
+    is suggested, and the page and the API say so."""
+    for n in range(4):
+        waiting(cast, first=f"Sol{n}", language="es", windows=[(2, "10:00", "13:00")])
+    run = services.match_run_start(actor=cast.coordinator)
+    suggestion = GroupSuggestion.objects.get(run=run)
+    assert suggestion.language == "es"
+    page = _text(signed_in(cast.coordinator).get(f"/matching/runs/{run.pk}/"))
+    assert "4 people waiting could join. Held in Spanish." in page
+    api = _token(cast.coordinator).get(f"/api/v1/matching/runs/{run.pk}/").json()
+    assert api["suggestions"][0]["language"] == "es"

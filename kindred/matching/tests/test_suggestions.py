@@ -94,3 +94,12 @@ def test_slots_are_the_starts_that_fit(windows, busy, minutes):
             slot.overlaps(b) for b in busy
         )
         assert bool(ok[index]) == expected, (index, slot)
+
+
+def test_no_group_is_suggested_for_a_language_recorded_as_other():
+    """ "Other" says only that it is not one of ours, not that they share it."""
+    others = [waiting(i, language="other") for i in range(1, 6)]
+    assert suggest_new_groups(others, [], min_people=4) == ()
+    spanish = [waiting(i, language="es") for i in range(1, 6)]
+    [suggestion] = suggest_new_groups(spanish, [], min_people=4)
+    assert suggestion.language == "es"
