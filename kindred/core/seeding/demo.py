@@ -635,7 +635,11 @@ def seed_demo(advance: Advance) -> DemoResult:
         )
         advance(1, "group agreements, signatures and preparation")
         seed_waitlist(coordinator, clients)
-        advance(1, "referrals and the waitlist")
+        from kindred.core.seeding.matching import seed_demo_matching
+
+        # People who fit the demo groups (and two who fit none) for matching.
+        seed_demo_matching(coordinator=coordinator, email_domain=DEMO_DOMAIN)
+        advance(1, "referrals, the waitlist and people to match")
         from kindred.core.seeding.measures import seed_demo_measures
 
         seed_demo_measures(
