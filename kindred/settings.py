@@ -387,6 +387,8 @@ SPECTACULAR_SETTINGS = {
         "NoteStatusEnum": "kindred.notes.models.NoteStatus",
         "NoteKindEnum": "kindred.api.v1.notes.KIND_CHOICES",
         "UnsignedNotesScopeEnum": "kindred.api.v1.notes.SCOPE_CHOICES",
+        "SpaceReactionKindEnum": "kindred.space.models.ReactionKind",
+        "SpaceReportReasonEnum": "kindred.space.models.ReportReason",
     },
 }
 

@@ -33,6 +33,8 @@ class Scope(StrEnum):
     NOTES_WRITE = "notes:write"
     BILLING_READ = "billing:read"
     BILLING_WRITE = "billing:write"
+    SPACE_READ = "space:read"
+    SPACE_WRITE = "space:write"
 
 
 SCOPE_DESCRIPTIONS: dict[Scope, str] = {
@@ -65,4 +67,6 @@ SCOPE_DESCRIPTIONS: dict[Scope, str] = {
     Scope.NOTES_WRITE: "Write, sign and co-sign session notes and add addenda",
     Scope.BILLING_READ: "Read charges, payments, balances, diagnoses and superbills",
     Scope.BILLING_WRITE: "Make and post charges, record payments and add diagnoses",
+    Scope.SPACE_READ: "Read the group spaces of the groups you facilitate",
+    Scope.SPACE_WRITE: "Post in and moderate the group spaces of the groups you facilitate",
 }

@@ -80,6 +80,8 @@ def allowed_scopes(user: User) -> set[Scope]:
     if Capability.VIEW_ALL_CLIENTS in caps or is_clinician:
         scopes |= {Scope.MEASURES_READ, Scope.MEASURES_WRITE, Scope.FHIR_READ}
     scopes |= _note_scopes(user, caps)
+    if is_clinician:  # group spaces: only the groups they facilitate (space/access.py)
+        scopes |= {Scope.SPACE_READ, Scope.SPACE_WRITE}
     return scopes
 
 

@@ -22,6 +22,7 @@ from kindred.api.v1.questionnaires_urls import urlpatterns as questionnaires_url
 from kindred.api.v1.records_urls import urlpatterns as records_urls
 from kindred.api.v1.screening_urls import urlpatterns as screening_urls
 from kindred.api.v1.sessions_urls import urlpatterns as sessions_urls
+from kindred.api.v1.space_urls import urlpatterns as space_urls
 
 app_name = "api"
 
@@ -45,6 +46,7 @@ v1 = [
     *psychnotes_urls,
     *records_urls,
     *billing_urls,
+    *space_urls,
 ]
 
 urlpatterns = [
