@@ -124,6 +124,9 @@ class MatchRun(models.Model):
     placed_count = models.PositiveIntegerField(_("proposed"), default=0)
     unplaced_count = models.PositiveIntegerField(_("not placed"), default=0)
     suggestion_count = models.PositiveIntegerField(_("new groups suggested"), default=0)
+    # Days waited of the people proposed and of everyone who fitted a group, and the
+    # longest-waiting person left out (services.fairness_of): {} for older runs.
+    fairness = models.JSONField(_("fairness"), default=dict, blank=True)
 
     class Meta:
         ordering = ["-started_at", "-id"]

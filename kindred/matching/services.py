@@ -26,6 +26,7 @@ from __future__ import annotations
 import contextlib
 import logging
 import math
+import statistics
 import time as clock
 from collections.abc import Callable, Mapping
 from dataclasses import asdict, dataclass, fields
@@ -62,7 +63,15 @@ from kindred.matching.models import (
     RunStatus,
 )
 from kindred.matching.rules import RULE_WORDS, blocking_rules
-from kindred.matching.types import Problem, Rule, RuleCount, Solution, Unplaced, Weights
+from kindred.matching.types import (
+    Person,
+    Problem,
+    Rule,
+    RuleCount,
+    Solution,
+    Unplaced,
+    Weights,
+)
 from kindred.practice import roles as role_checks
 from kindred.practice.roles import Capability
 
@@ -331,6 +340,44 @@ def unplaced_of(line: ProposalLine) -> Unplaced | None:
     )
 
 
+def _waits(days: list[int]) -> dict[str, float | int]:
+    if not days:
+        return {"count": 0, "mean": 0.0, "median": 0.0}
+    return {
+        "count": len(days),
+        "mean": round(statistics.fmean(days), 1),
+        "median": float(statistics.median(days)),
+    }
+
+
+def fairness_of(problem: Problem, solution: Solution) -> dict[str, Any]:
+    """What the proposal page shows about fairness: the days waited (mean, median) of
+    the people proposed and of everyone waiting who fitted at least one group, and the
+    longest-waiting person left out (most urgent, then lowest entry, among equals), and
+    the longest-waiting left out although a group fitted them."""
+    people = {p.entry_id: p for p in problem.people}
+    placed = {p.entry_id for p in solution.placements}
+    left = [u for u in solution.unplaced if not u.placed_elsewhere]
+    fitted = [u for u in left if u.fitted]
+
+    def longest(among: list[Unplaced]) -> dict[str, int] | None:
+        if not among:
+            return None
+        first = people[min(among, key=lambda u: order(people[u.entry_id])).entry_id]
+        return {"entry_id": first.entry_id, "waited_days": first.waited_days}
+
+    def order(person: Person) -> tuple[int, int, int]:
+        return (-person.waited_days, -person.urgency, person.entry_id)
+
+    placed_days = [people[e].waited_days for e in placed]
+    return {
+        "placed": _waits(placed_days),
+        "fitted": _waits(placed_days + [people[u.entry_id].waited_days for u in fitted]),
+        "longest_left_out": longest(left),
+        "longest_fitted_left_out": longest(fitted),
+    }
+
+
 def _store(run: MatchRun, outcome: Outcome) -> None:
     problem, solution = outcome.problem, outcome.solution
     people = sorted(problem.people, key=lambda p: (-p.urgency, -p.waited_days, p.entry_id))
@@ -384,6 +431,7 @@ def _store(run: MatchRun, outcome: Outcome) -> None:
     run.placed_count = len(solution.placements)
     run.unplaced_count = len(problem.people) - len(solution.placements)
     run.suggestion_count = len(solution.suggestions)
+    run.fairness = fairness_of(problem, solution)
     run.progress = ""
     run.save()
 

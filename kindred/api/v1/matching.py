@@ -203,6 +203,7 @@ _RUN_FIELDS: tuple[str, ...] = (
     "placed_count",
     "unplaced_count",
     "suggestion_count",
+    "fairness",
 )
 
 

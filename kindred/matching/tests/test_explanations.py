@@ -7,15 +7,18 @@ from __future__ import annotations
 
 import importlib
 import re
+from datetime import timedelta
 from typing import Any
 
 import pytest
 from django.test import Client as HttpClient
+from django.utils import timezone
 
 from kindred.accounts.models import User
 from kindred.accounts.scopes import Scope
 from kindred.accounts.token_services import api_token_create
 from kindred.core.testing import Cast, signed_in
+from kindred.intake.models import WaitlistEntry
 from kindred.matching import services
 from kindred.matching.models import GroupSuggestion, ProposalLine
 from kindred.matching.rules import RULE_WORDS
@@ -115,3 +118,34 @@ def test_a_suggested_group_says_its_language(cast: Cast) -> None:
     assert "4 people waiting could join. Held in Spanish." in page
     api = _token(cast.coordinator).get(f"/api/v1/matching/runs/{run.pk}/").json()
     assert api["suggestions"][0]["language"] == "es"
+
+
+def test_the_proposal_shows_fairness(cast: Cast, django_assert_max_num_queries: Any) -> None:
+    """Days waited of those proposed against everyone who fitted, and the longest-waiting
+    people left out with why: one who fits no group, one whose group filled."""
+    now = timezone.now()
+    fits = [waiting(cast, first=f"Fit{n}") for n in range(9)]  # Steady Ground has 8 seats
+    nowhere = waiting(cast, first="Nadia", state="FL", windows=[(0, "06:00", "07:00")])
+    for days, entry in zip(range(10, 100, 10), fits, strict=True):
+        WaitlistEntry.objects.filter(pk=entry.pk).update(added_at=now - timedelta(days=days))
+    WaitlistEntry.objects.filter(pk=nowhere.pk).update(added_at=now - timedelta(days=400))
+    run = services.match_run_start(actor=cast.coordinator)
+    fair = run.fairness
+    # The engine leaves out the shortest wait among the nine who fit (10 days).
+    assert fair["placed"] == {"count": 8, "mean": 55.0, "median": 55.0}
+    assert fair["fitted"] == {"count": 9, "mean": 50.0, "median": 50.0}
+    assert fair["longest_left_out"] == {"entry_id": nowhere.pk, "waited_days": 400}
+    assert fair["longest_fitted_left_out"] == {"entry_id": fits[0].pk, "waited_days": 10}
+    http = signed_in(cast.coordinator)
+    with django_assert_max_num_queries(19):
+        page = _text(http.get(f"/matching/runs/{run.pk}/"))
+    assert "The 8 people proposed have waited 55 days on average (median 55 days)." in page
+    assert "Everyone waiting who fits at least one group (9 people) has waited 50 days" in page
+    assert "The longest wait left out: <a" in page
+    assert "Nadia" in page
+    assert "waited 13 months." in page
+    assert f"Every group:</strong> {RULE_WORDS[Rule.SCHEDULE]}" in page
+    assert "The longest wait left out although a group fits them:" in page
+    assert "They fit 1 group (Steady Ground)" in page
+    api = _token(cast.coordinator).get(f"/api/v1/matching/runs/{run.pk}/").json()
+    assert api["fairness"]["longest_left_out"]["waited_days"] == 400

@@ -207,6 +207,43 @@ def _why_left_out(
     }
 
 
+def _fairness(run: MatchRun) -> dict[str, Any] | None:
+    """The run's fairness summary: days waited of the people proposed against everyone
+    waiting who fitted a group, and the longest-waiting people left out with why (two
+    queries, whatever the size of the run)."""
+    fair = run.fairness or {}
+    if not fair.get("placed"):
+        return None
+    wanted = {
+        key: fair[key]["entry_id"]
+        for key in ("longest_left_out", "longest_fitted_left_out")
+        if fair.get(key)
+    }
+    lines = {
+        line.entry_id: line
+        for line in ProposalLine.objects.filter(
+            run=run, entry_id__in=set(wanted.values())
+        ).select_related("client")
+    }
+    example_ids = {g for line in lines.values() for g in _example_ids(line, NAMES_PER_REASON)}
+    names = dict(TherapyGroup.objects.filter(pk__in=example_ids).values_list("pk", "name"))
+    began = run.started_at
+    left: list[dict[str, Any]] = []
+    for key, entry_id in wanted.items():
+        line = lines.get(entry_id)
+        if line is None or (key == "longest_fitted_left_out" and left and left[0]["line"] == line):
+            continue
+        left.append(
+            {
+                "fitted": key == "longest_fitted_left_out",
+                "line": line,
+                "waited": waited_words(began - timedelta(days=line.waited_days), began),
+                "why": _why_left_out(line, names, NAMES_PER_REASON),
+            }
+        )
+    return {"placed": fair["placed"], "fitted": fair["fitted"], "left": left}
+
+
 def _meeting_words(start: int, end: int, zone: ZoneInfo) -> str:
     """A weekly UTC interval as the practice says it: "Tuesday 18:00–19:30"."""
     monday = datetime(2026, 1, 5, tzinfo=UTC)  # any Monday
@@ -295,6 +332,7 @@ def run_detail(request: HttpRequest, run_id: int) -> HttpResponse:
         {
             "section": SECTION,
             "run": run,
+            "fairness": _fairness(run),
             "show": show,
             "rows": rows,
             "counts": counts,
