@@ -276,13 +276,26 @@ class ProposalRejectSerializer(serializers.Serializer[Any]):
     reason = serializers.CharField(max_length=services.REASON_MAX_LENGTH)
 
 
+class WeightField(serializers.FloatField):
+    """A weight from 0 to 10; true and false are not numbers here (JSON would let them
+    through as 1 and 0)."""
+
+    def __init__(self, **kwargs: Any) -> None:
+        super().__init__(min_value=WEIGHT_MIN, max_value=WEIGHT_MAX, **kwargs)
+
+    def to_internal_value(self, data: Any) -> float:
+        if isinstance(data, bool):
+            self.fail("invalid")
+        return super().to_internal_value(data)
+
+
 class MatchingWeightsSerializer(serializers.Serializer[Any]):
-    concern_overlap = serializers.FloatField(min_value=WEIGHT_MIN, max_value=WEIGHT_MAX)
-    waited = serializers.FloatField(min_value=WEIGHT_MIN, max_value=WEIGHT_MAX)
-    urgency = serializers.FloatField(min_value=WEIGHT_MIN, max_value=WEIGHT_MAX)
-    composition = serializers.FloatField(min_value=WEIGHT_MIN, max_value=WEIGHT_MAX)
-    fill_minimum = serializers.FloatField(min_value=WEIGHT_MIN, max_value=WEIGHT_MAX)
-    continuity = serializers.FloatField(min_value=WEIGHT_MIN, max_value=WEIGHT_MAX)
+    concern_overlap = WeightField()
+    waited = WeightField()
+    urgency = WeightField()
+    composition = WeightField()
+    fill_minimum = WeightField()
+    continuity = WeightField()
 
 
 class ProposalDecisionSerializer(serializers.Serializer[Any]):
