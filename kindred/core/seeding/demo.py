@@ -653,6 +653,9 @@ def seed_demo(advance: Advance) -> DemoResult:
         from kindred.core.seeding.billing import seed_demo_billing
 
         seed_demo_billing(groups=list(demo_groups.order_by("pk")), staff=staff, seed=DEMO_SEED)
+        from kindred.core.seeding.space import seed_demo_space
+
+        seed_demo_space(groups=list(demo_groups.order_by("pk")), seed=DEMO_SEED)
         advance(1, "questionnaires, answers and safety alerts")
     for spec in STAFF:
         result.logins.append(DemoLogin(demo_email(spec.local), DEMO_PASSWORD, str(spec.role.label)))
