@@ -163,6 +163,10 @@ def _wipe(*tables: str) -> None:
     PostgreSQL the immutability triggers are switched off first, in the same
     transaction; SQLite's triggers only refuse UPDATE."""
     with connection.cursor() as cursor:
+        if connection.vendor == "postgresql":
+            # Run the deferred foreign-key checks now: ALTER TABLE refuses a table with
+            # pending trigger events.
+            cursor.execute("SET CONSTRAINTS ALL IMMEDIATE")
         for table in tables:
             if connection.vendor == "postgresql":
                 cursor.execute(f"ALTER TABLE {table} DISABLE TRIGGER USER")
