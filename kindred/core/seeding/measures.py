@@ -374,7 +374,10 @@ def _answer_as_members(
         if admin.pk in missed:
             continue
         first = first_seen[admin.client_id]
-        fraction = (when - first) / min(max(timedelta(days=1), now - first), DEMO_COURSE_SPAN)
+        # Whole days since their first answer, so two loads minutes apart draw the same
+        # course (a denominator in seconds made the rounding differ between loads).
+        so_far = timedelta(days=max(1, (now - first).days))
+        fraction = (when - first) / min(so_far, DEMO_COURSE_SPAN)
         answers = answers_for(
             rng,
             admin.instrument.code,

@@ -5,9 +5,11 @@ cached total is what the scoring engine makes of the stored answers."""
 from __future__ import annotations
 
 from collections import Counter, defaultdict
+from datetime import timedelta
 from io import StringIO
 
 import pytest
+import time_machine
 from django.core.management import call_command
 from django.db import transaction
 from django.utils import timezone
@@ -243,7 +245,9 @@ def test_demo_answers_are_the_same_on_every_load(db, debug):
     first = _fresh_demo_totals()
     assert not Administration.objects.exists()
     assert first
-    assert _fresh_demo_totals() == first
+    # A second load some minutes later (a busy CI machine) draws the same answers.
+    with time_machine.travel(timezone.now() + timedelta(minutes=9), tick=True):
+        assert _fresh_demo_totals() == first
 
 
 # --- Scale ----------------------------------------------------------------------------------
