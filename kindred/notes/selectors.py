@@ -166,10 +166,17 @@ def notes_sheet(*, actor: User, session: GroupSession) -> NotesSheet:
     rules = note_settings()
     clients = seated_clients(session)
     attendance = {a.client_id: a for a in Attendance.objects.filter(session=session)}
-    group_note = GroupNote.objects.filter(session=session).select_related("author").first()
+    # The status line names who signed and co-signed: load them with the notes.
+    group_note = (
+        GroupNote.objects.filter(session=session)
+        .select_related("author", "signed_by", "cosigned_by")
+        .first()
+    )
     notes = {
         n.client_id: n
-        for n in MemberNote.objects.filter(session=session).select_related("author", "client")
+        for n in MemberNote.objects.filter(session=session).select_related(
+            "author", "client", "signed_by", "cosigned_by"
+        )
     }
     # Members with a note but no place any more (an enrollment corrected later) still
     # show their note.
@@ -343,13 +350,13 @@ def client_notes(*, actor: User, client: Client, limit: int = CHART_SESSIONS) ->
         n.session_id: n
         for n in GroupNote.objects.filter(session_id__in=session_ids)
         .exclude(status=NoteStatus.DRAFT)
-        .select_related("author", "cosigned_by")
+        .select_related("author", "signed_by", "cosigned_by")
     }
     member_notes = {
         n.session_id: n
         for n in MemberNote.objects.filter(
             session_id__in=session_ids, client=client
-        ).select_related("author", "cosigned_by")
+        ).select_related("author", "signed_by", "cosigned_by")
     }
     addenda: dict[tuple[str, int], list[Addendum]] = {}
     for add in Addendum.objects.filter(

@@ -146,15 +146,6 @@ def _counts(cast, names: set[str], values: dict[str, str]) -> dict[str, int]:
     return {name: result["queries"] for name, result in results.items()}
 
 
-NOTE_STATUS_N_PLUS_ONE = (
-    "The notes screens show who signed each note (web/notes/_status.html: "
-    "note.signed_by.full_name) but notes.selectors loads notes without signed_by "
-    "(notes_sheet: author, client; client_notes: author, cosigned_by): one more query "
-    "per signed note. Reported; drop this marker once the selectors select it."
-)
-
-
-@pytest.mark.xfail(strict=True, reason=NOTE_STATUS_N_PLUS_ONE)
 def test_a_session_s_notes_page_takes_the_same_queries_with_more_members(cast):
     names = {"session_notes"}
     few = _counts(cast, names, {"session_id": str(_held(cast, 0, signed=True).pk)})
@@ -175,7 +166,6 @@ def test_the_notes_api_billing_pages_take_the_same_queries_with_more_data(cast):
     assert _counts(cast, names, values) == few
 
 
-@pytest.mark.xfail(strict=True, reason=NOTE_STATUS_N_PLUS_ONE)
 def test_a_member_s_chart_notes_take_the_same_queries_with_more_sessions(cast):
     values = {"member_client_id": str(cast.client.pk)}
     _held(cast, 0, signed=True)
