@@ -89,18 +89,25 @@ def thread_list(
     access: SpaceAccess, actor: User, *, limit: int = THREADS_PAGE
 ) -> tuple[list[ThreadRow], bool]:
     """The space's threads (pinned first, then the latest activity) with how many posts
-    each has and how many the viewer has not read. Three queries."""
+    each has and how many the viewer has not read. Four queries."""
     shown = Q(posts__status=PostStatus.VISIBLE)
     if not access.is_facilitator:
         shown |= Q(posts__status=PostStatus.PENDING, posts__author=actor)
     marker = ReadMarker.objects.filter(thread=OuterRef("pk"), user=actor).values(
         "last_read_post_id"
     )[:1]
-    threads = list(
+    # The page of threads first (an index walk), then the counts for those few only:
+    # counting every thread's posts before the LIMIT costs a scan of the whole space.
+    ids = list(
         threads_for(access, actor)
-        .annotate(
-            seen=Coalesce(Subquery(marker, output_field=IntegerField()), Value(0)),
-        )
+        .order_by("-pinned", "-last_post_at", "-id")
+        .values_list("pk", flat=True)[: limit + 1]
+    )
+    more = len(ids) > limit
+    ids = ids[:limit]
+    counted = (
+        Thread.objects.filter(pk__in=ids)
+        .annotate(seen=Coalesce(Subquery(marker, output_field=IntegerField()), Value(0)))
         .annotate(
             n_posts=Count("posts", filter=shown),
             n_unread=Count(
@@ -110,10 +117,9 @@ def thread_list(
                 & Q(posts__id__gt=F("seen")),
             ),
         )
-        .order_by("-pinned", "-last_post_at", "-id")[: limit + 1]
     )
-    more = len(threads) > limit
-    threads = threads[:limit]
+    by_id = {t.pk: t for t in counted}
+    threads = [by_id[pk] for pk in ids if pk in by_id]
     people = authors(access, {t.created_by_id for t in threads})
     rows = [
         ThreadRow(
