@@ -14,7 +14,9 @@ from django.db.models import (
     Count,
     Exists,
     F,
+    FilteredRelation,
     IntegerField,
+    JSONField,
     OuterRef,
     Q,
     QuerySet,
@@ -29,13 +31,10 @@ from kindred.audit.models import AuditEvent, Category
 from kindred.audit.services import audit_access
 from kindred.core import context
 from kindred.core.errors import NotPermitted
+from kindred.groups.access import clinician_of
 from kindred.groups.models import TherapyGroup
 from kindred.notes import redaction
-from kindred.notes.access import (
-    clinician_ids_for_notes,
-    may_write_notes,
-    readable_sessions,
-)
+from kindred.notes.access import clinician_ids_for_notes, readable_sessions
 from kindred.notes.facts import session_facts
 from kindred.notes.models import (
     FORMAT_SECTIONS,
@@ -44,12 +43,12 @@ from kindred.notes.models import (
     Addendum,
     GroupNote,
     MemberNote,
+    NoteSettings,
     NoteStatus,
 )
-from kindred.notes.note_settings import note_settings
 from kindred.practice import roles as role_checks
 from kindred.practice.roles import Role
-from kindred.scheduling.attendance import seated_clients, session_zone
+from kindred.scheduling.attendance import seated_enrollments, session_zone
 from kindred.scheduling.models import (
     ATTENDED_STATUSES,
     Attendance,
@@ -63,11 +62,18 @@ if TYPE_CHECKING:
 
 
 def audit_member_reads(
-    actor: User, action: str, client_ids: list[int], obj_type: str, obj_id: str
+    actor: User,
+    action: str,
+    client_ids: list[int],
+    obj_type: str,
+    obj_id: str,
+    *,
+    also: str | None = None,
 ) -> None:
     """One access event per member whose notes were read, in one insert (the fields
-    ``audit.services.audit_access`` writes; the FHIR export does the same)."""
-    ids = sorted(set(client_ids))
+    ``audit.services.audit_access`` writes; the FHIR export does the same); ``also``:
+    an event of the read of the object itself (no member), first in the same insert."""
+    ids: list[int | None] = [*([None] if also else []), *sorted(set(client_ids))]
     if not ids:
         return
     ctx = context.current()
@@ -77,7 +83,7 @@ def audit_member_reads(
                 actor=actor,
                 actor_label=actor.email,
                 category=Category.ACCESS,
-                action=action,
+                action=also if pk is None and also else action,
                 client_id=pk,
                 object_type=obj_type,
                 object_id=obj_id,
@@ -162,27 +168,17 @@ def _sections(fmt: str, note: MemberNote | None) -> list[Section]:
 
 def notes_sheet(*, actor: User, session: GroupSession) -> NotesSheet:
     """Everything the note screen shows for ``session`` (authorized with
-    ``access.get_session_for_notes``)."""
-    rules = note_settings()
-    clients = seated_clients(session)
-    attendance = {a.client_id: a for a in Attendance.objects.filter(session=session)}
-    # The status line names who signed and co-signed: load them with the notes.
-    group_note = (
-        GroupNote.objects.filter(session=session)
-        .select_related("author", "signed_by", "cosigned_by")
-        .first()
+    ``access.get_session_for_notes``, its group loaded): at most six queries whatever
+    the number of members — the session with its group note, the note settings and
+    whether ``actor`` runs it; the members with their attendance, note and absence
+    entry; the addenda of signed notes; the live facts of unsigned notes (two); and
+    one insert for the audit events."""
+    group_note, writes, rules = _sheet_session(actor, session)
+    writer = writes and not session.is_cancelled
+    signed_group = group_note is not None and group_note.is_signed
+    by_id, attendance, notes, entries = _sheet_people(
+        session, group_note.pk if group_note is not None and signed_group else None
     )
-    notes = {
-        n.client_id: n
-        for n in MemberNote.objects.filter(session=session).select_related(
-            "author", "client", "signed_by", "cosigned_by"
-        )
-    }
-    # Members with a note but no place any more (an enrollment corrected later) still
-    # show their note.
-    by_id = {c.pk: c for c in clients}
-    for cid, note in notes.items():
-        by_id.setdefault(cid, note.client)
     attending = [c for c in by_id.values() if cid_attended(attendance.get(c.pk)) or c.pk in notes]
     live = session_facts(
         session,
@@ -191,13 +187,12 @@ def notes_sheet(*, actor: User, session: GroupSession) -> NotesSheet:
     )
     addenda: dict[tuple[str, int], list[Addendum]] = {}
     note_ids = [n.pk for n in notes.values() if n.is_signed]
-    if (group_note and group_note.is_signed) or note_ids:
+    if signed_group or note_ids:
         q = Q(member_note_id__in=note_ids)
-        if group_note and group_note.is_signed:
+        if signed_group and group_note:
             q |= Q(group_note_id=group_note.pk)
         for add in Addendum.objects.filter(q).select_related("author"):
             addenda.setdefault(_addendum_key(add), []).append(add)
-    writer = may_write_notes(actor, session) and not session.is_cancelled
     cosigner_of = _cosigner_of([group_note, *notes.values()])
     members = []
     for client in attending:
@@ -215,9 +210,6 @@ def notes_sheet(*, actor: User, session: GroupSession) -> NotesSheet:
                 can_cosign=bool(mnote and _cosigns(actor, mnote, cosigner_of)),
             )
         )
-    entries: dict[int, AbsenceEntry] = {}
-    if group_note and group_note.is_signed:
-        entries = {e.client_id: e for e in AbsenceEntry.objects.filter(group_note=group_note)}
     absent = []
     for client in by_id.values():
         if client in attending:
@@ -247,13 +239,14 @@ def notes_sheet(*, actor: User, session: GroupSession) -> NotesSheet:
         people = [redaction.person_of(c) for c in by_id.values()]
         text = "\n".join(getattr(group_note, p) for p in GROUP_PARTS)
         names_named["group"] = [p.display_name for p in redaction.names_mentioned(text, people)]
-    audit_access(actor=actor, action="notes.session_notes.viewed", obj=session)
+    # The read of the screen and one read per member whose note was shown: one insert.
     audit_member_reads(
         actor,
         "notes.member_note.viewed",
         list(notes),
         "scheduling.groupsession",
         str(session.pk),
+        also="notes.session_notes.viewed",
     )
     return NotesSheet(
         session=session,
@@ -271,23 +264,122 @@ def notes_sheet(*, actor: User, session: GroupSession) -> NotesSheet:
     )
 
 
+def _sheet_session(
+    actor: User, session: GroupSession
+) -> tuple[GroupNote | None, bool, NoteSettings]:
+    """The session's group note (with who wrote, signed and co-signed it, and the
+    author's supervisor), whether ``actor`` runs the session (``access.may_write_notes``:
+    the lead or the substitute covering, or a co-facilitator) and the practice's note
+    settings, in one query."""
+    clinician = clinician_of(actor)
+    co_facilitates = TherapyGroup.co_facilitators.through.objects.filter(
+        therapygroup_id=OuterRef("group_id"),
+        clinicianprofile_id=clinician.pk if clinician is not None else 0,
+    )
+    settings_row = NoteSettings.objects.filter(pk=1)
+    row = (
+        GroupSession.objects.filter(pk=session.pk)
+        .select_related(*(f"group_note__{r}" for r in NOTE_PEOPLE))
+        .annotate(
+            sheet_co=Exists(co_facilitates),
+            sheet_rules=Exists(settings_row),
+            sheet_format=Subquery(settings_row.values("member_note_format")[:1]),
+            sheet_template=Subquery(
+                settings_row.values("group_note_template")[:1], output_field=JSONField()
+            ),
+        )
+        .get()
+    )
+    group_note: GroupNote | None = getattr(row, "group_note", None)
+    lead = session.substitute_facilitator_id or session.group.lead_facilitator_id
+    writes = clinician is not None and (clinician.pk == lead or bool(row.sheet_co))
+    rules = NoteSettings(pk=1)
+    if row.sheet_rules:
+        rules = NoteSettings(
+            pk=1, member_note_format=row.sheet_format, group_note_template=row.sheet_template
+        )
+    return group_note, writes, rules
+
+
+#: Who the status lines name, loaded with each note: author (and their supervisor, who
+#: co-signs), signer, co-signer.
+NOTE_PEOPLE = ("author__clinician__supervisor", "signed_by", "cosigned_by")
+
+
+def _sheet_people(
+    session: GroupSession, signed_group_note_id: int | None
+) -> tuple[
+    dict[int, Client], dict[int, Attendance], dict[int, MemberNote], dict[int, AbsenceEntry]
+]:
+    """The session's people by client id — the members with a place that day in name
+    order, then those with a note but no place any more (an enrollment corrected later:
+    they still show their note) — and their attendance, notes and absence entries."""
+    by_id: dict[int, Client] = {}
+    attendance: dict[int, Attendance] = {}
+    notes: dict[int, MemberNote] = {}
+    entries: dict[int, AbsenceEntry] = {}
+    unseated: list[Client] = []
+    for client in _sheet_clients(session, signed_group_note_id):
+        att: Attendance | None = getattr(client, "sheet_att", None)
+        mnote: MemberNote | None = getattr(client, "sheet_note", None)
+        entry: AbsenceEntry | None = getattr(client, "sheet_absence", None)
+        if att is not None:
+            attendance[client.pk] = att
+        if mnote is not None:
+            mnote.client = client
+            notes[client.pk] = mnote
+        if entry is not None:
+            entries[client.pk] = entry
+        if getattr(client, "sheet_seated", False):
+            by_id[client.pk] = client
+        else:
+            unseated.append(client)
+    for client in sorted(unseated, key=lambda c: c.pk):
+        by_id[client.pk] = client
+    return by_id, attendance, notes, entries
+
+
+def _sheet_clients(session: GroupSession, signed_group_note_id: int | None) -> list[Client]:
+    """The members with a place at ``session`` and those with a note for it, in name
+    order, each with ``sheet_att`` (their attendance), ``sheet_note`` (their note),
+    ``sheet_absence`` (their absence entry in the signed group note) and
+    ``sheet_seated``: one query."""
+    from kindred.clients.models import Client as ClientModel
+
+    seated = seated_enrollments(session).order_by()
+    with_note = MemberNote.objects.filter(session=session).values("client_id")
+    related = ["sheet_att", "sheet_absence", *(f"sheet_note__{r}" for r in NOTE_PEOPLE)]
+    return list(
+        ClientModel.objects.filter(Q(pk__in=seated.values("client_id")) | Q(pk__in=with_note))
+        .annotate(
+            sheet_att=FilteredRelation("attendance", condition=Q(attendance__session=session)),
+            sheet_note=FilteredRelation("member_notes", condition=Q(member_notes__session=session)),
+            sheet_absence=FilteredRelation(
+                "note_absences",
+                condition=Q(note_absences__group_note_id=signed_group_note_id or 0),
+            ),
+            sheet_seated=Exists(seated.filter(client_id=OuterRef("pk"))),
+        )
+        .select_related(*related)
+        .order_by("legal_last_name", "legal_first_name", "pk")
+    )
+
+
 def cid_attended(att: Attendance | None) -> bool:
     return att is not None and att.status in ATTENDED_STATUSES
 
 
 def _cosigner_of(notes: list[GroupNote | MemberNote | None]) -> dict[int, int]:
     """Author user id → their supervisor's user id, for the notes waiting for a
-    co-signature (one query, none when nothing waits)."""
-    from kindred.practice.models import ClinicianProfile
-
-    authors = {n.author_id for n in notes if n is not None and n.awaits_cosign}
-    if not authors:
-        return {}
-    return dict(
-        ClinicianProfile.objects.filter(user_id__in=authors, supervisor__isnull=False).values_list(
-            "user_id", "supervisor__user_id"
-        )
-    )
+    co-signature (no query: loaded with the notes, see ``NOTE_PEOPLE``)."""
+    cosigner_of: dict[int, int] = {}
+    for note in notes:
+        if note is None or not note.awaits_cosign:
+            continue
+        clinician = getattr(note.author, "clinician", None)
+        if clinician is not None and clinician.supervisor is not None:
+            cosigner_of[note.author_id] = clinician.supervisor.user_id
+    return cosigner_of
 
 
 def _cosigns(actor: User, note: GroupNote | MemberNote, cosigner_of: dict[int, int]) -> bool:
