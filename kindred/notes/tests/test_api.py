@@ -167,3 +167,29 @@ def test_the_schema_lists_the_notes_endpoints(cast):
     paths = schema.json()["paths"]
     assert "/api/v1/sessions/{session_id}/notes/sign/" in paths
     assert "/api/v1/notes/{kind}/{note_id}/addenda/" in paths
+
+
+@pytest.mark.parametrize("sign", [False, True], ids=["drafts", "signed"])
+def test_a_session_s_notes_within_the_budget_for_3_or_10_members(
+    cast, django_assert_max_num_queries, sign
+):
+    from kindred.notes.tests.test_pages import BUDGET, busy_session, queries_for
+
+    counts = []
+    for index, extra, members in ((1, 1, 3), (2, 7, 10)):
+        s = busy_session(cast, extra, sign=sign, index=index)
+        http = token_for(cast.facilitator, *BOTH)
+        with after(s):
+            n, response = queries_for(http, base(s), django_assert_max_num_queries, BUDGET)
+        body = response.json()
+        assert len(body["members"]) == members - 1  # member_b a no-show
+        assert [row["client_id"] for row in body["absent"]] == [cast.client_b.pk]
+        if sign:
+            assert len(body["group_addenda"]) == 1
+            assert sum(len(row["addenda"]) for row in body["members"]) == min(3, members - 1)
+        else:
+            facts = [row["facts"] for row in body["members"]]
+            assert all(f["scores"] for f in facts)
+            assert any(f["alerts"] for f in facts)
+        counts.append(n)
+    assert counts[1] <= counts[0]

@@ -225,7 +225,8 @@ def busy_session(cast: Cast, extra: int, *, sign: bool, index: int = 1) -> Group
         if sign:
             done = services.notes_sign_all(actor=cast.facilitator, session=s, names_confirmed=True)
             assert done.group_note is not None
-            for note in [done.group_note, *done.member_notes[:3]]:
+            signed: list[GroupNote | MemberNote] = [done.group_note, *done.member_notes[:3]]
+            for note in signed:
                 services.addendum_add(
                     actor=cast.facilitator, note=note, reason="Correction", text="Also noted."
                 )
@@ -333,13 +334,16 @@ def test_a_member_with_a_note_but_no_place_any_more_still_shows(cast, session):
     Enrollment.objects.filter(client=cast.client, group=cast.group_a).update(activated_at=None)
     sheet = selectors.notes_sheet(actor=cast.facilitator, session=session)
     rows = {row.client.pk: row for row in sheet.members}
-    assert rows[cast.client.pk].note is not None
-    assert rows[cast.client.pk].note.plan == "Weekly."
+    note = rows[cast.client.pk].note
+    assert note is not None
+    assert note.plan == "Weekly."
     assert [r.client.pk for r in sheet.members][-1] == cast.client.pk  # after those seated
     assert AuditEvent.objects.filter(
         action="notes.member_note.viewed", client_id=cast.client.pk
     ).exists()
-    assert AuditEvent.objects.filter(action="notes.session_notes.viewed", client_id=None).exists()
+    assert AuditEvent.objects.filter(
+        action="notes.session_notes.viewed", client_id__isnull=True
+    ).exists()
 
 
 def test_the_cosign_queue(cast, session):
