@@ -170,6 +170,15 @@ else:
     # Server-side cursors (QuerySet.iterator(), used by form choice fields) cost an extra
     # round trip per query and break behind a transaction-pooling PgBouncer.
     _db["DISABLE_SERVER_SIDE_CURSORS"] = True
+    # No JIT: Kindred's queries are short and indexed, but a few (an OR over a group's
+    # facilitators, NOT EXISTS over notes) get high cost estimates, and PostgreSQL then
+    # spent ~1 s compiling a query that runs in 30 ms (EXPLAIN ANALYZE on the 20,000-client
+    # data set: the facilitator home and the unsigned-notes pages). KINDRED_PG_JIT=on
+    # gives it back for analytics-heavy deployments.
+    if not env.bool("KINDRED_PG_JIT", default=False):
+        _db.setdefault("OPTIONS", {})
+        _options = _db["OPTIONS"].get("options", "")
+        _db["OPTIONS"]["options"] = f"{_options} -c jit=off".strip()
     _db.setdefault("TEST", {})["NAME"] = env.str("TEST_DATABASE_NAME", default="test_kindred")
 DEFAULT_AUTO_FIELD = "django.db.models.BigAutoField"
 
