@@ -588,7 +588,9 @@ class LineResult:
 
 def _locked_line(line: ProposalLine) -> ProposalLine:
     locked = (
-        ProposalLine.objects.select_for_update()
+        # Lock the line only: its group is nullable, and PostgreSQL refuses FOR UPDATE
+        # on the nullable side of an outer join.
+        ProposalLine.objects.select_for_update(of=("self",))
         .select_related("client", "entry", "group", "run")
         .get(pk=line.pk)
     )
