@@ -24,6 +24,7 @@ from rest_framework.response import Response
 from kindred.accounts.models import User
 from kindred.accounts.scopes import Scope
 from kindred.api.actors import require_staff
+from kindred.audit.services import audit_access
 from kindred.billing import pdf, selectors, services
 from kindred.billing.access import get_billing_client_for, may_manage_billing
 from kindred.billing.models import (
@@ -206,6 +207,7 @@ class ClientChargesView(GenericAPIView[Charge]):
     def get(self, request: Request, client_id: int) -> Response:
         actor = _billing_actor(request)
         client = get_billing_client_for(actor, client_id)
+        audit_access(actor=actor, action="billing.ledger.viewed", obj=client, client_id=client.pk)
         qs = Charge.objects.filter(client=client).order_by("service_date", "id")
         page = self.paginate_queryset(qs)
         return self.get_paginated_response(ChargeSerializer(_many(page), many=True).data)
@@ -219,6 +221,7 @@ class ClientPaymentsView(GenericAPIView[Payment]):
     def get(self, request: Request, client_id: int) -> Response:
         actor = _billing_actor(request)
         client = get_billing_client_for(actor, client_id)
+        audit_access(actor=actor, action="billing.ledger.viewed", obj=client, client_id=client.pk)
         page = self.paginate_queryset(
             Payment.objects.filter(client=client).order_by("received_on", "id")
         )
@@ -246,6 +249,7 @@ class ClientBalanceView(GenericAPIView[Client]):
     def get(self, request: Request, client_id: int) -> Response:
         actor = _billing_actor(request)
         client = get_billing_client_for(actor, client_id)
+        audit_access(actor=actor, action="billing.ledger.viewed", obj=client, client_id=client.pk)
         book = selectors.ledger(client)
         return Response(
             {
@@ -267,6 +271,9 @@ class ClientDiagnosesView(GenericAPIView[Diagnosis]):
     def get(self, request: Request, client_id: int) -> Response:
         actor = _billing_actor(request)
         client = get_billing_client_for(actor, client_id)
+        audit_access(
+            actor=actor, action="billing.diagnoses.viewed", obj=client, client_id=client.pk
+        )
         return Response(DiagnosisSerializer(_many(selectors.diagnoses_of(client)), many=True).data)
 
     @extend_schema(

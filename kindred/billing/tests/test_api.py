@@ -123,3 +123,19 @@ def test_others_find_nothing(cast: Cast, who: str) -> None:
     ):
         assert http.get(path).status_code == 404, path
     assert not Charge.objects.exists()
+
+
+def test_reading_a_members_billing_record_through_the_api_is_audited(cast: Cast) -> None:
+    # The pages audit these reads; the API must too (diagnoses are clinical data).
+    api = _token(cast.admin, *BOTH)
+    base = f"/api/v1/clients/{cast.client.pk}"
+    for path, action in (
+        ("diagnoses/", "billing.diagnoses.viewed"),
+        ("balance/", "billing.ledger.viewed"),
+        ("charges/", "billing.ledger.viewed"),
+        ("payments/", "billing.ledger.viewed"),
+    ):
+        before = AuditEvent.objects.filter(action=action, client_id=cast.client.pk).count()
+        assert api.get(f"{base}/{path}").status_code == 200
+        after = AuditEvent.objects.filter(action=action, client_id=cast.client.pk).count()
+        assert after == before + 1, path
