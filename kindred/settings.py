@@ -98,6 +98,10 @@ INSTALLED_APPS = [
     "kindred.records",
     "kindred.billing",
     "kindred.space",
+    "kindred.strategies",
+    "kindred.goals",
+    "kindred.milestones",
+    "kindred.journal",
     "kindred.web",
     "kindred.api",
 ]

@@ -8,11 +8,14 @@ from kindred.web.audit.urls import urlpatterns as audit_urls
 from kindred.web.billing.urls import urlpatterns as billing_urls
 from kindred.web.clients.urls import urlpatterns as clients_urls
 from kindred.web.directory.urls import urlpatterns as directory_urls
+from kindred.web.goals.urls import urlpatterns as goals_urls
 from kindred.web.groups.urls import urlpatterns as groups_urls
 from kindred.web.intake.urls import urlpatterns as intake_urls
+from kindred.web.journal.urls import urlpatterns as journal_urls
 from kindred.web.matching.urls import urlpatterns as matching_urls
 from kindred.web.measures.urls import urlpatterns as measures_urls
 from kindred.web.member.urls import urlpatterns as member_urls
+from kindred.web.milestones.urls import urlpatterns as milestones_urls
 from kindred.web.notes.urls import urlpatterns as notes_urls
 from kindred.web.notifications.urls import urlpatterns as notifications_urls
 from kindred.web.outcomes.urls import urlpatterns as outcomes_urls
@@ -23,6 +26,7 @@ from kindred.web.records.urls import urlpatterns as records_urls
 from kindred.web.screening.urls import urlpatterns as screening_urls
 from kindred.web.sessions.urls import urlpatterns as sessions_urls
 from kindred.web.space.urls import urlpatterns as space_urls
+from kindred.web.strategies.urls import urlpatterns as strategies_urls
 from kindred.web.views import home
 
 app_name = "web"
@@ -54,4 +58,8 @@ urlpatterns = [
     *records_urls,
     *billing_urls,
     *space_urls,
+    *strategies_urls,
+    *goals_urls,
+    *milestones_urls,
+    *journal_urls,
 ]

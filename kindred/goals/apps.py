@@ -1,0 +1,7 @@
+from django.apps import AppConfig
+
+
+class GoalsConfig(AppConfig):
+    name = "kindred.goals"
+    label = "goals"
+    verbose_name = "Goals and check-ins"

@@ -1,0 +1,1 @@
+"""Goals and check-ins (issue 8)."""

@@ -1,0 +1,1 @@
+"""Private journal (issue 8)."""

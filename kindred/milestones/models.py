@@ -1,0 +1,1 @@
+"""Milestones (issue 8)."""

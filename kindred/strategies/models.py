@@ -1,0 +1,1 @@
+"""Coping strategies (issue 8)."""
