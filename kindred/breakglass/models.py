@@ -1,0 +1,1 @@
+"""Break-glass grants: emergency access to one client's record (models in the next commit)."""
