@@ -102,6 +102,7 @@ INSTALLED_APPS = [
     "kindred.goals",
     "kindred.milestones",
     "kindred.journal",
+    "kindred.breakglass",
     "kindred.web",
     "kindred.api",
 ]

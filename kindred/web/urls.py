@@ -6,6 +6,7 @@ from kindred.web.account.urls import urlpatterns as account_urls
 from kindred.web.agreements.urls import urlpatterns as agreements_urls
 from kindred.web.audit.urls import urlpatterns as audit_urls
 from kindred.web.billing.urls import urlpatterns as billing_urls
+from kindred.web.breakglass.urls import urlpatterns as breakglass_urls
 from kindred.web.clients.urls import urlpatterns as clients_urls
 from kindred.web.directory.urls import urlpatterns as directory_urls
 from kindred.web.goals.urls import urlpatterns as goals_urls
@@ -62,4 +63,5 @@ urlpatterns = [
     *goals_urls,
     *milestones_urls,
     *journal_urls,
+    *breakglass_urls,
 ]
