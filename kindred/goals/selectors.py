@@ -500,4 +500,6 @@ def facilitator_panel(actor: User) -> dict[str, object] | None:
         for g in groups
         if counts.get(g.pk)
     ]
+    if not shown:
+        return None
     return {"panel": {"groups": shown}}
