@@ -58,29 +58,60 @@ class RiskMatch:
 
 
 # --- the phrase list --------------------------------------------------------------------
-# Macros used in the patterns (expanded before compiling):
-#   {self}    myself / my self / me (for "kill me" style phrases use explicitly)
-#   {want}    want / wanna / wish / feel like / am going / gonna / plan / planning / ...
-#   {kill}    kill with its forms
-#   {i}       i / i'm / im / i've ...
+# Macros used in the patterns (expanded before compiling). Texting spellings (no
+# apostrophe, "abt", "w/o") are written into the macros once, not into every phrase.
 MACROS = {
-    "self": r"(?:myself|my\s?self)",
+    "self": r"(?:myself|my\s?self|meself)",
+    "im": r"(?:i'm|im|i\sam)",
+    "ive": r"(?:i've|ive|i\shave)",
+    "ill": (
+        r"(?:i'll|i\swill|i'm\sgoing\sto|im\sgoing\sto|i'm\sgonna|im\sgonna|i\sam\sgoing\sto"
+        r"|i'd|id\b|ima|imma)"
+    ),
+    "dont": r"(?:don't|dont|do\snot)",
+    "cant": r"(?:can't|cant|cannot|can\snot)",
+    "wont": r"(?:won't|wont|will\snot)",
+    "about": r"(?:about|abt|bout|of)",
     "want": (
         r"(?:want(?:ed|ing|s)?\s(?:to\s)?|wanna\s|wish(?:ed|ing)?\s(?:i\scould\s)?"
         r"|feel(?:ing)?\slike\s|going\sto\s|gonna\s|plan(?:ned|ning|s)?\s(?:to\s|on\s)?"
-        r"|think(?:ing)?\sabout\s|thought\sabout\s|(?:am|was)\sready\sto\s|tempted\sto\s"
-        r"|urge\sto\s|urges\sto\s)"
+        r"|think(?:ing)?\s(?:about|abt|of)\s|thought\s(?:about|of)\s|thoughts\s(?:about|of)\s"
+        r"|(?:am|was|i'm|im)\sready\sto\s|tempted\sto\s|fantasi[sz](?:e|ed|ing)\sabout\s"
+        r"|urges?\sto\s|need\sto\s|about\sto\s)"
     ),
-    "kill": r"(?:kill(?:ing|ed|s)?)",
+    # "could" and "might" only for harming others: "I could just die" is an idiom.
+    "could": (
+        r"(?:could\s(?:really\s|just\s)?|might\s"
+        r"|(?:scared|afraid|worried)\si(?:'ll|\swill|\smight)\s(?:snap\sand\s)?)"
+    ),
+    "kill": r"(?:kill?(?:ing|ed|s)?|murder(?:ing|ed|s)?)",
+    "pills": r"(?:pills|tablets|meds|medication|medicine|painkillers|sleeping\spills)",
     "partner": (
-        r"(?:husband|wife|partner|boyfriend|girlfriend|ex|dad|father|mom|mum|mother"
-        r"|stepdad|stepfather|stepmom|uncle|brother|sister|boss|neighbou?r|son|daughter"
-        r"|kids?|baby|roommate|coworker|co-worker|teacher)"
+        r"(?:husband|wife|partner|boyfriend|girlfriend|bf|gf|ex|ex-husband|ex-wife|dad|father"
+        r"|mom|mum|mother|stepdad|stepfather|stepmom|stepmother|uncle|aunt|cousin|brother"
+        r"|sister|boss|manager|landlord|neighbou?r|son|daughter|kids?|children|baby|roommate"
+        r"|flatmate|coworker|co-worker|teacher|friend|in-laws?|\w+-in-law)(?:'s)?"
     ),
-    "them": r"(?:him|her|them|someone|somebody|people|everyone|everybody|that\sguy)",
+    "them": (
+        r"(?:him|her|them|someone|somebody|anyone|anybody|people|everyone|everybody"
+        r"|that\s(?:guy|man|woman|girl|boy)|th(?:e|ose)\s(?:people|guys?|man|woman|kids|boys"
+        r"|girls)(?:\swho|\sthat|\sat\s\w+)?)"
+    ),
     "abuser": (
-        r"(?:he|she|they|my\s(?:husband|wife|partner|boyfriend|girlfriend|ex|dad|father|mom"
-        r"|mum|mother|stepdad|stepfather|stepmom|uncle|brother|sister|boss))"
+        r"(?:he|she|they|my\s(?:husband|wife|partner|boyfriend|girlfriend|bf|gf|ex|dad|father"
+        r"|mom|mum|mother|parents|stepdad|stepfather|stepmom|stepmother|uncle|aunt|brother"
+        r"|sister|grandfather|grandpa|grandmother|grandma|cousin|boss|carer|caregiver))"
+    ),
+    "hitverb": (
+        r"(?:hits?|hit|hitting|beats?|beat|beating|chok(?:e|es|ed|ing)|strangl(?:e|es|ed|ing)"
+        r"|kick(?:s|ed|ing)?|slap(?:s|ped|ping)?|punch(?:es|ed|ing)?|rap(?:e|es|ed)|shov(?:e|es|ed)"
+        r"|push(?:es|ed)|burn(?:s|ed|t)|bit|bites|grab(?:s|bed)|drag(?:s|ged)|pinn?(?:s|ed)"
+        r"|threaten(?:s|ed)?|molest(?:s|ed)|assault(?:s|ed)|throws?\s\w+\sat"
+        r"|threw\s\w+\sat|hurts?|spat\son|spits\son)"
+    ),
+    "body": (
+        r"(?:arms?|wrists?|legs?|thighs?|skin|stomach|hips?|forearms?|ankles?|chest|face|hands?"
+        r"|head|knuckles)"
     ),
 }
 
@@ -95,66 +126,120 @@ SI, SH, HO, AB = (
 #: "die") would alert on "this traffic is killing me" and "I'm dying to see you".
 PHRASES: tuple[tuple[str, RiskCategory, str], ...] = (
     # Suicidal ideation
-    ("kill_self", SI, r"{kill}\s{self}"),
+    ("kill_self", SI, r"{kill}\s{self}|kms|k\*ll\s{self}|(?:unalive|off|end|delete)\s{self}"),
     (
         "end_life",
         SI,
         (
             r"(?:end(?:ing|ed|s)?|take|taking|took)\s(?:my\s(?:own\s)?life|it\sall)"
-            r"|end(?:ing)?\sit\s(?:tonight|today|now|soon|for\sgood|once\sand\sfor\sall)"
+            r"|end(?:ing|ed)?\s(?:it|things)(?!\s(?:with|between|there|here|off|at|by|early"
+            r"|on\sa|for\s(?:him|her|them|now|today)|up)\b)(?![\w'])"
+            r"|check(?:ing)?\sout\s(?:for\sgood|permanently|of\s(?:life|this\sworld))"
         ),
     ),
-    ("want_die", SI, r"{want}(?:die|be\sdead|not\sexist|disappear\sforever|not\swake\sup)"),
+    (
+        "want_die",
+        SI,
+        (
+            r"{want}(?:die|be\sdead|not\sexist|disappear\sforever|not\swake\sup|never\swake\sup"
+            r"|sleep\sforever|go\sto\ssleep\sforever|stop\sexisting|not\sbe\s(?:here|alive))"
+            r"|(?:think|thinking|thought|thoughts)\s{about}\s(?:dying|death|being\sdead|my\sdeath"
+            r"|not\sbeing\s(?:here|alive)|jumping|hanging|ending\s(?:it|things|my\slife)"
+            r"|suicide|my\sfuneral|my\sown\sfuneral)"
+            r"|ready\sto\sdie|(?:want|wish|need)\s(?:it|this|everything|it\sall|all\sof\sthis"
+            r"|all\sthis)\sto\s(?:be\sover|end|stop)(?:\sforever|\sfor\sgood|\spermanently)?"
+            r"|(?:{dont}|{cant})\sdeserve\sto\s(?:live|be\salive|exist|be\shere)"
+        ),
+    ),
     (
         "wish_dead",
         SI,
         (
             r"wish(?:ed|ing)?\s(?:i\s(?:was|were|had)|to\sbe)\s(?:dead|(?:never\s)+(?:been\s)?born)"
-            r"|(?:would|i'd)\s(?:rather|sooner)\sbe\sdead"
-            r"|(?:hope|pray|praying|hoping)\s(?:that\s)?(?:i\s)?(?:don't|dont|never|won't)\swake\sup"
+            r"|(?:would|i'd|id)\s(?:rather|sooner)\sbe\sdead"
+            r"|(?:hope|pray|praying|hoping|wish)\s(?:that\s)?(?:i\s)?(?:{dont}|never|{wont})\swake\sup"
+            r"|(?:go|going|went)\sto\ssleep\s(?:and|&)\s(?:never|not)\swake\sup"
+            r"|(?:fall|falling)\sasleep\s(?:and|&)\s(?:never|not)\swake\sup"
+            r"|not\swak(?:e|ing)\sup(?!\s(?:early|at|before|until|till|in\stime|on\stime|for|when"
+            r"|to|in\sthe)\b)(?![\w'])"
         ),
     ),
     (
         "better_off_dead",
         SI,
         (
-            r"better\soff\s(?:dead|without\sme|if\si\s(?:was|were|wasn't|weren't)\s(?:dead|gone|here))"
-            r"|world\swithout\sme|(?:nobody|no\sone|noone)\s(?:would|will)\s(?:miss|notice|care)"
-            r"(?:\sme)?\sif\si\s(?:died|was\sgone|were\sgone|disappeared|killed)"
+            r"(?:better|happier)\soff\s(?:dead|without\sme|w/o\sme|w/out\sme"
+            r"|if\si\s(?:was|were|wasn't|weren't)\s(?:dead|gone|here|around))"
+            r"|(?:happier|better|easier)\swithout\sme(?:\saround|\shere)?\b"
+            r"|world\swithout\sme|(?:nobody|no\sone|noone)\s(?:would|will|'d)\s(?:even\s)?"
+            r"(?:miss|notice|care)(?:\sme)?\sif\si\s(?:died|was\sgone|were\sgone|disappeared|killed"
+            r"|wasn't\shere|was\sdead)"
+            r"|{im}\s(?:such\s|just\s)?a\s(?:burden|waste\sof\s(?:space|oxygen|air))"
+            r"|(?:feel\slike|i'm\sjust)\sa\sburden|burden\sto\s(?:everyone|my\s\w+|them)"
         ),
     ),
-    ("suicidal", SI, r"suicidal"),
+    ("suicidal", SI, r"suicidal|suicdal|sucidal|suicidle|suisidal"),
     (
         "suicide_self",
         SI,
         (
             r"(?:{want}(?:commit\s)?suicide|(?:attempt(?:ed|ing)?|tried|try)\s(?:to\s)?"
             r"(?:commit\s)?suicide|suicide\s(?:plan|note|attempt)|thoughts?\sof\ssuicide"
-            r"|considering\ssuicide)"
+            r"|considering\ssuicide|suicide\s(?:seems|is|feels)\s(?:like\s)?(?:the|my)\s(?:only|best)"
+            r"|only\sway\sout|ctb|sewerslide)"
         ),
     ),
     (
         "no_will_to_live",
         SI,
         (
-            r"(?:(?:don't|dont|do\snot|no\slonger)\s(?:want|wanna)\s(?:to\s)?"
+            r"(?:(?:{dont}|no\slonger)\s(?:want|wanna)\s(?:to\s)?"
             r"(?:live|be\salive|be\shere|exist|wake\sup|go\son)"
             r"|(?:no|nothing\sto|no\sreason\sto)\s(?:reason\sto\s)?live(?:\sfor)?\b"
-            r"|no\spoint\s(?:in\s)?(?:living|being\salive|going\son)"
-            r"|can't\s(?:go\son|do\sthis)\sanymore|cannot\sgo\son|can't\skeep\sliving"
-            r"|tired\sof\s(?:living|being\salive)|not\sbe\shere\sanymore"
-            r"|(?:don't|dont)\ssee\sa\sfuture)"
+            r"|(?:no|what's\sthe|whats\sthe|what\sis\sthe|don't\ssee\sthe|dont\ssee\sthe)\spoint"
+            r"\s(?:in\s|of\s)?(?:living|being\salive|going\son|life|carrying\son|anything\sanymore)"
+            r"|{cant}\s(?:go\son|do\sthis|keep\sgoing|carry\son|keep\sliving|take\s(?:it|this)"
+            r"|live\slike\sthis)(?:\sanymore|\sany\smore|\sany\slonger|\sanylonger"
+            r"|\slike\sthis|\smuch\slonger)"
+            r"|{cant}\s(?:go\son|keep\sgoing|carry\son)(?=\s*(?:[.!?,;]|$))"
+            r"|(?:{dont}|not\ssure)\s(?:think\s|know\sif\s)?i\scan\s(?:keep\sgoing|go\son|carry\son"
+            r"|do\sthis|keep\sliving)"
+            r"|(?:{dont}\sknow|not\ssure)\s(?:if|whether)\si\s(?:still\s)?(?:want|wanna)\s(?:to\s)?"
+            r"(?:live|be\salive|be\shere|go\son|keep\sgoing)"
+            r"|tired\sof\s(?:living|being\salive|life|existing)|not\sbe\shere\sanymore"
+            r"|(?:{dont})\ssee\sa\sfuture"
+            r"|(?:life|living)\s(?:is|isn't|isnt|is\snot|ain't)\s(?:not\s)?worth\s(?:it|living)"
+            r"|not\sworth\sliving|done\swith\s(?:life|living|being\salive|it\sall)"
+            r"|(?:{wont}|not\s(?:going\sto|gonna))\sbe\s(?:around|here)\s(?:much\slonger|for\slong"
+            r"|anymore|any\smore|tomorrow|next\sweek)"
+            r"|in\scase\s{im}\s(?:not\s(?:around|here)|gone))"
         ),
     ),
     (
         "method",
         SI,
         (
-            r"(?:hang(?:ing)?\s{self}|jump(?:ing)?\soff\s(?:a|the|this)\s(?:bridge|roof|building)"
-            r"|(?:stockpil|sav|hoard)(?:e|ed|ing)\s(?:up\s)?(?:my\s)?pills"
-            r"|(?:wrote|write|writing)\s(?:a|my)\s(?:goodbye|suicide)\s(?:note|letter)"
-            r"|say(?:ing)?\sgoodbye\sto\severyone|overdos(?:e|ed|ing)"
-            r"|took\s(?:too\smany|all\s(?:my|the))\s(?:pills|tablets))"
+            r"(?:hang(?:ing)?\s{self}|noose"
+            r"|(?:jump(?:ing|ed)?|step(?:ping)?|throw(?:ing)?\s{self}|walk(?:ing)?)\s(?:off|from"
+            r"|in\sfront\sof)\s(?:a|the|this|that)\s(?:bridge|roof|building|train|bus|truck|lorry"
+            r"|car|cliff|balcony|ledge|tower|car\spark|parking\sgarage)"
+            r"|(?:driv(?:e|ing)|crash(?:ing)?|steer(?:ing)?)\s(?:my\scar\s|the\scar\s)?(?:into|off)"
+            r"\s(?:a|the)\s(?:tree|wall|bridge|river|lake|cliff|traffic|truck|lorry)"
+            r"|(?:stockpil|sav|hoard|collect)(?:e|ed|ing)\s(?:up\s)?(?:my\s)?(?:\w+\s)?{pills}"
+            r"|(?:stash|stockpile|hoard|collection|supply)\sof\s(?:\w+\s)?{pills}"
+            r"|(?:take|taking|took|swallow(?:ed|ing)?)\s(?:all|every\sone\sof|the\swhole\sbottle\sof"
+            r"|a\sbottle\sof|a\shandful\sof|too\smany)\s(?:of\s)?(?:my\s|the\s)?(?:\w+\s)?{pills}"
+            r"|how\smany\s(?:of\smy\s)?(?:\w+\s)?{pills}\s(?:it\swould|it'd|would|to|i'd|i\swould)"
+            r"|{pills}\s(?:are\s)?(?:lined\sup|counted\sout|ready)"
+            r"|(?:wrote|write|writing|written)\s(?:a|my)\s(?:goodbye|suicide)\s(?:note|letter)s?"
+            r"|goodbye\s(?:note|letter)s?|whoever\sfinds\sme|by\sthe\stime\syou\sread\sthis"
+            r"|this\sis\s(?:my\s)?goodbye|goodbye\sforever|(?:this\swill\sbe|this\sis)\smy\slast"
+            r"\s(?:post|message)"
+            r"|say(?:ing)?\sgoodbye\sto\severyone|overdos(?:e|ed|ing)|\bod\b\s(?:on|tonight)"
+            r"|took\s(?:too\smany|all\s(?:my|the))\s{pills}"
+            r"|giv(?:e|ing|en)\saway\s(?:all\s)?(?:of\s)?my\s(?:things|stuff|belongings|possessions)"
+            r"|{wont}\sneed\s(?:it|them|this|that|these|my\s\w+)\s(?:anymore|any\smore"
+            r"|where\si'm\sgoing|after))"
         ),
     ),
     # Self-harm
@@ -163,18 +248,46 @@ PHRASES: tuple[tuple[str, RiskCategory, str], ...] = (
         SH,
         (
             r"(?:cut(?:s|ting)?|hurt(?:s|ing)?|harm(?:s|ed|ing)?|burn(?:s|ed|t|ing)?"
-            r"|hit(?:s|ting)?|punish(?:ed|ing)?|scratch(?:ed|ing)?|starv(?:e|ed|ing))\s{self}"
+            r"|hit(?:s|ting)?|punish(?:ed|ing)?|scratch(?:ed|ing)?|starv(?:e|ed|ing)"
+            r"|punch(?:ed|ing)?|slap(?:ped|ping)?|bit|bite|biting|stab(?:bed|bing)?"
+            r"|bruis(?:e|ed|ing)|choke|choked|choking)\s{self}"
             r"|(?:bang|banging|banged|hit|hitting)\smy\shead\s(?:against|on)"
         ),
     ),
-    ("self_harm", SH, r"self[\s-]?(?:harm(?:ing|ed)?|injur(?:y|e|ed|ing)|mutilat\w*)"),
+    (
+        "self_harm",
+        SH,
+        r"self[\s-]?(?:harm(?:ing|ed|s)?|injur(?:y|e|ed|ing)|mutilat\w*)|\bsh\b\sagain",
+    ),
     (
         "cutting",
         SH,
         (
             r"(?:started|start|urge\sto|urges\sto|relapsed?\s(?:on|into)|went\sback\sto"
-            r"|been|was|am|i'm)\scutting(?:\sagain)?|cutting\sagain|cut\sagain"
-            r"|(?:razor|blade)s?\s(?:on|to)\smy\s(?:arm|wrist|leg|skin)s?"
+            r"|been|was|am|i'm|im)\s(?:cutting|cuting|cuttin|cutin)(?:\sagain)?"
+            r"|(?:cutting|cuting|cuttin|cutin|cut)\sagain"
+            r"|(?:razor|blade)s?\s(?:on|to)\smy\s{body}"
+            r"|(?:took|take|taking|used|use|using)\sa\s(?:razor|blade|knife|lighter)\s(?:on|to)\smy"
+            r"|cut(?:s|ting)?\smy\s(?:arms?|wrists?|legs?|thighs?|skin|stomach|hips?|forearms?)"
+            r"(?!\s(?:on|by|while|chopping|shaving|open\son)\b)"
+            r"|(?:urges?|wants?|want(?:ed)?|itch|need)\s(?:to\s)?(?:cut|burn|self-harm|hurt\s{self})"
+            r"(?:\s(?:so|really|again|tonight|right\snow|badly|bad)|\s*[.!?,;]|\s*$)"
+            r"|urges?\sto\s(?:cut|burn|self-harm|hurt\s{self})(?!\s(?:down|back|out|my\shair|the|a"
+            r"|some|costs|ties|off|it|in|corners|loose|class|school)\b)(?![\w'])"
+            r"|(?:fresh|new)\s(?:cuts|scars|burns|wounds)\son\smy"
+            r"|(?:fresh|new)\s(?:cuts|burns)|relapsed\s(?:on|into|with)\s(?:self|cutting|sh\b)"
+            r"|(?:almost|nearly)\s(?:cut|relapsed|hurt\s{self})"
+        ),
+    ),
+    (
+        "on_purpose",
+        SH,
+        (
+            r"(?:cut|hurt|burn(?:ed|t)?|hit|scratch(?:ed)?|slammed|punched|bit|picking|picked"
+            r"|pick|dug|bruised|hurting|burning|hitting|scratching)\s(?:\S+\s){0,7}?"
+            r"(?:on\spurpose|deliberately|intentionally)"
+            r"|(?:until|till|til|'til)\s(?:it|they|i|my\s\w+)\s(?:bled|bleeds?|bleeding|bruised?"
+            r"|bruises|blister(?:s|ed)?)"
         ),
     ),
     # Harm to others
@@ -182,25 +295,38 @@ PHRASES: tuple[tuple[str, RiskCategory, str], ...] = (
         "harm_other",
         HO,
         (
-            r"(?:{want}|could\s(?:really\s)?|might\s)(?:{kill}|hurt(?:ing)?|stab(?:bing)?"
-            r"|shoot(?:ing)?|strangl(?:e|ing)|beat(?:ing)?\sup|attack(?:ing)?|poison(?:ing)?)\s"
-            r"(?:{them}|my\s{partner}|the\s{partner})"
+            r"(?:{want}|{could}|{ill}\s)(?:{kill}|hurt(?:ing)?|stab(?:bing)?|shoot(?:ing)?|strangl(?:e|ing)"
+            r"|chok(?:e|ing)|beat(?:ing)?|punch(?:ing)?|attack(?:ing)?|poison(?:ing)?|drown(?:ing)?)\s"
+            r"(?:{them}|my\s{partner}|the\s{partner}|his|her|their)"
+            r"(?:\s(?:food|drink|coffee|tea)|\s(?:up|to\sdeath|over|down|off|senseless))?"
+            r"|(?:{want}|{ill}\s)(?:shov(?:e|ing)|push(?:ing)?|throw(?:ing)?)\s(?:{them}|my\s{partner})"
+            r"\s(?:down|off|into|under|in\sfront)"
+            r"|(?:{want}|{ill}\s)run(?:ning)?\s(?:{them}|my\s{partner})\s(?:over|down)\b"
         ),
     ),
     (
         "weapon",
         HO,
         (
-            r"(?:bought|buy|buying|get|getting|got)\sa\s(?:gun|knife)\sto"
+            r"(?:bought|buy|buying|get|getting|got|have|brought|bring|bringing|carry|carrying)\s"
+            r"(?:a|my|the)\s(?:gun|knife|weapon|bat)\s(?:to|into|for|in\scase)"
+            r"|(?:i\shave|i've\sgot|ive\sgot|i\sgot|i've|got)\s(?:a|my\s\w+'s|my)\s(?:gun|rifle|pistol)"
+            r"|use\sit\son\s(?:him|her|them|someone|my\s{partner})|(?:know|decided)\swho\si'd\suse\sit\son"
             r"|make\s(?:him|her|them)\spay\s(?:for\sit\s)?with\s(?:their|his|her)\slife"
+            r"|(?:{want}|{ill}\s)make\s(?:him|her|them|them\sall|everyone)\s(?:all\s)?pay"
+            r"|(?:{want}|{ill}\s)(?:burn|set\sfire\sto)\s(?:his|her|their|my\s{partner})\s(?:house|car|flat"
+            r"|apartment|place)"
         ),
     ),
     (
         "threat_other",
         HO,
         (
-            r"(?:i'll|i\swill|i'm\sgoing\sto|i'm\sgonna)\s(?:{kill}|hurt|stab|shoot)\s"
+            r"(?:i'll|ill|i\swill|i'm\sgoing\sto|i'm\sgonna|im\sgoing\sto|im\sgonna|i\sswear)\s"
+            r"(?:{kill}|hurt|stab|shoot|strangle|beat)\s"
             r"(?:{them}|my\s{partner}|the\s{partner})"
+            r"|(?:thoughts?|images?|ideas?)\s(?:about|of)\s(?:hurting|killing|stabbing|harming"
+            r"|poisoning|strangling|drowning)\s(?:{them}|my\s{partner})"
         ),
     ),
     # Abuse (being harmed by someone)
@@ -208,9 +334,15 @@ PHRASES: tuple[tuple[str, RiskCategory, str], ...] = (
         "abused",
         AB,
         (
-            r"{abuser}\s(?:hits?|hit|beats?|beat|choked?|chokes|strangled?|kicked?|kicks"
-            r"|slapped|slaps|punched|punches|raped|rapes|shoved|pushed|burned|threatens?"
-            r"|threatened)\s(?:me|my\s(?:kids?|children|son|daughter))"
+            r"{abuser}\s(?:\w+\s)?{hitverb}\s(?:me|my\s(?:kids?|children|son|daughter|mom|mum))"
+            r"|{abuser}\s(?:\w+\s)?(?:forces?|forced|made|makes)\sme\s(?:to\s)?(?:have\ssex|do\sthings"
+            r"|do\sstuff|watch)"
+            r"|(?:was|were|got|get|getting|being|been|am|i'm)\s(?:hit|beaten|slapped|punched"
+            r"|kicked|choked|strangled|raped|hurt|attacked|assaulted)"
+            r"(?!\s(?:by\s(?:a|the|an)\s(?:car|ball|bus|bike|truck|wave|door|branch)"
+            r"|with\s(?:a|the)\s(?:ball|pillow)|in\s(?:the|a)\s(?:game|match|accident)"
+            r"|on\sthe\s(?:head|knee|leg|arm)\sby\sa)\b)"
+            r"(?:\s(?:again|at\shome|by\s(?:him|her|my\s\w+)|every|when|if)|\s*[.!?,;]|\s*$)"
         ),
     ),
     (
@@ -218,37 +350,72 @@ PHRASES: tuple[tuple[str, RiskCategory, str], ...] = (
         AB,
         (
             r"(?:(?:sexually|physically|emotionally)\sabus\w*|(?:being|been|was|am)\sabused"
-            r"|abusing\sme|abuses\sme|(?:raped|molested)\sme|touched\sme\swithout"
-            r"|domestic\s(?:violence|abuse))"
+            r"|abus(?:ing|es|ed)\sme|abused\sby|(?:raped|molested|assaulted)\sme|touched\sme\swithout"
+            r"|domestic\s(?:violence|abuse)|{abuser}\s(?:gets|is|was|can\sbe|has\sbeen|got|becomes)"
+            r"\s(?:so\s|really\s|very\s)?(?:violent|abusive)"
+            r"|touch(?:es|ed|ing)\sme\s(?:and\si\s(?:don't|dont)|when|without|where|inappropriately"
+            r"|at\snight)"
+            r"|(?:held|holding|grabbed|grabs|squeezed)\s(?:me\sby\s)?my\s(?:throat|neck)"
+            r"|by\sthe\s(?:throat|neck)"
+            r"|bruises?\s(?:from|where)\s(?:he|she|they|him|her|my\s\w+)"
+            r"|(?:he|she|they)\s(?:said|says)\s(?:he|she|they)(?:'d|\swould|'ll|\swill)\s(?:kill|hurt)\sme"
+            r"|threaten(?:s|ed|ing)?\s(?:me|to\s(?:hurt|kill|hit|beat|take)\s(?:me|the\skids|my\s\w+"
+            r"|them))|keeps?\sthreatening)"
         ),
     ),
     (
         "unsafe_home",
         AB,
         (
-            r"(?:(?:not|don't\sfeel)\ssafe\s(?:at|in\smy)\shome"
+            r"(?:(?:not|don't\sfeel|dont\sfeel)\ssafe\s(?:at|in\smy(?:\sown)?)\s(?:home|house)"
             r"|(?:afraid|scared|terrified)\s(?:to\sgo|of\sgoing)\shome"
             r"|(?:afraid|scared|terrified)\sof\s(?:him|her|my\s{partner})"
-            r"|won't\slet\sme\s(?:leave|see\s(?:my\s)?friends)"
+            r"|(?:afraid|scared|terrified)\sof\swhat\s(?:he|she|they)(?:'ll|\swill|'d|\swould|\smight)"
+            r"|(?:won't|wont|doesn't|doesnt|don't|dont)\slet\sme\s(?:leave|go\sout|go\sanywhere|see"
+            r"|have\s(?:a|my|any)|eat|sleep|talk\sto|work|use|out)"
+            r"|not\sallowed\sto\s(?:leave|go\sout|see|eat|have\s(?:a|my|any)|talk\sto)"
+            r"|(?:checks|tracks|reads|goes\sthrough)\smy\s(?:phone|location|messages)"
+            r"|takes?\s(?:all\s)?(?:of\s)?my\s(?:money|pay|wages|bank\scard|phone)"
+            r"|controls\s(?:everything|my\s(?:money|life)|what\si|who\si)"
+            r"|locks?\sme\s(?:in|out)|locked\sme\s(?:in|out)"
             r"|threatened\sto\s(?:{kill}|hurt)\sme)"
         ),
     ),
 )
 
 #: Words right after a phrase that make it everyday speech ("I cut myself a slice of
-#: cake", "I burnt myself cooking"), per phrase.
+#: cake", "I burnt myself cooking", "I nearly killed myself laughing"), per phrase.
 BENIGN_AFTER: dict[str, re.Pattern[str]] = {
     "harm_self": re.compile(
         r"\s(?:a\s(?:slice|piece|break)|some\s|cooking|baking|shaving|while\s(?:cooking|shaving)"
-        r"|on\s(?:the|a)\s(?:stove|oven|pan|iron|kettle)|by\saccident|accidentally)"
+        r"|on\s(?:the|a)\s(?:stove|oven|pan|iron|kettle)|by\saccident|accidentally|up\sover)"
+    ),
+    "kill_self": re.compile(
+        r"\s(?:laughing|with\slaughter|trying\sto|to\sget|working|studying|at\sthe\sgym"
+        r"|for\s(?:this|that|a|the|nothing)|over\s(?:this|that|it))"
+    ),
+    "harm_other": re.compile(
+        r"\s(?:at|in)\s(?:chess|cards|tennis|golf|pool|scrabble|monopoly|checkers|fifa|mario"
+        r"|a\s(?:game|race|match)|the\s(?:game|race|match)|\w+\s(?:game|match|race))|\sout\b"
     ),
 }
+BENIGN_AFTER["threat_other"] = BENIGN_AFTER["harm_other"]
 
 NEGATORS = re.compile(
-    r"\b(?:not|never|no|nobody|don't|dont|do\snot|didn't|didnt|doesn't|won't|wont|wouldn't"
-    r"|wouldnt|isn't|aren't|wasn't|haven't|havent|hasn't|can't\simagine|cant\simagine"
-    r"|no\slonger|stopped|quit|without)\b"
+    r"\b(?:not|never|no|nobody|don't|dont|do\snot|didn't|didnt|doesn't|doesnt|won't|wont"
+    r"|wouldn't|wouldnt|isn't|isnt|aren't|arent|wasn't|wasnt|haven't|havent|hasn't|hasnt"
+    r"|can't\simagine|cant\simagine|no\slonger|stopped|quit|without|used\sto)\b"
 )
+#: A recovery marker shortly before a phrase says the behaviour is over: "six months
+#: since I last cut myself", "a year clean from self-harm", "in recovery from cutting".
+RECOVERY_BEFORE = re.compile(
+    r"(?:\bsince\s(?:i\s|my\s)?(?:last\s)?(?:\w+\s)?|\b(?:clean|free)\s(?:from|of)\s"
+    r"|\brecover(?:y|ed|ing)\sfrom\s|\bin\srecovery\sfrom\s)$"
+)
+#: After a negator, a new subject ("nobody knows I've been cutting", "I'm not sure I
+#: can go on") starts a clause of its own: the negator is about knowing or being sure,
+#: not about the phrase, so the phrase still counts.
+NEW_SUBJECT = re.compile(r"\b(?:i|i'm|im|i've|ive|i'd|id|i'll)\b")
 #: Words after a phrase that say it is over ("I wanted to die, but not anymore").
 AFTER_NEGATORS = re.compile(r"^\W*(?:\w+\W+){0,3}?(?:but\s)?(?:not\sanymore|no\slonger|anymore\?)")
 #: Where a clause starts: the negator must be in the same clause as the phrase.
@@ -326,7 +493,10 @@ def _negated(text: str, start: int, end: int) -> bool:
     clause = before[breaks[-1].end() :] if breaks else before
     words = clause.split()
     window = " ".join(words[-NEGATION_WINDOW:])
-    if NEGATORS.search(window):
+    if RECOVERY_BEFORE.search(window + " " if window else ""):
+        return True
+    negators = list(NEGATORS.finditer(window))
+    if negators and not NEW_SUBJECT.search(window, negators[-1].end()):
         return True
     return bool(AFTER_NEGATORS.match(text[end : end + 40]))
 
