@@ -251,11 +251,17 @@ def _goals(ids: list[int], places: _Places) -> dict[Key, datetime]:
     if goal is None:
         return {}
     found: dict[Key, datetime] = {}
+    groups_of: dict[int, list[int]] = {}
+    for client_id, group_id in places.active:
+        groups_of.setdefault(client_id, []).append(group_id)
     for pk, client_id, group_id, reached_at in goal.objects.filter(
-        client_id__in=ids, status="reached", reached_at__isnull=False, group_id__isnull=False
+        client_id__in=ids, status="reached", reached_at__isnull=False
     ).values_list("pk", "client_id", "group_id", "reached_at"):
-        if (client_id, group_id) in places.active:
-            found[(client_id, group_id, MilestoneKind.GOAL_REACHED, str(pk))] = reached_at
+        # A goal set for a group counts there; a personal one in each group they are in.
+        targets = [group_id] if group_id is not None else groups_of.get(client_id, [])
+        for target in targets:
+            if (client_id, target) in places.active:
+                found[(client_id, target, MilestoneKind.GOAL_REACHED, str(pk))] = reached_at
     return found
 
 

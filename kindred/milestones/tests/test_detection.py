@@ -183,3 +183,29 @@ def test_detection_queries_do_not_grow_with_the_batch(
         result = detect(ids)
     assert result.created[MilestoneKind.FIRST_SESSION] == len(ids)
     assert result.created[MilestoneKind.RELIABLE_IMPROVEMENT] == len(ids)
+
+
+def _goal(cast: Cast, *, group: Any, status: str = "reached") -> Any:
+    from kindred.goals.models import Goal
+
+    return Goal.objects.create(
+        client=cast.client,
+        user=cast.member,
+        group=group,
+        what="Walk every morning",
+        status=status,
+        reached_at=timezone.now() if status == "reached" else None,
+    )
+
+
+def test_goal_reached_once_per_goal(cast: Cast) -> None:
+    first = _goal(cast, group=cast.group_a)
+    personal = _goal(cast, group=None)  # not tied to a group: counts in the member's group
+    _goal(cast, group=cast.group_a, status="active")
+    _goal(cast, group=cast.group_b)  # a group they are not in: nothing there
+    detect([cast.client.pk])
+    detect([cast.client.pk])
+    rows = Milestone.objects.filter(client=cast.client, kind=MilestoneKind.GOAL_REACHED)
+    assert sorted(rows.values_list("group_id", "source_key")) == sorted(
+        [(cast.group_a.pk, str(first.pk)), (cast.group_a.pk, str(personal.pk))]
+    )
