@@ -22,7 +22,7 @@ from django.db.models import Exists, OuterRef, Q, QuerySet
 from kindred.core.access import deny
 from kindred.groups.access import clinician_of
 from kindred.groups.models import ENDED_STATUSES, Enrollment, EnrollmentStatus, TherapyGroup
-from kindred.space.models import Post, PostStatus, Space, Thread
+from kindred.space.models import Conversation, DirectMessage, Post, PostStatus, Space, Thread
 
 if TYPE_CHECKING:
     from kindred.accounts.models import User
@@ -189,3 +189,37 @@ def get_post_for(
     if post is None:
         deny(actor, Post, post_id)
     return access, post
+
+
+def get_conversation_for(
+    actor: User | None, conversation_id: object, *, allow_former: bool = False
+) -> tuple[SpaceAccess, Conversation]:
+    """A direct-message conversation with the space access it was reached through: its
+    two members and the group's facilitators; 404 and a denied event for anyone else
+    (a member never reaches a conversation they are not in)."""
+    pk = _int_or_none(conversation_id) or 0
+    conversation = Conversation.objects.filter(pk=pk).select_related("space").first()
+    if conversation is None or actor is None:
+        deny(actor, Conversation, conversation_id)
+    access = _access(actor, conversation.space.group_id, allow_former=allow_former)
+    if access is None:
+        deny(actor, Conversation, conversation_id)
+    if not access.is_facilitator and not conversation.includes(actor.pk):
+        deny(actor, Conversation, conversation_id)
+    return access, conversation
+
+
+def get_message_for(
+    actor: User | None, message_id: object, *, allow_former: bool = False
+) -> tuple[SpaceAccess, DirectMessage]:
+    """A direct message as the conversation's members or the facilitators reach it."""
+    pk = _int_or_none(message_id) or 0
+    conversation_id = (
+        DirectMessage.objects.filter(pk=pk).values_list("conversation_id", flat=True).first()
+    )
+    if conversation_id is None:
+        deny(actor, DirectMessage, message_id)
+    access, conversation = get_conversation_for(actor, conversation_id, allow_former=allow_former)
+    message = DirectMessage.objects.get(pk=pk)
+    message.conversation = conversation
+    return access, message

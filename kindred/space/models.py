@@ -255,3 +255,121 @@ class ReadMarker(models.Model):
 
     def __str__(self) -> str:
         return f"read marker {self.pk}"
+
+
+# --- direct messages between two members ------------------------------------------------
+
+
+class Conversation(models.Model):
+    """Direct messages between two active members of one group, under their display
+    names. Only possible while the facilitator allows them (``Space.direct_messages_
+    allowed``); the group's facilitators can read every conversation (members are told
+    so). ``member_low`` is always the smaller user id, so a pair has one conversation."""
+
+    space = models.ForeignKey(Space, on_delete=models.PROTECT, related_name="conversations")
+    member_low = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="+"
+    )
+    member_high = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="+"
+    )
+    created_at = models.DateTimeField()
+    #: When its latest visible message was sent (conversations are listed by it).
+    last_message_at = models.DateTimeField()
+    #: The newest message id each of the two has seen.
+    low_read_id = models.BigIntegerField(default=0)
+    high_read_id = models.BigIntegerField(default=0)
+
+    class Meta:
+        ordering = ["-last_message_at", "-id"]
+        constraints = [
+            models.UniqueConstraint(
+                fields=["space", "member_low", "member_high"], name="space_one_conversation"
+            ),
+            models.CheckConstraint(
+                condition=Q(member_low__lt=models.F("member_high")),
+                name="space_conversation_ordered_pair",
+            ),
+        ]
+        indexes = [
+            models.Index(fields=["space", "-last_message_at"], name="space_conv_order"),
+            models.Index(fields=["member_low"], name="space_conv_low"),
+            models.Index(fields=["member_high"], name="space_conv_high"),
+        ]
+
+    def __str__(self) -> str:
+        return f"conversation {self.pk}"
+
+    def other(self, user_id: int) -> int:
+        return self.member_high_id if user_id == self.member_low_id else self.member_low_id
+
+    def includes(self, user_id: int) -> bool:
+        return user_id in (self.member_low_id, self.member_high_id)
+
+
+class DirectMessage(models.Model):
+    """One message; kept byte for byte like a post, hidden (never deleted) by a
+    facilitator with who, when and why."""
+
+    conversation = models.ForeignKey(
+        Conversation, on_delete=models.PROTECT, related_name="messages"
+    )
+    sender = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="+")
+    body = models.TextField(_("message"), max_length=POST_MAX)
+    created_at = models.DateTimeField()
+    status = models.CharField(max_length=8, choices=PostStatus.choices, default=PostStatus.VISIBLE)
+    moderated_at = models.DateTimeField(null=True, blank=True)
+    moderated_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.PROTECT, null=True, blank=True, related_name="+"
+    )
+    moderation_reason = models.CharField(max_length=REASON_MAX, blank=True)
+    risk_categories = models.JSONField(default=list, blank=True)
+
+    class Meta:
+        ordering = ["created_at", "id"]
+        indexes = [models.Index(fields=["conversation", "id"], name="space_dm_conv")]
+        constraints = [
+            models.CheckConstraint(
+                condition=Q(status="visible")
+                | Q(status="pending")
+                | (Q(status="hidden") & Q(moderated_at__isnull=False)),
+                name="space_hidden_dm_has_moderation",
+            )
+        ]
+
+    def __str__(self) -> str:
+        return f"direct message {self.pk}"
+
+    @property
+    def risk_flagged(self) -> bool:
+        return bool(self.risk_categories)
+
+
+class MessageReport(models.Model):
+    """The recipient of a direct message asks the facilitators to look at it."""
+
+    message = models.ForeignKey(DirectMessage, on_delete=models.PROTECT, related_name="reports")
+    reporter = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="+"
+    )
+    reason = models.CharField(max_length=10, choices=ReportReason.choices)
+    note = models.CharField(_("anything else"), max_length=REASON_MAX, blank=True)
+    created_at = models.DateTimeField()
+    resolved_at = models.DateTimeField(null=True, blank=True)
+    resolved_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.PROTECT, null=True, blank=True, related_name="+"
+    )
+    resolution = models.CharField(max_length=REASON_MAX, blank=True)
+
+    class Meta:
+        ordering = ["-created_at", "-id"]
+        constraints = [
+            models.UniqueConstraint(
+                fields=["message", "reporter"],
+                condition=Q(resolved_at__isnull=True),
+                name="space_one_open_dm_report",
+            )
+        ]
+
+    def __str__(self) -> str:
+        return f"message report {self.pk}"

@@ -21,7 +21,10 @@ from kindred.core.markdown import render_markdown
 from kindred.groups.models import EnrollmentStatus
 from kindred.space.access import SpaceAccess, member_visible_posts_q, threads_for
 from kindred.space.models import (
+    Conversation,
+    DirectMessage,
     DisplayName,
+    MessageReport,
     Mute,
     Post,
     PostStatus,
@@ -308,3 +311,160 @@ def unread_by_group(actor: User, group_ids: list[int]) -> dict[int, int]:
     for item in rows:
         found[item["space__group_id"]] = item["n"]
     return dict(found)
+
+
+# --- direct messages -------------------------------------------------------------------
+
+#: Conversations listed on the messages page; messages shown in one conversation.
+CONVERSATIONS_PAGE = 50
+MESSAGES_PAGE = 100
+
+
+@dataclass
+class ConversationRow:
+    conversation: Conversation
+    people: list[Author]  # the other member (members), or both members (facilitators)
+    unread: int
+    messages: int
+
+
+def _unread_q(actor: User) -> Q:
+    """Messages in a conversation ``actor`` has not seen (visible, from the other)."""
+    return (
+        Q(messages__status=PostStatus.VISIBLE)
+        & ~Q(messages__sender=actor)
+        & (
+            Q(member_low=actor, messages__id__gt=F("low_read_id"))
+            | Q(member_high=actor, messages__id__gt=F("high_read_id"))
+        )
+    )
+
+
+def conversation_list(
+    access: SpaceAccess, actor: User, *, limit: int = CONVERSATIONS_PAGE
+) -> tuple[list[ConversationRow], bool]:
+    """A member's own conversations in the space, or every conversation of the space
+    for its facilitators, newest first, with unread and message counts. Four queries."""
+    conversations = Conversation.objects.filter(space=access.space)
+    if not access.is_facilitator:
+        conversations = conversations.filter(Q(member_low=actor) | Q(member_high=actor))
+    ids = list(
+        conversations.order_by("-last_message_at", "-id").values_list("pk", flat=True)[: limit + 1]
+    )
+    more = len(ids) > limit
+    ids = ids[:limit]
+    shown = Q(messages__status=PostStatus.VISIBLE) if not access.is_facilitator else Q()
+    counted = {
+        c.pk: c
+        for c in Conversation.objects.filter(pk__in=ids).annotate(
+            n_messages=Count("messages", filter=shown),
+            n_unread=Count("messages", filter=_unread_q(actor)),
+        )
+    }
+    rows = [counted[pk] for pk in ids if pk in counted]
+    people = authors(access, {c.member_low_id for c in rows} | {c.member_high_id for c in rows})
+    result: list[ConversationRow] = []
+    for c in rows:
+        pair = [c.member_low_id, c.member_high_id]
+        shown_ids = pair if access.is_facilitator else [c.other(actor.pk)]
+        result.append(
+            ConversationRow(
+                conversation=c,
+                people=[people[i] for i in shown_ids if i in people],
+                unread=c.n_unread,
+                messages=c.n_messages,
+            )
+        )
+    return result, more
+
+
+def message_summary(access: SpaceAccess, actor: User) -> tuple[int, int]:
+    """(conversations, unread direct messages) of a member in this space: one query.
+    Facilitators: (1, 0) — they may always open the list."""
+    if not access.is_member:
+        return (1, 0)
+    found = (
+        Conversation.objects.filter(space=access.space)
+        .filter(Q(member_low=actor) | Q(member_high=actor))
+        .aggregate(n=Count("id", distinct=True), unread=Count("messages", filter=_unread_q(actor)))
+    )
+    return (found["n"] or 0, found["unread"] or 0)
+
+
+@dataclass
+class MessageRow:
+    message: DirectMessage
+    author: Author | None
+    html: SafeString | None  # None for members when hidden
+    is_mine: bool = False
+    unread: bool = False
+    reported_by_me: bool = False
+
+
+def conversation_messages(
+    access: SpaceAccess, actor: User, conversation: Conversation, *, limit: int = MESSAGES_PAGE
+) -> tuple[list[MessageRow], bool, list[Author]]:
+    """The newest ``limit`` messages (oldest first) as the viewer may see them, whether
+    there are earlier ones, and the two members. A facilitator reading a conversation
+    is an access audit event. Four queries (five for facilitators)."""
+    if access.is_facilitator:
+        audit_access(actor=actor, action="space.conversation.read", obj=conversation)
+    newest = list(
+        DirectMessage.objects.filter(conversation=conversation).order_by("-id")[: limit + 1]
+    )
+    more = len(newest) > limit
+    messages = list(reversed(newest[:limit]))
+    pair = [conversation.member_low_id, conversation.member_high_id]
+    people = authors(access, set(pair))
+    reported = set(
+        MessageReport.objects.filter(
+            message_id__in=[m.pk for m in messages], reporter=actor, resolved_at__isnull=True
+        ).values_list("message_id", flat=True)
+    )
+    seen = (
+        conversation.low_read_id
+        if actor.pk == conversation.member_low_id
+        else conversation.high_read_id
+    )
+    rows = [
+        MessageRow(
+            message=m,
+            author=people.get(m.sender_id),
+            html=(
+                render_markdown(m.body, heading_offset=2)
+                if access.is_facilitator or m.status != PostStatus.HIDDEN
+                else None
+            ),
+            is_mine=m.sender_id == actor.pk,
+            unread=conversation.includes(actor.pk) and m.sender_id != actor.pk and m.pk > seen,
+            reported_by_me=m.pk in reported,
+        )
+        for m in messages
+    ]
+    return rows, more, [people[i] for i in pair if i in people]
+
+
+def message_moderation(access: SpaceAccess) -> tuple[list[MessageReport], list[MessageRow]]:
+    """Open reports of direct messages and the latest messages with risk language, for
+    the moderation page. Three queries."""
+    reports = list(
+        MessageReport.objects.filter(
+            message__conversation__space=access.space, resolved_at__isnull=True
+        )
+        .select_related("message")
+        .order_by("created_at")[:50]
+    )
+    risky = list(
+        DirectMessage.objects.filter(conversation__space=access.space)
+        .exclude(risk_categories=[])
+        .order_by("-created_at")[:20]
+    )
+    people = authors(access, {m.sender_id for m in risky} | {r.message.sender_id for r in reports})
+    return reports, [
+        MessageRow(
+            message=m,
+            author=people.get(m.sender_id),
+            html=render_markdown(m.body, heading_offset=2),
+        )
+        for m in risky
+    ]

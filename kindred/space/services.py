@@ -39,7 +39,10 @@ from kindred.space.models import (
     REASON_MAX,
     RULES_MAX,
     TITLE_MAX,
+    Conversation,
+    DirectMessage,
     DisplayName,
+    MessageReport,
     ModerationMode,
     Mute,
     Post,
@@ -703,6 +706,307 @@ def report_resolve(*, actor: User, access: SpaceAccess, report: Report, resoluti
             raise InvalidState(_("This report was already resolved."))
         audit_change(
             actor=actor, action="space.report.resolved", obj=report, changed=["resolved_at"]
+        )
+    report.refresh_from_db()
+    return report
+
+
+# --- direct messages -------------------------------------------------------------------
+
+NOTIFY_MESSAGE = "space_message"
+NOTIFY_MESSAGE_REPORT = "space_message_report"
+
+
+def _dm_url(conversation: Conversation) -> str:
+    return reverse("web:space_conversation", kwargs={"conversation_id": conversation.pk})
+
+
+def _check_can_message(actor: User, access: SpaceAccess) -> None:
+    """Why ``actor`` may not send a direct message in this space now, as an error."""
+    _require_reader(access)
+    if not access.is_member:
+        raise NotPermitted(
+            _("Direct messages are between members; facilitators read them but don't send them.")
+        )
+    space = access.space
+    if not space.direct_messages_allowed:
+        raise InvalidState(
+            _(
+                "Direct messages are turned off for this group by the facilitator, so you "
+                "can't send one now. Earlier messages are kept and you can still read them."
+            ),
+            code="direct_messages_off",
+        )
+    if space.paused:
+        message = _("The space is paused, so nobody can send messages right now.")
+        if space.paused_reason:
+            message += " " + _("The facilitator says: %(reason)s") % {"reason": space.paused_reason}
+        raise InvalidState(message, code="paused")
+    mute = active_mute(space, actor)
+    if mute is not None:
+        raise InvalidState(
+            _(
+                "A facilitator has paused your posting and messaging in this space until "
+                "%(until)s. You can still read it. Reason given: %(reason)s"
+            )
+            % {"until": _when(mute.until), "reason": mute.reason},
+            code="muted",
+        )
+    if not DisplayName.objects.filter(space=space, user=actor).exists():
+        raise InvalidState(
+            _("Choose the name you will use in this group's space before you send a message."),
+            code="display_name_required",
+        )
+
+
+def _active_member_user_ids(access: SpaceAccess, user_ids: list[int]) -> set[int]:
+    from kindred.accounts.models import User as UserModel
+
+    return set(
+        UserModel.objects.filter(
+            pk__in=user_ids,
+            is_active=True,
+            client__enrollments__group=access.group,
+            client__enrollments__status=EnrollmentStatus.ACTIVE,
+        ).values_list("pk", flat=True)
+    )
+
+
+def conversation_start(*, actor: User, access: SpaceAccess, with_user_id: int) -> Conversation:
+    """The conversation between ``actor`` and another active member of the group (made
+    the first time). Refused when direct messages are off, the space is paused, the
+    writer is muted or the other person is not an active member with a display name."""
+    _check_can_message(actor, access)
+    if with_user_id == actor.pk:
+        raise ValidationFailed(_("Choose another member of the group."), field="member")
+    named = DisplayName.objects.filter(space=access.space, user_id=with_user_id).exists()
+    if not named or not _active_member_user_ids(access, [with_user_id]):
+        raise ValidationFailed(
+            _("Choose a member of this group who has a name in its space."), field="member"
+        )
+    low, high = sorted((actor.pk, with_user_id))
+    now = timezone.now()
+    try:
+        with transaction.atomic():
+            conversation, created = Conversation.objects.get_or_create(
+                space=access.space,
+                member_low_id=low,
+                member_high_id=high,
+                defaults={"created_at": now, "last_message_at": now},
+            )
+            if created:
+                audit_change(
+                    actor=actor,
+                    action="space.conversation.created",
+                    obj=conversation,
+                    client_id=access.client.pk if access.client else None,
+                )
+    except IntegrityError:  # both started it at once: the other one won
+        conversation = Conversation.objects.get(
+            space=access.space, member_low_id=low, member_high_id=high
+        )
+    return conversation
+
+
+def message_send(
+    *, actor: User, access: SpaceAccess, conversation: Conversation, body: str
+) -> DirectMessage:
+    """Send a direct message: screened for risk language like a post (a match raises a
+    safety alert in the same transaction and the caller shows crisis resources), audited,
+    and the other member told there is a message (never its words)."""
+    if conversation.space_id != access.space.pk or not conversation.includes(actor.pk):
+        raise NotPermitted(_("That conversation is not yours."))
+    _check_can_message(actor, access)
+    other = conversation.other(actor.pk)
+    if not _active_member_user_ids(access, [other]):
+        raise InvalidState(
+            _(
+                "The other person is no longer a member of this group, so they can't "
+                "receive messages here. The conversation is kept."
+            ),
+            code="recipient_left",
+        )
+    _check_body(body)
+    found = risk.categories(body)
+    with transaction.atomic():
+        now = timezone.now()
+        message = DirectMessage.objects.create(
+            conversation=conversation,
+            sender=actor,
+            body=body,
+            created_at=now,
+            risk_categories=found,
+        )
+        read_field = "low_read_id" if actor.pk == conversation.member_low_id else "high_read_id"
+        Conversation.objects.filter(pk=conversation.pk).update(
+            last_message_at=now, **{read_field: message.pk}
+        )
+        audit_change(
+            actor=actor,
+            action="space.message.created",
+            obj=message,
+            client_id=access.client.pk if access.client else None,
+            detail={"conversation": conversation.pk, "risk": bool(found)},
+        )
+        if found and access.client is not None:
+            from kindred.measures.models import AlertSource
+            from kindred.measures.safety import raise_alert
+
+            raise_alert(
+                client_id=access.client.pk,
+                group_id=access.group.pk,
+                source=AlertSource.RISK_LANGUAGE,
+                flag_code=f"space.message.{message.pk}",
+            )
+        transaction.on_commit(partial(_tell_message, message.pk, other))
+    return message
+
+
+def _tell_message(message_id: int, recipient_id: int) -> None:
+    """After commit: tell the other member there is a message (never its words or who
+    sent it)."""
+    from kindred.accounts.models import User as UserModel
+
+    message = DirectMessage.objects.select_related(
+        "conversation", "conversation__space__group"
+    ).get(pk=message_id)
+    recipient = UserModel.objects.filter(pk=recipient_id, is_active=True).first()
+    if recipient is None or message.status != PostStatus.VISIBLE:
+        return
+    notify(
+        user=recipient,
+        kind=NOTIFY_MESSAGE,
+        title=_("You have a new direct message in the %(group)s space")
+        % {"group": message.conversation.space.group.name},
+        url=_dm_url(message.conversation),
+        dedupe_key=f"{NOTIFY_MESSAGE}:{message.pk}",
+    )
+
+
+def conversation_mark_read(*, actor: User, conversation: Conversation, up_to_id: int) -> None:
+    """Remember the newest message ``actor`` has seen (members only; not audited)."""
+    if up_to_id <= 0 or not conversation.includes(actor.pk):
+        return
+    field = "low_read_id" if actor.pk == conversation.member_low_id else "high_read_id"
+    Conversation.objects.filter(pk=conversation.pk, **{f"{field}__lt": up_to_id}).update(
+        **{field: up_to_id}
+    )
+
+
+def message_hide(
+    *, actor: User, access: SpaceAccess, message: DirectMessage, reason: str
+) -> DirectMessage:
+    """Hide a direct message from both members (its text is kept for facilitators)."""
+    _require_facilitator(access)
+    reason = _check_reason(reason, required=True)
+    if message.status == PostStatus.HIDDEN:
+        raise InvalidState(_("This message is already hidden."))
+    return _moderate_message(actor=actor, message=message, to=PostStatus.HIDDEN, reason=reason)
+
+
+def message_restore(*, actor: User, access: SpaceAccess, message: DirectMessage) -> DirectMessage:
+    _require_facilitator(access)
+    if message.status != PostStatus.HIDDEN:
+        raise InvalidState(_("Only a hidden message can be restored."))
+    return _moderate_message(actor=actor, message=message, to=PostStatus.VISIBLE, reason="")
+
+
+def _moderate_message(
+    *, actor: User, message: DirectMessage, to: PostStatus, reason: str
+) -> DirectMessage:
+    with transaction.atomic():
+        locked = DirectMessage.objects.select_for_update().get(pk=message.pk)
+        was = locked.status
+        locked.status = to
+        locked.moderated_at = timezone.now()
+        locked.moderated_by = actor
+        locked.moderation_reason = reason
+        locked.save(update_fields=["status", "moderated_at", "moderated_by", "moderation_reason"])
+        audit_change(
+            actor=actor,
+            action="space.message.hidden" if to == PostStatus.HIDDEN else "space.message.restored",
+            obj=locked,
+            changed=["status"],
+            detail={"from": was, "to": to},
+        )
+    locked.conversation = message.conversation
+    return locked
+
+
+def message_report_create(
+    *, actor: User, access: SpaceAccess, message: DirectMessage, reason: str, note: str = ""
+) -> MessageReport:
+    """The recipient asks the facilitators to look at a direct message."""
+    _require_reader(access)
+    if not access.is_member:
+        raise NotPermitted(_("Facilitators moderate messages directly instead of reporting them."))
+    if message.sender_id == actor.pk:
+        raise ValidationFailed(
+            _(
+                "You can't report your own message. If you'd like it taken down, ask a "
+                "facilitator and they will hide it."
+            ),
+            field="reason",
+        )
+    if reason not in ReportReason.values:
+        raise ValidationFailed(_("Choose why you are reporting this message."), field="reason")
+    note = _check_reason(note, required=reason == ReportReason.OTHER, field="note")
+    duplicate = Conflict(
+        _("You have already reported this message. A facilitator will look at it."),
+        code="already_reported",
+    )
+    if MessageReport.objects.filter(
+        message=message, reporter=actor, resolved_at__isnull=True
+    ).exists():
+        raise duplicate
+    try:
+        with transaction.atomic():
+            report = MessageReport.objects.create(
+                message=message, reporter=actor, reason=reason, note=note, created_at=timezone.now()
+            )
+            audit_change(
+                actor=actor,
+                action="space.message_report.created",
+                obj=report,
+                client_id=access.client.pk if access.client else None,
+                detail={"message": message.pk, "reason": reason},
+            )
+            transaction.on_commit(partial(_tell_message_report, access, report.pk))
+    except IntegrityError as exc:
+        raise duplicate from exc
+    return report
+
+
+def _tell_message_report(access: SpaceAccess, report_id: int) -> None:
+    url = reverse("web:space_moderation", kwargs={"group_id": access.group.pk})
+    for person in facilitator_users(access):
+        notify(
+            user=person,
+            kind=NOTIFY_MESSAGE_REPORT,
+            title=_("A direct message in %(group)s was reported") % {"group": access.group.name},
+            url=url,
+            dedupe_key=f"{NOTIFY_MESSAGE_REPORT}:{report_id}:{person.pk}",
+        )
+
+
+def message_report_resolve(
+    *, actor: User, access: SpaceAccess, report: MessageReport, resolution: str
+) -> MessageReport:
+    _require_facilitator(access)
+    resolution = _check_reason(resolution, required=True, field="resolution")
+    if report.message.conversation.space_id != access.space.pk:
+        raise NotPermitted(_("That report belongs to another group."))
+    with transaction.atomic():
+        updated = MessageReport.objects.filter(pk=report.pk, resolved_at__isnull=True).update(
+            resolved_at=timezone.now(), resolved_by=actor, resolution=resolution
+        )
+        if not updated:
+            raise InvalidState(_("This report was already resolved."))
+        audit_change(
+            actor=actor,
+            action="space.message_report.resolved",
+            obj=report,
+            changed=["resolved_at"],
         )
     report.refresh_from_db()
     return report

@@ -1,6 +1,9 @@
 """API v1: your own notifications (list, unread count, mark read), and the inbound
 text-message webhook (replies such as STOP).
 
+The email digest preference (GET/PUT ``notifications/preferences/``) is a person's own
+too, likewise session only.
+
 Notification endpoints answer a signed-in browser session only: they declare no token
 scope, so API tokens are refused (notifications are a person's own, not an
 integration's). Only the owner sees or changes a notification; anyone else's is a 404.
@@ -31,7 +34,8 @@ from rest_framework.views import APIView
 from kindred.api.actors import actor_of
 from kindred.audit.services import audit_denied
 from kindred.notifications.access import get_notification_for
-from kindred.notifications.models import Notification
+from kindred.notifications.models import DigestFrequency, Notification
+from kindred.notifications.preferences import preference_of, preference_set, time_zone_of
 from kindred.notifications.selectors import notification_list, unread_count
 from kindred.notifications.services import notification_mark_read, notifications_mark_all_read
 from kindred.scheduling.sms.inbound import sms_inbound
@@ -110,6 +114,62 @@ class NotificationReadAllView(APIView):
     @extend_schema(request=None, responses=MarkedSerializer, summary="Mark all yours read")
     def post(self, request: Request) -> Response:
         return Response({"marked": notifications_mark_all_read(actor=actor_of(request))})
+
+
+# --- The email digest preference ---------------------------------------------------------
+
+
+class NotificationPreferenceSerializer(serializers.Serializer[Any]):
+    digest = serializers.ChoiceField(
+        choices=DigestFrequency.choices,
+        help_text="The email summary: off (the default) or daily.",
+    )
+    digest_hour = serializers.IntegerField(
+        min_value=0, max_value=23, help_text="The local hour (0-23) the daily summary is sent."
+    )
+    time_zone = serializers.CharField(
+        read_only=True, help_text="The time zone the hour is read in (your own)."
+    )
+
+
+class NotificationPreferenceView(GenericAPIView[Any]):
+    serializer_class = NotificationPreferenceSerializer
+    pagination_class = None
+
+    def _answer(self, request: Request) -> Response:
+        actor = actor_of(request)
+        pref = preference_of(actor)
+        return Response(
+            NotificationPreferenceSerializer(
+                {
+                    "digest": pref.digest,
+                    "digest_hour": pref.digest_hour,
+                    "time_zone": time_zone_of(actor),
+                }
+            ).data
+        )
+
+    @extend_schema(
+        responses=NotificationPreferenceSerializer,
+        summary="Your email summary setting (signed-in session only)",
+    )
+    def get(self, request: Request) -> Response:
+        return self._answer(request)
+
+    @extend_schema(
+        request=NotificationPreferenceSerializer,
+        responses=NotificationPreferenceSerializer,
+        summary="Change your email summary setting",
+    )
+    def put(self, request: Request) -> Response:
+        serializer = NotificationPreferenceSerializer(data=request.data)
+        serializer.is_valid(raise_exception=True)
+        preference_set(
+            actor=actor_of(request),
+            digest=serializer.validated_data["digest"],
+            digest_hour=serializer.validated_data["digest_hour"],
+        )
+        return self._answer(request)
 
 
 # --- Inbound text messages ------------------------------------------------------------------

@@ -10,6 +10,11 @@ urlpatterns: list[URLPattern | URLResolver] = [
         name="notifications_unread_count",
     ),
     path(
+        "notifications/preferences/",
+        views.NotificationPreferenceView.as_view(),
+        name="notification_preferences",
+    ),
+    path(
         "notifications/read-all/",
         views.NotificationReadAllView.as_view(),
         name="notifications_read_all",

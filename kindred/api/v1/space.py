@@ -28,6 +28,8 @@ from kindred.core.errors import NotFound, ValidationFailed
 from kindred.space import selectors, services
 from kindred.space.access import (
     SpaceAccess,
+    get_conversation_for,
+    get_message_for,
     get_post_for,
     get_space_for,
     get_thread_for,
@@ -39,6 +41,7 @@ from kindred.space.models import (
     REASON_MAX,
     RULES_MAX,
     TITLE_MAX,
+    DirectMessage,
     ModerationMode,
     Mute,
     Post,
@@ -735,3 +738,267 @@ class ReportResolveView(GenericAPIView[Any]):
             resolution=serializer.validated_data["resolution"],
         )
         return Response(ReportSerializer(report).data)
+
+
+# --- direct messages -----------------------------------------------------------------------
+
+
+class ConversationSerializer(serializers.Serializer[Any]):
+    id = serializers.IntegerField()
+    people = AuthorSerializer(
+        many=True, help_text="The other member (members) or both members (facilitators)."
+    )
+    last_message_at = serializers.DateTimeField()
+    messages = serializers.IntegerField()
+    unread = serializers.IntegerField()
+
+
+class DirectMessageSerializer(serializers.Serializer[Any]):
+    id = serializers.IntegerField()
+    conversation_id = serializers.IntegerField()
+    author = AuthorSerializer(allow_null=True)
+    status = serializers.ChoiceField(choices=PostStatus.choices)
+    created_at = serializers.DateTimeField()
+    body = serializers.CharField(allow_null=True, help_text="Null when hidden (members).")
+    body_html = serializers.CharField(allow_null=True, help_text="Sanitised HTML.")
+    mine = serializers.BooleanField()
+    unread = serializers.BooleanField()
+    risk_categories = serializers.ListField(
+        child=serializers.CharField(), help_text="Facilitators only (empty for members)."
+    )
+    moderation_reason = serializers.CharField(allow_blank=True)
+
+
+class MessageSentSerializer(serializers.Serializer[Any]):
+    message = DirectMessageSerializer()
+    crisis = CrisisSerializer(
+        allow_null=True,
+        help_text="Present when the writer's words raised a safety alert: show it at once.",
+    )
+
+
+class StartConversationInputSerializer(serializers.Serializer[Any]):
+    member = serializers.IntegerField(help_text="The other member's user id.")
+
+
+class MessageModerateInputSerializer(serializers.Serializer[Any]):
+    change = serializers.ChoiceField(choices=[("hide", "Hide"), ("restore", "Restore")])
+    reason = serializers.CharField(max_length=REASON_MAX, required=False, allow_blank=True)
+
+
+class MessageReportSerializer(serializers.Serializer[Any]):
+    id = serializers.IntegerField()
+    message_id = serializers.IntegerField()
+    reason = serializers.ChoiceField(choices=ReportReason.choices)
+    note = serializers.CharField(allow_blank=True)
+    created_at = serializers.DateTimeField()
+
+
+CONVERSATION_DETAIL = inline_serializer(
+    "SpaceConversationDetail",
+    {
+        "conversation": ConversationSerializer(),
+        "messages": DirectMessageSerializer(many=True),
+        "earlier_messages_not_shown": serializers.BooleanField(),
+        "can_send": serializers.BooleanField(),
+        "cannot_send_reason": serializers.CharField(allow_blank=True),
+    },
+)
+
+
+def _message_data(access: SpaceAccess, row: selectors.MessageRow) -> dict[str, Any]:
+    message = row.message
+    readable = row.html is not None
+    return {
+        "id": message.pk,
+        "conversation_id": message.conversation_id,
+        "author": _author(row.author),
+        "status": message.status,
+        "created_at": message.created_at,
+        "body": message.body if readable else None,
+        "body_html": str(row.html) if readable else None,
+        "mine": row.is_mine,
+        "unread": row.unread,
+        "risk_categories": list(message.risk_categories) if access.is_facilitator else [],
+        "moderation_reason": message.moderation_reason if access.is_facilitator else "",
+    }
+
+
+def _conversation_data(row: selectors.ConversationRow) -> dict[str, Any]:
+    return {
+        "id": row.conversation.pk,
+        "people": [_author(p) for p in row.people],
+        "last_message_at": row.conversation.last_message_at,
+        "messages": row.messages,
+        "unread": row.unread,
+    }
+
+
+def _one_message(access: SpaceAccess, actor: User, message: DirectMessage) -> dict[str, Any]:
+    from kindred.core.markdown import render_markdown
+
+    author = selectors.authors(access, {message.sender_id}).get(message.sender_id)
+    readable = access.is_facilitator or message.status != PostStatus.HIDDEN
+    row = selectors.MessageRow(
+        message=message,
+        author=author,
+        html=render_markdown(message.body, heading_offset=2) if readable else None,
+        is_mine=message.sender_id == actor.pk,
+    )
+    return _message_data(access, row)
+
+
+class ConversationListView(GenericAPIView[Any]):
+    required_scopes = SPACE_SCOPES
+    serializer_class = ConversationSerializer
+    pagination_class = None
+
+    @extend_schema(
+        responses=ConversationSerializer(many=True),
+        summary="Direct-message conversations: your own (members) or all of the group's "
+        "(facilitators), newest first, with unread counts",
+    )
+    def get(self, request: Request, group_id: int) -> Response:
+        actor = actor_of(request)
+        access = get_space_for(actor, group_id)
+        rows, _more = selectors.conversation_list(access, actor)
+        return Response(
+            ConversationSerializer([_conversation_data(r) for r in rows], many=True).data
+        )
+
+    @extend_schema(
+        request=StartConversationInputSerializer,
+        responses={201: ConversationSerializer, 409: OpenApiTypes.OBJECT},
+        summary="Open the conversation with another member (members; when the facilitator "
+        "has turned direct messages on)",
+    )
+    def post(self, request: Request, group_id: int) -> Response:
+        actor = actor_of(request)
+        access = get_space_for(actor, group_id, allow_former=True)
+        serializer = StartConversationInputSerializer(data=request.data)
+        serializer.is_valid(raise_exception=True)
+        conversation = services.conversation_start(
+            actor=actor, access=access, with_user_id=serializer.validated_data["member"]
+        )
+        rows, _more = selectors.conversation_list(access, actor)
+        row = next(r for r in rows if r.conversation.pk == conversation.pk)
+        return Response(
+            ConversationSerializer(_conversation_data(row)).data, status=status.HTTP_201_CREATED
+        )
+
+
+class ConversationDetailView(GenericAPIView[Any]):
+    required_scopes = SPACE_SCOPES
+    serializer_class = ConversationSerializer
+
+    @extend_schema(
+        responses=CONVERSATION_DETAIL,
+        summary="A conversation with its newest messages (marks them read; a facilitator's "
+        "read is audited)",
+    )
+    def get(self, request: Request, conversation_id: int) -> Response:
+        from kindred.web.space.messages import why_not_send
+
+        actor = actor_of(request)
+        access, conversation = get_conversation_for(actor, conversation_id)
+        rows, more, pair = selectors.conversation_messages(access, actor, conversation)
+        services.conversation_mark_read(
+            actor=actor,
+            conversation=conversation,
+            up_to_id=max((r.message.pk for r in rows), default=0),
+        )
+        reason = why_not_send(access, actor)
+        return Response(
+            {
+                "conversation": {
+                    "id": conversation.pk,
+                    "people": [_author(p) for p in pair],
+                    "last_message_at": conversation.last_message_at,
+                    "messages": len(rows),
+                    "unread": 0,
+                },
+                "messages": [_message_data(access, r) for r in rows],
+                "earlier_messages_not_shown": more,
+                "can_send": access.is_member and not reason,
+                "cannot_send_reason": reason,
+            }
+        )
+
+
+class MessageSendView(GenericAPIView[Any]):
+    required_scopes = SPACE_SCOPES
+    serializer_class = MessageSentSerializer
+
+    @extend_schema(
+        request=PostInputSerializer,
+        responses={201: MessageSentSerializer, 409: OpenApiTypes.OBJECT},
+        summary="Send a direct message (members)",
+    )
+    def post(self, request: Request, conversation_id: int) -> Response:
+        actor = actor_of(request)
+        access, conversation = get_conversation_for(actor, conversation_id, allow_former=True)
+        serializer = PostInputSerializer(data=request.data)
+        serializer.is_valid(raise_exception=True)
+        message = services.message_send(
+            actor=actor,
+            access=access,
+            conversation=conversation,
+            body=serializer.validated_data["body"],
+        )
+        crisis = CRISIS if message.risk_flagged else None
+        return Response(
+            {"message": _one_message(access, actor, message), "crisis": crisis},
+            status=status.HTTP_201_CREATED,
+        )
+
+
+class MessageModerationView(GenericAPIView[Any]):
+    required_scopes = SPACE_SCOPES
+    serializer_class = DirectMessageSerializer
+
+    @extend_schema(
+        request=MessageModerateInputSerializer,
+        responses=DirectMessageSerializer,
+        summary="Hide (with a reason) or restore a direct message (facilitators)",
+    )
+    def post(self, request: Request, message_id: int) -> Response:
+        actor = actor_of(request)
+        access, message = get_message_for(actor, message_id)
+        if not access.is_facilitator:
+            deny(actor, DirectMessage, message_id)
+        serializer = MessageModerateInputSerializer(data=request.data)
+        serializer.is_valid(raise_exception=True)
+        if serializer.validated_data["change"] == "hide":
+            message = services.message_hide(
+                actor=actor,
+                access=access,
+                message=message,
+                reason=serializer.validated_data.get("reason", ""),
+            )
+        else:
+            message = services.message_restore(actor=actor, access=access, message=message)
+        return Response(_one_message(access, actor, message))
+
+
+class MessageReportCreateView(GenericAPIView[Any]):
+    required_scopes = SPACE_SCOPES
+    serializer_class = MessageReportSerializer
+
+    @extend_schema(
+        request=ReportInputSerializer,
+        responses={201: MessageReportSerializer, 409: OpenApiTypes.OBJECT},
+        summary="Report a direct message you received to the facilitators (members)",
+    )
+    def post(self, request: Request, message_id: int) -> Response:
+        actor = actor_of(request)
+        access, message = get_message_for(actor, message_id, allow_former=True)
+        serializer = ReportInputSerializer(data=request.data)
+        serializer.is_valid(raise_exception=True)
+        report = services.message_report_create(
+            actor=actor,
+            access=access,
+            message=message,
+            reason=serializer.validated_data["reason"],
+            note=serializer.validated_data.get("note", ""),
+        )
+        return Response(MessageReportSerializer(report).data, status=status.HTTP_201_CREATED)

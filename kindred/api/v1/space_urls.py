@@ -35,6 +35,27 @@ urlpatterns: list[URLPattern] = [
         views.PostModerationView.as_view(),
         name="space_post_moderation",
     ),
+    path(f"{G}/conversations/", views.ConversationListView.as_view(), name="space_conversations"),
+    path(
+        "space/conversations/<int:conversation_id>/",
+        views.ConversationDetailView.as_view(),
+        name="space_conversation",
+    ),
+    path(
+        "space/conversations/<int:conversation_id>/messages/",
+        views.MessageSendView.as_view(),
+        name="space_conversation_messages",
+    ),
+    path(
+        "space/messages/<int:message_id>/moderation/",
+        views.MessageModerationView.as_view(),
+        name="space_message_moderation",
+    ),
+    path(
+        "space/messages/<int:message_id>/reports/",
+        views.MessageReportCreateView.as_view(),
+        name="space_message_reports",
+    ),
     path(
         "space/reports/<int:report_id>/resolve/",
         views.ReportResolveView.as_view(),

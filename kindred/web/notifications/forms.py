@@ -29,3 +29,29 @@ class ReminderPreferencesForm(forms.Form):
         widget=forms.TextInput(attrs={"type": "tel", "autocomplete": "tel"}),
         help_text=_("For example +1 312 555 0100."),
     )
+
+
+def _hour_label(hour: int) -> str:
+    if hour == 0:
+        return str(_("Midnight"))
+    if hour == 12:
+        return str(_("Noon"))
+    suffix = _("AM") if hour < 12 else _("PM")
+    return f"{hour % 12} {suffix}"
+
+
+class DigestPreferenceForm(forms.Form):
+    digest = forms.ChoiceField(
+        label=_("Email summary"),
+        choices=[
+            ("off", _("Off — I'll check Kindred myself")),
+            ("daily", _("Daily — one short email when there is something new")),
+        ],
+        widget=forms.RadioSelect,
+    )
+    digest_hour = forms.TypedChoiceField(
+        label=_("Send it at"),
+        coerce=int,
+        choices=[(h, _hour_label(h)) for h in range(24)],
+        help_text=_("In your own time zone."),
+    )

@@ -4,6 +4,7 @@ from kindred.web.notifications import reminder_views, views
 
 urlpatterns: list[URLPattern] = [
     path("notifications/", views.notification_list_page, name="notifications"),
+    path("notifications/settings/", views.notification_settings, name="notification_settings"),
     path("notifications/read-all/", views.notification_read_all, name="notifications_read_all"),
     path(
         "notifications/<int:notification_id>/open/",

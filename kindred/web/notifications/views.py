@@ -14,13 +14,17 @@ from django.http import HttpRequest, HttpResponse
 from django.shortcuts import redirect, render
 from django.utils.http import url_has_allowed_host_and_scheme
 from django.utils.translation import gettext as _
-from django.views.decorators.http import require_POST, require_safe
+from django.views.decorators.http import require_http_methods, require_POST, require_safe
 
 from kindred.clients.models import Client
+from kindred.core.errors import KindredError
 from kindred.notifications.access import get_notification_for
+from kindred.notifications.preferences import preference_of, preference_set, time_zone_of
 from kindred.notifications.selectors import notification_list
 from kindred.notifications.services import notification_mark_read, notifications_mark_all_read
 from kindred.practice.settings import practice_settings
+from kindred.web.forms import apply_error
+from kindred.web.notifications.forms import DigestPreferenceForm
 from kindred.web.paging import paginate
 
 if TYPE_CHECKING:
@@ -79,3 +83,33 @@ def notification_read_all(request: HttpRequest) -> HttpResponse:
     if count:
         messages.success(request, _("All caught up: every notification is marked read."))
     return redirect("web:notifications")
+
+
+@login_required
+@require_http_methods(["GET", "HEAD", "POST"])
+def notification_settings(request: HttpRequest) -> HttpResponse:
+    """A person's own email digest setting (members and staff alike)."""
+    actor = _actor(request)
+    pref = preference_of(actor)
+    form = DigestPreferenceForm(
+        request.POST or None,
+        initial={"digest": pref.digest, "digest_hour": pref.digest_hour},
+    )
+    if request.method == "POST" and form.is_valid():
+        try:
+            preference_set(
+                actor=actor,
+                digest=form.cleaned_data["digest"],
+                digest_hour=form.cleaned_data["digest_hour"],
+            )
+        except KindredError as exc:
+            apply_error(form, exc)
+        else:
+            messages.success(request, _("Notification settings saved."))
+            return redirect("web:notification_settings")
+    return render(
+        request,
+        "web/notifications/settings.html",
+        {"section": "notifications", "form": form, "tz_name": time_zone_of(actor)},
+        status=400 if form.errors else 200,
+    )

@@ -111,3 +111,21 @@ class SettingsForm(forms.Form):
         widget=forms.Textarea(attrs={"rows": 5}),
         help_text=_("Shown at the top of the space with a link to the group agreement."),
     )
+
+
+class StartConversationForm(forms.Form):
+    member = forms.TypedChoiceField(
+        label=_("Who would you like to write to?"), coerce=int, choices=()
+    )
+
+
+class MessageForm(forms.Form):
+    body = _body_field(str(_("Your message")))
+
+
+class MessageReportForm(ReportForm):
+    reason = forms.ChoiceField(
+        label=_("Why are you reporting this message?"),
+        choices=ReportReason.choices,
+        widget=forms.RadioSelect,
+    )

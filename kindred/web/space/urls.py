@@ -1,6 +1,6 @@
 from django.urls import URLPattern, URLResolver, path
 
-from kindred.web.space import views
+from kindred.web.space import messages, views
 
 G = "space/<int:group_id>"
 
@@ -23,6 +23,27 @@ urlpatterns: list[URLPattern | URLResolver] = [
     path("space/posts/<int:post_id>/react/", views.react, name="space_react"),
     path("space/posts/<int:post_id>/report/", views.report, name="space_report"),
     path("space/posts/<int:post_id>/moderate/", views.post_moderate, name="space_post_moderate"),
+    path(f"{G}/messages/", messages.conversations, name="space_messages"),
+    path(
+        "space/messages/<int:conversation_id>/",
+        messages.conversation,
+        name="space_conversation",
+    ),
+    path(
+        "space/direct/<int:message_id>/moderate/",
+        messages.message_moderate,
+        name="space_message_moderate",
+    ),
+    path(
+        "space/direct/<int:message_id>/report/",
+        messages.message_report,
+        name="space_message_report",
+    ),
+    path(
+        "space/message-reports/<int:report_id>/resolve/",
+        messages.message_report_resolve,
+        name="space_message_report_resolve",
+    ),
     path(
         "space/reports/<int:report_id>/resolve/",
         views.report_resolve,

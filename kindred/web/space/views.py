@@ -94,6 +94,7 @@ def space_home(request: HttpRequest, group_id: int) -> HttpResponse:
         return redirect(_name_url(access, request.path))
     rows, more = selectors.thread_list(access, actor)
     mute = services.active_mute(access.space, actor) if access.is_member else None
+    conversations, unread_messages = selectors.message_summary(access, actor)
     return render(
         request,
         "web/space/space.html",
@@ -102,6 +103,8 @@ def space_home(request: HttpRequest, group_id: int) -> HttpResponse:
             rows=rows,
             more=more,
             mute=mute,
+            has_conversations=conversations > 0,
+            unread_messages=unread_messages,
             name=_own_name(access, actor),
             rules_html=render_markdown(access.space.rules) if access.space.rules else "",
         ),
@@ -368,12 +371,15 @@ def moderation(request: HttpRequest, group_id: int) -> HttpResponse:
             messages.success(request, _("Settings saved."))
             return redirect("web:space_moderation", group_id=access.group.pk)
     overview = selectors.moderation_overview(access, actor)
+    message_reports, risky_messages = selectors.message_moderation(access)
     return render(
         request,
         "web/space/moderation.html",
         _context(
             access,
             overview=overview,
+            message_reports=message_reports,
+            risky_messages=risky_messages,
             settings_form=settings_form,
             pause_form=PauseForm(),
             mute_form=_mute_form(access),
