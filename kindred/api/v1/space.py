@@ -782,7 +782,9 @@ class StartConversationInputSerializer(serializers.Serializer[Any]):
 
 
 class MessageModerateInputSerializer(serializers.Serializer[Any]):
-    change = serializers.ChoiceField(choices=[("hide", "Hide"), ("restore", "Restore")])
+    # The same choices as for posts (one enum in the schema); "approve" is refused:
+    # direct messages never wait for approval.
+    change = serializers.ChoiceField(choices=MODERATION_ACTIONS)
     reason = serializers.CharField(max_length=REASON_MAX, required=False, allow_blank=True)
 
 
@@ -968,7 +970,13 @@ class MessageModerationView(GenericAPIView[Any]):
             deny(actor, DirectMessage, message_id)
         serializer = MessageModerateInputSerializer(data=request.data)
         serializer.is_valid(raise_exception=True)
-        if serializer.validated_data["change"] == "hide":
+        change = serializer.validated_data["change"]
+        if change == "approve":
+            raise ValidationFailed(
+                _("Direct messages never wait for approval: choose hide or restore."),
+                field="change",
+            )
+        if change == "hide":
             message = services.message_hide(
                 actor=actor,
                 access=access,
