@@ -20,6 +20,7 @@ from django.db import models
 from django.db.models import Q
 from django.utils.translation import gettext_lazy as _
 
+from kindred.clients.models import Weekday
 from kindred.core.models import TimeStampedModel
 
 WHAT_MAX = 200
@@ -38,16 +39,6 @@ class GoalStatus(models.TextChoices):
     ACTIVE = "active", _("Working on it")
     REACHED = "reached", _("Reached")
     SET_ASIDE = "set_aside", _("Set aside for now")
-
-
-class Weekday(models.IntegerChoices):
-    MONDAY = 0, _("Monday")
-    TUESDAY = 1, _("Tuesday")
-    WEDNESDAY = 2, _("Wednesday")
-    THURSDAY = 3, _("Thursday")
-    FRIDAY = 4, _("Friday")
-    SATURDAY = 5, _("Saturday")
-    SUNDAY = 6, _("Sunday")
 
 
 class Goal(TimeStampedModel):

@@ -27,6 +27,7 @@ from django.utils.formats import date_format
 from django.utils.translation import gettext as _
 
 from kindred.audit.services import audit_change
+from kindred.clients.models import Weekday
 from kindred.core.errors import Conflict, InvalidState, NotPermitted, ValidationFailed
 from kindred.goals.access import GoalAccess, GoalRole, active_groups_of
 from kindred.goals.models import (
@@ -43,7 +44,6 @@ from kindred.goals.models import (
     GoalStatus,
     ReplyStatus,
     SupportReply,
-    Weekday,
 )
 from kindred.notifications.services import NewNotification, notify, notify_many
 from kindred.space import risk

@@ -6,6 +6,7 @@ from __future__ import annotations
 from django import forms
 from django.utils.translation import gettext_lazy as _
 
+from kindred.clients.models import Weekday
 from kindred.goals.models import (
     NEXT_STEP_MAX,
     NOTE_MAX,
@@ -13,7 +14,6 @@ from kindred.goals.models import (
     REPLY_MAX,
     WHAT_MAX,
     WHY_MAX,
-    Weekday,
 )
 
 
