@@ -294,7 +294,11 @@ def test_promote_into_the_practice_library(
     tag = ConcernTag.objects.create(name="Anxiety")
     card = approved(cast, concerns=[tag.pk], what_it_is="Avery taught me this at Joe's Diner.")
     fac = get_card_for(cast.facilitator, card.pk)
-    edited = {**CARD, "what_it_is": "Name five things you can see.", "concerns": [tag.pk]}
+    edited: dict[str, Any] = {
+        **CARD,
+        "what_it_is": "Name five things you can see.",
+        "concerns": [tag.pk],
+    }
     with pytest.raises(ValidationFailed) as unconfirmed:
         services.strategy_promote(
             actor=cast.facilitator, card_access=fac, confirmed_anonymous=False, **edited
