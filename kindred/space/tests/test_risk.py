@@ -5,7 +5,8 @@ kindred.space.risk_report``), alert vs. no alert:
 
 - batch 1 (181 cases) and batch 2 (65): the phrase list was tuned on them: P 1.000 R 1.000
 - batch 3 (290): written before the list was widened, but in the same session, so its
-  wording may have leaked into the phrases from memory: P 0.930 R 0.910
+  wording may have leaked into the phrases from memory (P 0.930 R 0.910 then); after
+  that its misses were tuned on too: P 0.993 R 0.959
 - batch 4 (248, held out: written after the list and never tuned on): P 0.875 R 0.343
 
 The floors sit a little under those figures, so a change that loses ground fails here.
@@ -53,9 +54,9 @@ def test_the_case_files_are_big_enough_and_well_formed() -> None:
     [
         ({1}, 0.98, 0.98),
         ({2}, 0.98, 0.98),
-        ({3}, 0.91, 0.89),
+        ({3}, 0.98, 0.94),
         ({4}, 0.85, 0.33),
-        (TUNING_BATCHES, 0.95, 0.94),
+        (TUNING_BATCHES, 0.98, 0.96),
     ],
 )
 def test_precision_and_recall_floors(
@@ -87,7 +88,7 @@ def test_held_out_recall_per_category(category: RiskCategory, floor: float) -> N
 
 
 @pytest.mark.parametrize(
-    ("kind", "ceiling"), [("negative", 0.07), ("negated", 0.15), ("quoted", 0.0)]
+    ("kind", "ceiling"), [("negative", 0.03), ("negated", 0.06), ("quoted", 0.0)]
 )
 def test_false_alerts_per_kind_stay_low(kind: str, ceiling: float) -> None:
     of_kind = [c for c in load_cases() if c.kind == kind]
@@ -166,6 +167,13 @@ CONSTRUCTS: list[tuple[str, str, str]] = [
     ("abused", "He forces me to have sex when I say no", "He forces me to eat vegetables, lol"),
     ("abused", "I got hit again.", "I got hit by a car last year"),
     ("abuse_words", "My uncle abused me", "The podcast was about abuse"),
+    ("unsafe_home", "My partner threw me down and kicked me", "My dog knocked the vase down"),
+    ("no_will_to_live", "I don't know if I want to live anymore", "I don't know if I want tea"),
+    ("suicide_self", "There's no way out except dying", "There's no way out of this meeting"),
+    ("suicide_self", "I made a suicide plan", "We watched a film about a suicide attempt"),
+    ("cutting", "The cuts are still fresh", "I've been cutting sugar out"),
+    ("harm_self", "I bang my head against the wall", "I hit my head on the cupboard door"),
+    ("resisted_urge", "I didn't cut, but I really wanted to", "I didn't cut my hair in the end"),
     ("unsafe_home", "My mother locks me in my room", "I lock my room when I study"),
     ("unsafe_home", "I don't feel safe in my own home", "I feel safe in my own home"),
     ("unsafe_home", "my bf takes all my money", "my bf takes all my fries, rude"),
@@ -213,6 +221,34 @@ NOT_NEGATED = [
 @pytest.mark.parametrize("text", NOT_NEGATED)
 def test_a_negator_that_governs_something_else_does_not_cancel(text: str) -> None:
     assert screen(text), text
+
+
+def test_a_resisted_urge_alerts_although_it_starts_with_a_negator() -> None:
+    # The phrase carries its own negator (only words before a phrase negate it), so
+    # recovery talk with a fresh urge alerts and plain recovery talk does not.
+    assert categories("I haven't cut in a year but tonight I really want to.") == ["self_harm"]
+    assert categories("I didn't cut even though I wanted to, the urge was awful") == ["self_harm"]
+    assert screen("I haven't cut in a year.") == []
+    assert screen("I haven't cut in a year, but I want to celebrate") == []
+
+
+@pytest.mark.parametrize(
+    "text",
+    [
+        "The movie had a scene about self-harm",
+        "Our book club is reading a novel about domestic violence",
+        "The article about overdose deaths was sad",
+        "The thought of killing myself never crosses my mind",
+    ],
+)
+def test_topics_and_after_negators_turn_a_real_match_off(text: str) -> None:
+    assert _raw_phrases(text)
+    assert screen(text) == []
+
+
+def test_a_topic_word_does_not_hide_the_writers_own_words() -> None:
+    assert screen("After the documentary I keep thinking about killing myself")
+    assert screen("I've been having thoughts about self-harm")
 
 
 def test_negation_and_quotes() -> None:
