@@ -152,7 +152,7 @@ def _grow(cast: Cast, extra: int) -> list[int]:
 
     ids = [cast.client.pk, cast.client_b.pk]
     template = cast.client
-    cast.group_a.max_size = 40
+    cast.group_a.max_size = 16
     cast.group_a.save(update_fields=["max_size"])
     for i in range(extra):
         client = client_create(
