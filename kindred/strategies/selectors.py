@@ -161,8 +161,11 @@ def author_labels(
     if real_names and authors:
         people = dict(UserModel.objects.filter(pk__in=authors).values_list("pk", "full_name"))
     for card in cards:
-        if card.author_id is None or card.group_id is None:
+        if card.group_id is None:  # the practice library names nobody
             found[card.pk] = ("", "")
+            continue
+        if card.author_id is None:  # a group card whose author is not on record
+            found[card.pk] = (_("A group member"), "")
             continue
         if card.author_id == actor.pk:
             label = _("You")

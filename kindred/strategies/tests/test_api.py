@@ -215,7 +215,7 @@ def test_api_lists_use_a_constant_number_of_queries(
         client.get(f"{BASE}/library/")
     # Measured (SQLite and PostgreSQL alike): the same at 6 and at 60 cards.
     with django_assert_max_num_queries(13):
-        assert member.get(f"{BASE}/groups/{g}/", {"q": "Idea", "page": 2}).status_code == 200
+        assert member.get(f"{BASE}/groups/{g}/", {"q": "Idea", "page": "2"}).status_code == 200
     with django_assert_max_num_queries(10):
         assert fac.get(f"{BASE}/groups/{g}/", {"status": "all"}).status_code == 200
     with django_assert_max_num_queries(11):
