@@ -36,6 +36,18 @@ class Urgency(models.TextChoices):
     URGENT = "urgent", _("It feels urgent")
 
 
+def urgency_rank() -> models.Case:
+    """Most urgent first: 0 urgent, 1 soon, 2 routine. The waitlist is ordered by this
+    expression and then by how long people have waited; an index on exactly this
+    expression (``intake_waitlist_queue``) serves the first page without sorting."""
+    return models.Case(
+        models.When(urgency=Urgency.URGENT.value, then=models.Value(0)),
+        models.When(urgency=Urgency.SOON.value, then=models.Value(1)),
+        default=models.Value(2),
+        output_field=models.IntegerField(),
+    )
+
+
 class Referral(TimeStampedModel):
     """What someone told us when asking for a place (by themselves or a referrer).
 
@@ -192,6 +204,15 @@ class WaitlistEntry(TimeStampedModel):
         indexes = [
             models.Index(fields=["status", "added_at"], name="intake_waitlist_status"),
             models.Index(fields=["client", "status"], name="intake_waitlist_client"),
+            # The open waitlist in its working order (selectors.waitlist_list): most
+            # urgent first, then longest waiting. Partial, so closed entries cost nothing.
+            models.Index(
+                urgency_rank(),
+                "added_at",
+                "id",
+                condition=Q(status__in=_OPEN),
+                name="intake_waitlist_queue",
+            ),
         ]
 
     def __str__(self) -> str:

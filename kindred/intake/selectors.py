@@ -11,7 +11,7 @@ from dataclasses import dataclass
 from datetime import datetime, timedelta
 from typing import TYPE_CHECKING, Any
 
-from django.db.models import Case, Count, IntegerField, Min, Prefetch, Q, QuerySet, Value, When
+from django.db.models import Count, Min, Prefetch, Q, QuerySet
 from django.utils import timezone
 from django.utils.translation import gettext as _
 from django.utils.translation import ngettext
@@ -36,6 +36,7 @@ from kindred.intake.models import (
     Urgency,
     WaitlistEntry,
     WaitlistStatusChange,
+    urgency_rank,
 )
 from kindred.intake.referrals import AvailabilityRow
 
@@ -99,15 +100,6 @@ class WaitlistFilters:
         return self != WaitlistFilters()
 
 
-def _urgency_order() -> Case:
-    return Case(
-        When(urgency=Urgency.URGENT, then=Value(0)),
-        When(urgency=Urgency.SOON, then=Value(1)),
-        default=Value(2),
-        output_field=IntegerField(),
-    )
-
-
 def waitlist_list(
     *, actor: User | None, filters: WaitlistFilters | None = None, now: datetime | None = None
 ) -> QuerySet[WaitlistEntry]:
@@ -139,7 +131,7 @@ def waitlist_list(
         .prefetch_related(
             Prefetch("client__concerns", queryset=ConcernTag.objects.order_by("name", "id"))
         )
-        .annotate(urgency_order=_urgency_order())
+        .annotate(urgency_order=urgency_rank())
         .order_by("urgency_order", "added_at", "id")
     )
 

@@ -8,6 +8,7 @@ from datetime import timedelta
 from typing import Any
 
 import pytest
+from django.db import connection, transaction
 from django.utils import timezone
 
 from kindred.audit.models import AuditEvent
@@ -300,6 +301,29 @@ def test_the_list_puts_the_most_urgent_first_then_the_longest_waiting(cast):
     assert list(in_kansas) == [new_urgent]
     for_b = waitlist_list(actor=cast.coordinator, filters=WaitlistFilters(group=cast.group_b.pk))
     assert list(for_b) == [soon]
+
+
+@pytest.mark.postgres
+@pytest.mark.skipif(
+    connection.vendor != "postgresql",
+    reason="PostgreSQL only: SQLite has its own planner; production and CI run PostgreSQL.",
+)
+def test_the_open_waitlist_is_read_in_order_from_its_index(cast):
+    """The first page of the open waitlist walks ``intake_waitlist_queue`` instead of
+    sorting every open entry: the index's expression must stay exactly the list's
+    ORDER BY (change one without the other and this fails). Sequential scans are
+    discouraged so the tiny test table does not hide the choice."""
+    waitlist_add(actor=cast.coordinator, client=cast.client, urgency="soon")
+    waitlist_add(actor=cast.coordinator, client=cast.client_b, urgency="urgent")
+    page = waitlist_list(actor=cast.coordinator, filters=WaitlistFilters())[:50]
+    sql, params = page.query.sql_with_params()
+    with transaction.atomic(), connection.cursor() as cursor:
+        cursor.execute("SET LOCAL enable_seqscan = off")
+        cursor.execute("SET LOCAL enable_sort = off")
+        cursor.execute("EXPLAIN " + sql, params)
+        plan = "\n".join(row[0] for row in cursor.fetchall())
+    assert "intake_waitlist_queue" in plan, plan
+    assert "Sort" not in plan.split("intake_waitlist_queue")[0], plan
 
 
 def test_the_list_filters_by_concern_modality_and_status(cast):
