@@ -23,7 +23,7 @@ from typing import TYPE_CHECKING
 from django.db.models import Exists, OuterRef, Q, QuerySet
 
 from kindred.core.access import deny
-from kindred.goals.models import CheckIn, Goal, GoalStatus
+from kindred.goals.models import Goal, GoalStatus
 from kindred.groups.access import clinician_of, visible_groups
 from kindred.groups.models import ENDED_STATUSES, Enrollment, EnrollmentStatus, TherapyGroup
 from kindred.practice import roles as role_checks
@@ -154,20 +154,6 @@ def get_goal_for(actor: User | None, goal_id: object, *, allow_former: bool = Fa
     if former is None:
         deny(actor, Goal, goal_id)
     return GoalAccess(goal=former, role=GoalRole.FORMER)
-
-
-def get_checkin_for(actor: User | None, checkin_id: object) -> tuple[GoalAccess, CheckIn]:
-    """A check-in with the goal access it was reached through; 404 otherwise."""
-    pk = _int_or_none(checkin_id) or 0
-    goal_id = CheckIn.objects.filter(pk=pk).values_list("goal_id", flat=True).first()
-    if goal_id is None:
-        deny(actor, CheckIn, checkin_id)
-    pk_goal = visible_goals(actor).filter(pk=goal_id).values_list("pk", flat=True).first()
-    if pk_goal is None:
-        deny(actor, CheckIn, checkin_id)
-    access = get_goal_for(actor, goal_id)
-    checkin = CheckIn.objects.get(pk=pk)
-    return access, checkin
 
 
 def get_staff_group_for(actor: User | None, group_id: object) -> TherapyGroup:
