@@ -245,6 +245,61 @@ def measured_member(client_id: int) -> User:
     return user
 
 
+def space_values() -> tuple[dict[str, str], int | None, int | None]:
+    """The group space with the most posts and its longest conversation, with the user
+    ids of its lead facilitator and of the member who wrote most there (whose switched-off
+    account the benchmark switches on, in its own database). Empty when nothing was
+    seeded in any space."""
+    from django.db.models import Count
+
+    from kindred.groups.models import EnrollmentStatus
+    from kindred.space.models import DisplayName, Post, Thread
+
+    busiest = (
+        Post.objects.values("space_id")
+        .annotate(n=Count("id"))
+        .order_by("-n", "space_id")
+        .values_list("space_id", "space__group_id", "space__group__lead_facilitator__user_id")
+        .first()
+    )
+    if busiest is None:
+        return {}, None, None
+    space_id, group_id, lead = busiest
+    thread = (
+        Thread.objects.filter(space_id=space_id)
+        .annotate(n=Count("posts"))
+        .order_by("-n", "id")
+        .values_list("pk", flat=True)
+        .first()
+    )
+    active = DisplayName.objects.filter(
+        space_id=space_id,
+        user__client__enrollments__group_id=group_id,
+        user__client__enrollments__status=EnrollmentStatus.ACTIVE,
+    ).values_list("user_id", flat=True)
+    writer = (
+        Post.objects.filter(space_id=space_id, author_id__in=active)
+        .values("author_id")
+        .annotate(n=Count("id"))
+        .order_by("-n", "author_id")
+        .values_list("author_id", flat=True)
+        .first()
+    )
+    values = {"space_group_id": str(group_id), "space_thread_id": str(thread)}
+    return values, lead, writer
+
+
+def space_member(user_id: int) -> User:
+    """A seeded member's account, switched on (seeded accounts are off)."""
+    from kindred.accounts.models import User
+
+    user = User.objects.get(pk=user_id)
+    if not user.is_active:
+        user.is_active = True
+        user.save(update_fields=["is_active"])
+    return user
+
+
 def path_values() -> dict[str, str]:
     """A client in the middle of the table, a surname shared by many clients, and the
     middle page of the list: realistic, and the same on every run of one data set."""
@@ -380,6 +435,7 @@ def dataset_rows() -> dict[str, int]:
     from kindred.notes.models import AbsenceEntry, GroupNote, MemberNote
     from kindred.practice.models import ClinicianProfile, License, Location, Room
     from kindred.scheduling.models import Attendance, GroupSession
+    from kindred.space.models import Post, Reaction, ReadMarker, Thread
 
     return {
         "groups": TherapyGroup.objects.count(),
@@ -400,6 +456,10 @@ def dataset_rows() -> dict[str, int]:
         "absence_entries": AbsenceEntry.objects.count(),
         "charges": Charge.objects.count(),
         "payments": Payment.objects.count(),
+        "space_threads": Thread.objects.count(),
+        "space_posts": Post.objects.count(),
+        "space_reactions": Reaction.objects.count(),
+        "space_read_markers": ReadMarker.objects.count(),
     }
 
 
@@ -427,6 +487,12 @@ def main(argv: list[str] | None = None) -> int:
     values.update(intake_values())
     values.update(billing_values())
     values.update(matching_values(people["coordinator"], values["waitlist_state"]))
+    found, lead, writer = space_values()
+    values.update(found)
+    if lead is not None:
+        people["space_facilitator"] = bench_facilitator(lead)
+    if writer is not None:
+        people["space_member"] = space_member(writer)
     rows = dataset_rows()
     results = measure(people=people, values=values, requests=args.requests, warmup=args.warmup)
     payload: dict[str, Any] = {"rows": rows, "values": values, "targets": results}

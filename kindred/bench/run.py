@@ -9,7 +9,8 @@ benchmark's environment (production settings, DEBUG off, its own PostgreSQL data
    measure single-user latency over HTTP and requests/s under 16 connections with wrk,
    beside the minimal hello view measured in the same run;
 3. on the full data set, the background jobs (kindred/bench/jobs.py) and the PDF
-   exports of a member with two years of weekly sessions (kindred/bench/pdf.py);
+   exports of a member with two years of weekly sessions (kindred/bench/pdf.py), post
+   creation throughput in the busiest group space (kindred/bench/space.py) and matching;
 4. drop the database, write ``bench/results/<timestamp>.json`` and ``latest.json`` and
    print a summary.
 """
@@ -177,6 +178,29 @@ def measure_pdf(env: dict[str, str]) -> dict[str, Any]:
         run_step(["-m", "kindred.bench.pdf", "--out", str(out)], env)
         result: dict[str, Any] = json.loads(out.read_text(encoding="utf-8"))
     return result
+
+
+def measure_space(env: dict[str, str]) -> dict[str, Any]:
+    """Post creation throughput in the busiest group space, through the services and
+    through the page (kindred/bench/space.py)."""
+    with tempfile.TemporaryDirectory() as tmp:
+        out = Path(tmp) / "space.json"
+        run_step(["-m", "kindred.bench.space", "--out", str(out)], env)
+        result: dict[str, Any] = json.loads(out.read_text(encoding="utf-8"))
+    return result
+
+
+def measure_background(env: dict[str, str]) -> dict[str, Any]:
+    """After the HTTP phase, on the full data set: jobs, PDFs, space posting, matching."""
+    say("jobs: a year of sessions for 2,000 groups; 10,000 reminders through one worker")
+    jobs = measure_jobs(env)
+    say("pdf: record export and superbill of a member with two years of weekly sessions")
+    pdf = measure_pdf(env)
+    say("space: post creation throughput through the services and the page")
+    space = measure_space(env)
+    say("matching: 1k x 100, 5k x 500 and 10k x 1,000 against first come, first served")
+    matching = measure_matching(env)
+    return {"jobs": jobs, "pdf": pdf, "space": space, "matching": matching}
 
 
 def measure_matching(env: dict[str, str]) -> list[dict[str, Any]]:
@@ -394,6 +418,7 @@ def summary(results: dict[str, Any]) -> str:
     lines += ["", *skipped]
     lines.extend(jobs_summary(results.get("jobs") or {}))
     lines.extend(pdf_summary(results.get("pdf") or {}))
+    lines.extend(space_summary(results.get("space") or {}))
     lines.extend(matching_summary(results.get("matching") or []))
     peak = results.get("worker_peak_rss_mb") or {}
     if peak:
@@ -423,6 +448,26 @@ def jobs_summary(jobs: dict[str, Any]) -> list[str]:
             f"{sent['worker_seconds']} s ({sent['reminders_per_second']}/s; planned in "
             f"{sent['plan_seconds']} s, queued in {sent['queue_seconds']} s); duplicates "
             f"{sent['duplicates']}, lost {sent['lost']} (target <= 60 s, 0, 0)  {ok}"
+        )
+    return lines
+
+
+def space_summary(space: dict[str, Any]) -> list[str]:
+    if not space:
+        return []
+    if "skipped" in space:
+        return [f"  space post creation: skipped ({space['skipped']})"]
+    lines: list[str] = []
+    for key, label in (("services", "services"), ("page", "the page")):
+        part = space.get(key) or {}
+        if "posts_per_second" not in part:
+            lines.append(f"  space post creation through {label}: {part.get('skipped', '-')}")
+            continue
+        lat = part["latency_ms"]
+        lines.append(
+            f"  space post creation through {label}: {part['posts']:,} posts in "
+            f"{part['seconds']} s = {part['posts_per_second']}/s (one post p50 "
+            f"{lat['p50']} ms, p95 {lat['p95']} ms; risk screening and audit included)"
         )
     return lines
 
@@ -574,12 +619,7 @@ def main(argv: list[str] | None = None) -> int:
             and "error" not in large["targets"][t.name]
         ]
         http, rss = http_phase(env, available=available, cookies=cookies, options=options, wrk=wrk)
-        say("jobs: a year of sessions for 2,000 groups; 10,000 reminders through one worker")
-        jobs = measure_jobs(env)
-        say("pdf: record export and superbill of a member with two years of weekly sessions")
-        pdf = measure_pdf(env)
-        say("matching: 1k x 100, 5k x 500 and 10k x 1,000 against first come, first served")
-        matching = measure_matching(env)
+        background = measure_background(env)
     finally:
         shutil.rmtree(static_root, ignore_errors=True)
         if not options.keep_db:
@@ -614,9 +654,7 @@ def main(argv: list[str] | None = None) -> int:
         "datasets": datasets,
         "hello_requests_per_s": round(hello, 1) if hello else None,
         "targets": targets,
-        "jobs": jobs,
-        "pdf": pdf,
-        "matching": matching,
+        **background,
         "worker_peak_rss_mb": rss,
     }
     path = write_results(results, options.out_dir)

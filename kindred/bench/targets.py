@@ -1,17 +1,19 @@
 """What the benchmark measures: each page and API endpoint, who asks for it, and the
 minimal "hello" view beside them. No Django imports: the orchestrator reads this too.
 
-Paths may hold ``{client_id}``, ``{search}``, ``{page}``, ``{session_id}``, ``{group_id}``,
-``{member_client_id}``, ``{entry_id}``, ``{waitlist_state}``, ``{ledger_client_id}`` and
-``{run_id}``; the in-process phase fills them from the seeded data (a client in the
-middle of the table, a common surname, the middle page of the list, the busiest recent
-session, whose lead facilitator is the "facilitator" actor, its group, the member of that
-group with the most answered questionnaires, whose portal account is the
-"measured_member" actor, the open waitlist entry with the longest contact log, the state
-where most people wait, the member with the longest billing ledger, and the latest
-finished matching run, which the benchmark makes when there is none). A target whose
-route is missing, or still points at the "being built" placeholder, is reported as
-skipped with the reason.
+Paths may hold ``{client_id}``, ``{search}``, ``{page}``, ``{session_id}``,
+``{group_id}``, ``{member_client_id}``, ``{entry_id}``, ``{waitlist_state}``,
+``{ledger_client_id}``, ``{run_id}``, ``{space_group_id}`` and ``{space_thread_id}``;
+the in-process phase fills them from the seeded data (a client in the middle of the
+table, a common surname, the middle page of the list, the busiest recent session, whose
+lead facilitator is the "facilitator" actor, its group, the member of that group with
+the most answered questionnaires, whose portal account is the "measured_member" actor,
+the open waitlist entry with the longest contact log, the state where most people wait,
+the member with the longest billing ledger, and the latest finished matching run, which
+the benchmark makes when there is none; the group space with the most posts, whose lead
+is the "space_facilitator" and one of whose named members is the "space_member", and its
+longest conversation). A target whose route is missing, or still points at the "being
+built" placeholder, is reported as skipped with the reason.
 """
 
 from __future__ import annotations
@@ -20,7 +22,15 @@ from dataclasses import dataclass
 from typing import Literal
 
 Actor = Literal[
-    "anonymous", "admin", "coordinator", "member", "facilitator", "measured_member", "billing"
+    "anonymous",
+    "admin",
+    "coordinator",
+    "member",
+    "facilitator",
+    "measured_member",
+    "billing",
+    "space_member",
+    "space_facilitator",
 ]
 
 
@@ -229,6 +239,50 @@ TARGETS: tuple[Target, ...] = (
         "coordinator",
         "web",
         "matching: the latest proposal, first page",
+    ),
+    # The group space (issue 8): the busiest space, its longest conversation (the page
+    # shows the newest posts, never all of them), the thread list API, moderation.
+    Target(
+        "space",
+        "/space/{space_group_id}/",
+        "space_member",
+        "web",
+        "group space: the busiest space's conversations (member)",
+    ),
+    Target(
+        "space_facilitator",
+        "/space/{space_group_id}/",
+        "space_facilitator",
+        "web",
+        "group space: the busiest space's conversations (facilitator)",
+    ),
+    Target(
+        "space_thread",
+        "/space/threads/{space_thread_id}/",
+        "space_member",
+        "web",
+        "group space: the longest conversation, newest posts (member)",
+    ),
+    Target(
+        "api_space_threads",
+        "/api/v1/space/groups/{space_group_id}/threads/",
+        "space_member",
+        "api",
+        "API: group space conversations",
+    ),
+    Target(
+        "api_space_thread",
+        "/api/v1/space/threads/{space_thread_id}/",
+        "space_member",
+        "api",
+        "API: the longest conversation",
+    ),
+    Target(
+        "space_moderation",
+        "/space/{space_group_id}/moderation/",
+        "space_facilitator",
+        "web",
+        "group space: moderation page",
     ),
     Target("audit_log", "/audit/", "admin", "web", "audit log, first page"),
     Target("notifications", "/notifications/", "member", "web", "notifications list"),

@@ -338,8 +338,10 @@ def _facilitator_access(request: HttpRequest, group_id: int) -> SpaceAccess:
     return access
 
 
-def _mute_form(access: SpaceAccess, data: Any = None) -> MuteForm:
-    overview_members = selectors.moderation_members(access)
+def _mute_form(
+    access: SpaceAccess, data: Any = None, *, members: list[tuple[Any, str]] | None = None
+) -> MuteForm:
+    overview_members = members if members is not None else selectors.moderation_members(access)
     form = MuteForm(data)
     form.fields["user"].choices = [  # type: ignore[attr-defined]
         (m.pk, f"{name} ({m.full_name})" if name else m.full_name) for m, name in overview_members
@@ -371,18 +373,17 @@ def moderation(request: HttpRequest, group_id: int) -> HttpResponse:
             messages.success(request, _("Settings saved."))
             return redirect("web:space_moderation", group_id=access.group.pk)
     overview = selectors.moderation_overview(access, actor)
-    message_reports, risky_messages = selectors.message_moderation(access)
     return render(
         request,
         "web/space/moderation.html",
         _context(
             access,
             overview=overview,
-            message_reports=message_reports,
-            risky_messages=risky_messages,
+            message_reports=overview.message_reports,
+            risky_messages=overview.risky_messages,
             settings_form=settings_form,
             pause_form=PauseForm(),
-            mute_form=_mute_form(access),
+            mute_form=_mute_form(access, members=overview.members),
             resolve_form=ResolveForm(),
         ),
         status=400 if settings_form.errors else 200,
