@@ -435,6 +435,7 @@ def checkin_record(
                     code="already_checked_in",
                 )
             created = existing is None
+            new_words = created
             if existing is None:
                 checkin = CheckIn.objects.create(
                     goal=goal,
@@ -447,11 +448,10 @@ def checkin_record(
                 )
             else:
                 checkin = existing
-                changed_text = checkin.note != text
+                new_words = checkin.note != text
                 checkin.progress = value
                 checkin.note = text
-                if changed_text:
-                    checkin.risk_categories = found
+                checkin.risk_categories = found
                 checkin.updated_at = moment
                 checkin.save(update_fields=["progress", "note", "risk_categories", "updated_at"])
             audit_change(
@@ -462,7 +462,7 @@ def checkin_record(
                 changed=None if created else ["progress", "note"],
                 detail={"goal": goal.pk, "week_of": week.isoformat(), "risk": bool(found)},
             )
-            if found:
+            if found and new_words:  # the same words saved again raise nothing new
                 _risk_alert(
                     client_id=goal.client_id,
                     group_id=goal.group_id,
@@ -473,9 +473,6 @@ def checkin_record(
             _("You have already checked in on this goal this week. Change that check-in instead."),
             code="already_checked_in",
         ) from exc
-    # A flagged note the member wrote this time shows crisis resources at once.
-    if not found:
-        checkin.risk_categories = []
     return checkin, created
 
 

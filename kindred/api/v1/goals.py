@@ -375,7 +375,8 @@ class GoalDetailView(GenericAPIView[Any]):
         serializer.is_valid(raise_exception=True)
         goal = services.goal_update(actor=actor, access=access, data=serializer.validated_data)
         data = _goal_data(get_goal_for(actor, goal.pk), actor)
-        crisis = CRISIS if goal.risk_categories and "what" in request.data else None
+        wrote = {"what", "why", "next_step"} & set(serializer.validated_data)
+        crisis = CRISIS if goal.risk_categories and wrote else None
         return Response({"goal": data, "crisis": crisis})
 
 

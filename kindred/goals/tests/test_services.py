@@ -19,6 +19,7 @@ from kindred.goals.models import CheckIn, Goal, GoalStatus, SupportReply
 from kindred.groups.models import Enrollment
 from kindred.groups.services import enrollment_withdraw
 from kindred.measures.models import AlertSource, SafetyAlert
+from kindred.measures.safety import alert_acknowledge
 from kindred.notifications.models import Notification
 from kindred.space.access import get_space_for
 from kindred.space.services import display_name_set, mute_create, space_pause
@@ -271,10 +272,17 @@ def test_risky_checkin_note_raises_an_alert_and_stays_out_of_the_group(cast: Cas
     assert alert.flag_code == f"goals.checkin.{checkin.pk}"
     assert alert.client_id == cast.client.pk
     assert alert.group_id == cast.group_a.pk
+    # Saving the same words again (a new number) raises nothing new once it is handled.
+    alert_acknowledge(actor=cast.facilitator, alert=alert, action="contacted", note="Called")
+    again, _created = services.checkin_record(
+        actor=cast.member, access=own(cast, goal), progress=3, note=RISKY, replace=True
+    )
+    assert again.risk_flagged
+    assert SafetyAlert.objects.count() == 1
     peer_view = selectors.group_shared_goals(cast.client_b, cast.member_b)[0].rows[0]
     assert peer_view.latest is not None
     assert peer_view.latest.note == ""
-    assert peer_view.latest.progress == 2
+    assert peer_view.latest.progress == 3
 
 
 def test_risky_goal_text_and_reply_raise_alerts_for_the_writer(cast: Cast) -> None:

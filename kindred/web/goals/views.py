@@ -153,12 +153,14 @@ def edit(request: HttpRequest, goal_id: int) -> HttpResponse:
         data = _goal_data(form)
         if "shared_with_group" not in form.fields:
             data["shared_with_group"] = False
+        before = (goal.what, goal.why, goal.next_step)
         try:
             goal = services.goal_update(actor=actor, access=access, data=data)
         except KindredError as exc:
             apply_error(form, exc)
         else:
-            _flag_crisis(request, bool(goal.risk_categories))
+            wrote = before != (goal.what, goal.why, goal.next_step)
+            _flag_crisis(request, bool(goal.risk_categories) and wrote)
             messages.success(request, _("Saved."))
             return redirect("web:goals_detail", goal_id=goal.pk)
     return render(
