@@ -170,17 +170,45 @@ def milestone_dismiss(*, actor: User, milestone: Milestone) -> Milestone:
         return milestone
     if milestone.state != MilestoneState.SUGGESTED:
         raise InvalidState(
-            _("You have already shared this milestone; ask your facilitator to hide it."),
+            _("You have already shared this milestone; choose “Stop sharing” instead."),
             code="already_shared",
         )
     now = timezone.now()
     with transaction.atomic():
-        Milestone.objects.filter(pk=milestone.pk).update(
+        updated = Milestone.objects.filter(pk=milestone.pk, state=MilestoneState.SUGGESTED).update(
             state=MilestoneState.DISMISSED, state_changed_at=now
         )
+        if not updated:
+            raise Conflict(_("This milestone changed in the meantime. Reload and try again."))
         audit_change(
             actor=actor,
             action="milestones.milestone.dismissed",
+            obj=milestone,
+            client_id=milestone.client_id,
+            changed=["state"],
+            detail={"kind": milestone.kind},
+        )
+    milestone.refresh_from_db()
+    return milestone
+
+
+def milestone_unshare(*, actor: User, milestone: Milestone) -> Milestone:
+    """The member takes back a milestone they shared: the group no longer sees it and it
+    stays on their own list, kept private (their words kept for them)."""
+    if milestone.client.user_id != actor.pk:
+        raise NotPermitted(_("Only the member can decide about their own milestone."))
+    if milestone.state != MilestoneState.SHARED:
+        raise InvalidState(_("This milestone is not shared."), code="not_shared")
+    now = timezone.now()
+    with transaction.atomic():
+        updated = Milestone.objects.filter(pk=milestone.pk, state=MilestoneState.SHARED).update(
+            state=MilestoneState.DISMISSED, shared_at=None, state_changed_at=now
+        )
+        if not updated:
+            raise Conflict(_("This milestone changed in the meantime. Reload and try again."))
+        audit_change(
+            actor=actor,
+            action="milestones.milestone.unshared",
             obj=milestone,
             client_id=milestone.client_id,
             changed=["state"],
@@ -205,9 +233,11 @@ def milestone_hide(*, actor: User, milestone: Milestone, reason: str) -> Milesto
         raise Conflict(_("This milestone is already hidden."))
     now = timezone.now()
     with transaction.atomic():
-        Milestone.objects.filter(pk=milestone.pk).update(
-            hidden=True, moderated_at=now, moderated_by=actor, moderation_reason=reason
-        )
+        updated = Milestone.objects.filter(
+            pk=milestone.pk, state=MilestoneState.SHARED, hidden=False
+        ).update(hidden=True, moderated_at=now, moderated_by=actor, moderation_reason=reason)
+        if not updated:
+            raise Conflict(_("This milestone changed in the meantime. Reload and try again."))
         audit_change(
             actor=actor,
             action="milestones.milestone.hidden",
@@ -225,9 +255,11 @@ def milestone_restore(*, actor: User, milestone: Milestone) -> Milestone:
         raise Conflict(_("This milestone is not hidden."))
     now = timezone.now()
     with transaction.atomic():
-        Milestone.objects.filter(pk=milestone.pk).update(
+        updated = Milestone.objects.filter(pk=milestone.pk, hidden=True).update(
             hidden=False, moderated_at=now, moderated_by=actor
         )
+        if not updated:
+            raise Conflict(_("This milestone changed in the meantime. Reload and try again."))
         audit_change(
             actor=actor,
             action="milestones.milestone.restored",

@@ -244,6 +244,22 @@ class DismissView(GenericAPIView[Any]):
         return Response(OwnMilestoneSerializer(_own(milestone)).data)
 
 
+class UnshareView(GenericAPIView[Any]):
+    required_scopes = SPACE_SCOPES
+    serializer_class = OwnMilestoneSerializer
+
+    @extend_schema(
+        request=None,
+        responses=OwnMilestoneSerializer,
+        summary="Stop sharing one of your milestones: the group no longer sees it (members)",
+    )
+    def post(self, request: Request, milestone_id: int) -> Response:
+        actor = actor_of(request)
+        milestone = services.own_milestone(actor, milestone_id)
+        milestone = services.milestone_unshare(actor=actor, milestone=milestone)
+        return Response(OwnMilestoneSerializer(_own(milestone)).data)
+
+
 class GroupMilestonesView(GenericAPIView[Any]):
     required_scopes = SPACE_SCOPES
     serializer_class = SharedMilestoneSerializer

@@ -8,6 +8,7 @@ urlpatterns: list[URLPattern] = [
     path("milestones/mine/", views.MyMilestonesView.as_view(), name="milestones_mine"),
     path(f"{M}/share/", views.ShareView.as_view(), name="milestones_share"),
     path(f"{M}/dismiss/", views.DismissView.as_view(), name="milestones_dismiss"),
+    path(f"{M}/unshare/", views.UnshareView.as_view(), name="milestones_unshare"),
     path(f"{M}/hide/", views.HideView.as_view(), name="milestones_hide"),
     path(f"{M}/restore/", views.RestoreView.as_view(), name="milestones_restore"),
     path(

@@ -63,6 +63,9 @@ def test_member_lists_shares_and_dismisses(cast: Cast) -> None:
     )
     assert long.status_code in (400, 422)
     assert "501 characters" in str(long.json())
+    unshared = api.post(f"{BASE}/{first}/unshare/")
+    assert unshared.json()["state"] == "dismissed"
+    assert session(cast.member_b).get(f"{BASE}/groups/{cast.group_a.pk}/").json() == []
     dismissed = api.post(f"{BASE}/{kinds['fourth_session']['id']}/dismiss/")
     assert dismissed.json()["state"] == "dismissed"
     assert session(cast.member_b).post(f"{BASE}/{first}/dismiss/").status_code == 404

@@ -8,7 +8,7 @@ from typing import Any
 import pytest
 
 from kindred.audit.models import AuditEvent
-from kindred.core.errors import Conflict, InvalidState, NotFound, ValidationFailed
+from kindred.core.errors import Conflict, InvalidState, NotFound, NotPermitted, ValidationFailed
 from kindred.core.testing import Cast
 from kindred.groups.models import Enrollment
 from kindred.groups.services import enrollment_graduate, enrollment_withdraw
@@ -156,3 +156,17 @@ def test_without_a_space_name_the_group_reads_a_group_member(cast: Cast) -> None
     (row,) = selectors.shared_for_group(cast.group_a.pk, actor=None, facilitator=False)
     assert (row.name, row.label) == ("A group member", "came to their first session")
     assert "Avery" not in row.name
+
+
+def test_the_member_can_stop_sharing(cast: Cast) -> None:
+    shared = shared_first_session(cast.client, cast.group_a, message="Hi")
+    with pytest.raises(NotPermitted):
+        services.milestone_unshare(actor=cast.member_b, milestone=shared)
+    back = services.milestone_unshare(actor=cast.member, milestone=shared)
+    assert back.state == MilestoneState.DISMISSED
+    assert back.shared_at is None
+    assert selectors.shared_for_group(cast.group_a.pk, actor=None, facilitator=True) == []
+    assert "milestones.milestone.unshared" in actions(actor=cast.member)
+    with pytest.raises(InvalidState):
+        services.milestone_unshare(actor=cast.member, milestone=back)
+    assert services.milestone_share(actor=cast.member, milestone=back).is_shared

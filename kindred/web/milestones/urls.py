@@ -10,6 +10,7 @@ urlpatterns: list[URLPattern | URLResolver] = [
     path("milestones/", views.mine, name="milestones"),
     path("milestones/<int:milestone_id>/share/", views.share, name="milestones_share"),
     path("milestones/<int:milestone_id>/dismiss/", views.dismiss, name="milestones_dismiss"),
+    path("milestones/<int:milestone_id>/unshare/", views.unshare, name="milestones_unshare"),
     path(f"{G}/", views.group, name="milestones_group"),
     path(f"{G}/trends/", views.trends, name="milestones_trends"),
     path(f"{G}/trends/session/", views.trends_session, name="milestones_trends_session"),

@@ -139,6 +139,19 @@ def dismiss(request: HttpRequest, milestone_id: int) -> HttpResponse:
     return redirect("web:milestones")
 
 
+@milestones_page
+@require_POST
+def unshare(request: HttpRequest, milestone_id: int) -> HttpResponse:
+    actor = actor_of(request)
+    milestone = services.own_milestone(actor, milestone_id)
+    try:
+        services.milestone_unshare(actor=actor, milestone=milestone)
+        messages.success(request, _("The group no longer sees it. It stays here, just for you."))
+    except KindredError as exc:
+        messages.error(request, exc.message)
+    return redirect("web:milestones")
+
+
 # --- a group's shared milestones -------------------------------------------------------
 
 
