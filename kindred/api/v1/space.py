@@ -241,6 +241,15 @@ class ModerationSerializer(serializers.Serializer[Any]):
     reports = ReportSerializer(many=True)
     mutes = MuteSerializer(many=True)
     members = MemberNameSerializer(many=True)
+    message_reports = serializers.ListField(
+        child=serializers.DictField(),
+        help_text="Open reports of direct messages: id, message_id, conversation_id, reason, "
+        "note, created_at.",
+    )
+    risky_messages = serializers.ListField(
+        child=serializers.DictField(),
+        help_text="The latest direct messages with risk language (as in a conversation).",
+    )
 
 
 def _author(author: selectors.Author | None) -> dict[str, Any] | None:
@@ -662,6 +671,18 @@ class ModerationView(GenericAPIView[Any]):
                     {"user_id": m.pk, "full_name": m.full_name, "display_name": name}
                     for m, name in overview.members
                 ],
+                "message_reports": [
+                    {
+                        "id": r.pk,
+                        "message_id": r.message_id,
+                        "conversation_id": r.message.conversation_id,
+                        "reason": r.reason,
+                        "note": r.note,
+                        "created_at": r.created_at,
+                    }
+                    for r in overview.message_reports
+                ],
+                "risky_messages": [_message_data(access, r) for r in overview.risky_messages],
             }
         )
 

@@ -153,7 +153,9 @@ def seed_demo_space(*, groups: Sequence[TherapyGroup], seed: int) -> int:
                 post=opening,
                 kind=ReactionKind.WITH_YOU,
             )
-        written += _first_group_extras(members, access, fac, lead) if index == 0 else 0
+        if index == 0:
+            written += _first_group_extras(members, access, fac, lead)
+            _direct_messages(group, members, fac, lead)
         if index == 1:
             written += _pre_moderated(group, members, fac, lead)
     return written
@@ -193,6 +195,34 @@ def _first_group_extras(
             body="Honestly some nights I feel like I want to die. I don't know what to do.",
         )
     return 3
+
+
+def _direct_messages(
+    group: TherapyGroup, members: list[User], fac: SpaceAccess, lead: User
+) -> None:
+    """The first group's facilitator turns direct messages on; two members exchange a
+    couple of messages (the facilitators can read them)."""
+    space = fac.space
+    services.space_settings_update(
+        actor=lead,
+        access=fac,
+        moderation=space.moderation,
+        direct_messages_allowed=True,
+        office_hours=space.office_hours,
+        rules=space.rules,
+    )
+    first, second = members[0], members[1]
+    a = get_space_for(first, group.pk)
+    convo = services.conversation_start(actor=first, access=a, with_user_id=second.pk)
+    services.message_send(
+        actor=first, access=a, conversation=convo, body="Thanks for what you said on Thursday."
+    )
+    services.message_send(
+        actor=second,
+        access=get_space_for(second, group.pk),
+        conversation=convo,
+        body="Thank you, that means a lot. See you next week.",
+    )
 
 
 def _pre_moderated(group: TherapyGroup, members: list[User], fac: SpaceAccess, lead: User) -> int:

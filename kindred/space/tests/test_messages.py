@@ -200,8 +200,8 @@ def test_risk_language_raises_an_alert_in_the_same_transaction(cast: Cast, pair:
     assert alert.client_id == cast.client.pk
     assert alert.flag_code == f"space.message.{message.pk}"
     fac = get_space_for(cast.facilitator, cast.group_a.pk)
-    _reports, risky = selectors.message_moderation(fac)
-    assert [r.message.pk for r in risky] == [message.pk]
+    overview = selectors.moderation_overview(fac, cast.facilitator)
+    assert [r.message.pk for r in overview.risky_messages] == [message.pk]
 
 
 def test_facilitator_hides_and_restores_with_audit(cast: Cast, pair: Any) -> None:
@@ -249,8 +249,8 @@ def test_reports_of_messages(
             actor=cast.member_b, access=b, message=message, reason="hurtful"
         )
     fac = get_space_for(cast.facilitator, cast.group_a.pk)
-    reports, _risky = selectors.message_moderation(fac)
-    assert [r.pk for r in reports] == [report.pk]
+    overview = selectors.moderation_overview(fac, cast.facilitator)
+    assert [r.pk for r in overview.message_reports] == [report.pk]
     assert Notification.objects.filter(
         user=cast.facilitator, kind=services.NOTIFY_MESSAGE_REPORT
     ).exists()
@@ -403,6 +403,9 @@ def test_api_conversations_messages_moderation_and_refusals(cast: Cast) -> None:
     assert own.status_code == 400
     assert b.post(f"{base}/messages/{mid}/reports/", {"reason": "hurtful"}).status_code == 201
     assert b.post(f"{base}/messages/{mid}/reports/", {"reason": "hurtful"}).status_code == 409
+    overview = fac.get(f"{base}/groups/{g}/moderation/").json()
+    assert [r["message_id"] for r in overview["message_reports"]] == [mid]
+    assert len(overview["risky_messages"]) == 1
     assert a.post(f"{base}/messages/{mid}/moderation/", {"change": "hide"}).status_code == 404
     no_reason = fac.post(f"{base}/messages/{mid}/moderation/", {"change": "hide"})
     assert no_reason.status_code == 400

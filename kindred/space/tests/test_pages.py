@@ -254,3 +254,53 @@ def test_the_alert_says_where_it_came_from(cast: Cast, named: Any) -> None:
     page = signed_in(cast.facilitator).get(reverse("web:alert_detail", args=[alert.pk]))
     assert "group&#x27;s space" in page.content.decode() or "group's space" in page.content.decode()
     assert "cut" not in page.content.decode().split("<main", 1)[1]
+
+
+def test_html_in_every_other_text_is_refused_or_inert(cast: Cast, named: Any) -> None:
+    """The issue's bad input: HTML and script in any text — display names are refused
+    with a specific message; rules, office hours, pause and mute reasons and report
+    notes are shown as text (or sanitised Markdown), never run."""
+    a, _b = named
+    member = signed_in(cast.member)
+    refused = member.post(
+        reverse("web:space_display_name", args=[cast.group_a.pk]), {"name": "<script>x"}
+    )
+    assert "Use letters, numbers, spaces" in refused.content.decode()
+    fac_access = get_space_for(cast.facilitator, cast.group_a.pk)
+    script = "<script>alert(1)</script>"
+    services.space_settings_update(
+        actor=cast.facilitator,
+        access=fac_access,
+        moderation="post",
+        direct_messages_allowed=False,
+        office_hours=f"Mornings {script}",
+        rules=f"- be kind {script}\n- [x](javascript:alert(1))",
+    )
+    post = services.thread_create(actor=cast.member, access=a, title="T", body="Hello")
+    services.report_create(
+        actor=cast.member_b,
+        access=get_space_for(cast.member_b, cast.group_a.pk),
+        post=post,
+        reason="other",
+        note=f"Note {script}",
+    )
+    services.mute_create(
+        actor=cast.facilitator, access=fac_access, user=cast.member_b, days=1, reason=script
+    )
+    services.space_pause(actor=cast.facilitator, access=fac_access, reason=f"Paused {script}")
+    pages = [
+        member.get(reverse("web:space", args=[cast.group_a.pk])),
+        signed_in(cast.member_b).post(
+            reverse("web:space_thread", args=[post.thread_id]), {"body": "Hi"}
+        ),
+        signed_in(cast.facilitator).get(reverse("web:space_moderation", args=[cast.group_a.pk])),
+    ]
+    for page in pages:
+        html = page.content.decode()
+        assert script not in html
+        assert 'href="javascript' not in html
+    assert "&lt;script&gt;" in pages[0].content.decode()
+    assert "&lt;script&gt;" in pages[2].content.decode()
+    # Posting while paused: the specific message, and nothing written.
+    assert "Paused" in pages[1].content.decode()
+    assert Post.objects.count() == 1

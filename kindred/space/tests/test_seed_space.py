@@ -5,7 +5,16 @@ from __future__ import annotations
 from kindred.core.seeding.space import seed_demo_space
 from kindred.core.testing import Cast
 from kindred.measures.models import AlertSource, SafetyAlert
-from kindred.space.models import DisplayName, Post, PostStatus, Reaction, Report, Thread
+from kindred.space.models import (
+    DirectMessage,
+    DisplayName,
+    Post,
+    PostStatus,
+    Reaction,
+    Report,
+    Space,
+    Thread,
+)
 
 
 def test_seed_demo_space(cast: Cast) -> None:
@@ -20,5 +29,8 @@ def test_seed_demo_space(cast: Cast) -> None:
     hidden = Post.objects.get(status=PostStatus.HIDDEN)
     assert "555-0100" in hidden.body  # kept, never destroyed
     assert SafetyAlert.objects.filter(source=AlertSource.RISK_LANGUAGE).count() == 1
+    # Direct messages are on in the first group, with one conversation of two messages.
+    assert Space.objects.get(group=cast.group_a).direct_messages_allowed
+    assert DirectMessage.objects.count() == 2
     names = set(DisplayName.objects.values_list("name", flat=True))
     assert not names & {cast.member.full_name, cast.member_b.full_name}
