@@ -6,6 +6,7 @@ from __future__ import annotations
 from typing import Any
 
 import pytest
+from django.template.loader import render_to_string
 from django.urls import reverse
 
 from kindred.audit.models import AuditEvent
@@ -182,6 +183,11 @@ def test_home_panels(cast: Cast) -> None:
     assert staff["panel"]["groups"][0]["waiting"] == 1  # type: ignore[index]
     assert selectors.facilitator_panel(cast.facilitator_b) is None
     assert selectors.member_panel(cast.facilitator) is None
+    mine = render_to_string("web/goals/_member_panel.html", member)
+    assert "check in this week" in mine
+    theirs = render_to_string("web/goals/_facilitator_panel.html", staff)
+    assert "1 with no check-in yet" in theirs
+    assert reverse("web:goals_group", args=[cast.group_a.pk]) in theirs
 
 
 def _fill(cast: Cast, n: int) -> None:
