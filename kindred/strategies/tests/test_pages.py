@@ -337,3 +337,18 @@ def test_home_panels_use_a_constant_number_of_queries(
     assert fac["strategies_waiting"] == len(range(0, size, 5))
     assert selectors.member_panel(cast.facilitator) is None
     assert selectors.facilitator_panel(cast.outsider) is None
+
+
+def test_home_panel_templates_render_what_the_providers_give(cast: Cast) -> None:
+    from django.template.loader import render_to_string
+
+    approved(cast)
+    share(cast, user=cast.member_b)
+    member = selectors.member_panel(cast.member)
+    html = render_to_string("web/strategies/_member_panel.html", {"panel": member})
+    assert reverse("web:strategies") in html
+    assert "Coping strategies" in html
+    fac = selectors.facilitator_panel(cast.facilitator)
+    html = render_to_string("web/strategies/_facilitator_panel.html", {"panel": fac})
+    assert "1 coping strategy card waits for approval" in html
+    assert reverse("web:strategies_queue", args=[cast.group_a.pk]) in html
