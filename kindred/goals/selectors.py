@@ -399,7 +399,8 @@ class GroupGoals:
 
 
 def group_goals(group: TherapyGroup, actor: User, *, now: datetime | None = None) -> GroupGoals:
-    """Every active member of ``group`` with their goals in it, this week's check-in
+    """Every active member of ``group`` with all their goals in it (set-aside ones too),
+    this week's check-in
     (in each member's own week) and an eight-week trend. Four queries, one of them the
     access events (one per member whose goals were shown)."""
     enrollments = list(
@@ -410,7 +411,6 @@ def group_goals(group: TherapyGroup, actor: User, *, now: datetime | None = None
     clients = [e.client for e in enrollments]
     goals = list(
         Goal.objects.filter(group=group, client__in=[c.pk for c in clients])
-        .exclude(status=GoalStatus.SET_ASIDE)
         .annotate(n_replies=Count("replies", filter=Q(replies__status=ReplyStatus.VISIBLE)))
         .order_by("status", "-created_at", "-id")
     )
