@@ -400,9 +400,8 @@ class GroupGoals:
 
 def group_goals(group: TherapyGroup, actor: User, *, now: datetime | None = None) -> GroupGoals:
     """Every active member of ``group`` with all their goals in it (set-aside ones too),
-    this week's check-in
-    (in each member's own week) and an eight-week trend. Four queries, one of them the
-    access events (one per member whose goals were shown)."""
+    this week's check-in (in each member's own week) and an eight-week trend. Four
+    queries, one of them the access events (one per member whose goals were shown)."""
     enrollments = list(
         Enrollment.objects.filter(group=group, status=EnrollmentStatus.ACTIVE)
         .select_related("client")
