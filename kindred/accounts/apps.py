@@ -7,6 +7,7 @@ class AccountsConfig(AppConfig):
     verbose_name = "Accounts"
 
     def ready(self) -> None:
-        from kindred.accounts import receivers
+        from kindred.accounts import receivers, revocation
 
         receivers.connect()
+        revocation.connect()

@@ -20,12 +20,20 @@ from kindred.practice.settings import practice_settings
 LAST_SEEN_KEY = "kindred_last_seen"
 SIGNED_IN_KEY = "kindred_signed_in_at"
 MFA_OK_KEY = "kindred_mfa_ok"
-ABSOLUTE_SECONDS = 12 * 60 * 60
+#: Sessions end this long after sign-in whatever happens (settings.KINDRED_SESSION_ABSOLUTE_HOURS;
+#: the idle limits are the practice's settings, staff_idle_minutes and member_idle_minutes).
+DEFAULT_ABSOLUTE_HOURS = 12
 # Writing the session on every request costs a query; a 30 s granularity is enough.
 TOUCH_EVERY_SECONDS = 30
 # Set on the request when the middleware ends a session, so the sign-out audit event
 # can say why.
 SIGNOUT_REASON_ATTR = "kindred_signout_reason"
+
+
+def absolute_hours() -> int:
+    from django.conf import settings
+
+    return int(getattr(settings, "KINDRED_SESSION_ABSOLUTE_HOURS", DEFAULT_ABSOLUTE_HOURS))
 
 
 class SessionTimeoutMiddleware:
@@ -53,7 +61,7 @@ class SessionTimeoutMiddleware:
                 if getattr(user, "is_staff_member", False)
                 else prefs.member_idle_minutes
             )
-            if now - signed_in > ABSOLUTE_SECONDS:
+            if now - signed_in > absolute_hours() * 60 * 60:
                 return self._sign_out(request, "absolute_timeout", idle_minutes)
             if now - last_seen > idle_minutes * 60:
                 return self._sign_out(request, "idle_timeout", idle_minutes)
@@ -66,9 +74,9 @@ class SessionTimeoutMiddleware:
         logout(request)
         if reason == "absolute_timeout":
             text = _(
-                "You were signed out because you had been signed in for 12 hours. "
+                "You were signed out because you had been signed in for %(hours)d hours. "
                 "Please sign in again."
-            )
+            ) % {"hours": absolute_hours()}
         else:
             text = ngettext(
                 "You were signed out after %(minutes)d minute without activity.",

@@ -11,7 +11,7 @@ from django.db import IntegrityError, transaction
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
-from kindred.accounts.models import ApiToken, RoleGrant, User, UserKind
+from kindred.accounts.models import RoleGrant, User, UserKind
 from kindred.audit.services import audit_change
 from kindred.core.errors import Conflict, InvalidState, ValidationFailed
 from kindred.practice import roles as role_checks
@@ -155,12 +155,10 @@ def staff_set_roles(*, actor: User, user: User, roles: Iterable[Role]) -> User:
     return user
 
 
-def _end_sessions_and_tokens(user: User) -> None:
-    from allauth.usersessions.models import UserSession
+def _end_sessions_and_tokens(user: User, actor: User) -> None:
+    from kindred.accounts.revocation import revoke_everything
 
-    for session in UserSession.objects.filter(user=user):
-        session.end()
-    ApiToken.objects.filter(user=user, revoked_at__isnull=True).update(revoked_at=timezone.now())
+    revoke_everything(user=user, actor=actor, reason="deactivated")
 
 
 def user_deactivate(*, actor: User, user: User, reason: str) -> User:
@@ -179,7 +177,7 @@ def user_deactivate(*, actor: User, user: User, reason: str) -> User:
         user.is_active = False
         user.deactivated_at = timezone.now()
         user.save(update_fields=["is_active", "deactivated_at"])
-        _end_sessions_and_tokens(user)
+        _end_sessions_and_tokens(user, actor)
         audit_change(
             actor=actor,
             action="accounts.user.deactivated",

@@ -164,3 +164,15 @@ def test_other_sessions_can_be_ended_from_the_account_page(cast, clock):
     laptop.post("/accounts/sessions/")
     assert laptop.get("/home/member/").status_code == 200
     assert signed_out_to_login(phone.get("/home/member/"))
+
+
+def test_the_absolute_limit_is_a_setting(cast, clock, settings):
+    settings.KINDRED_SESSION_ABSOLUTE_HOURS = 2
+    http = signed_in(cast.member)
+    for _ in range(2 * 6):
+        assert http.get("/home/member/").status_code == 200
+        clock.shift(timedelta(minutes=10))
+    clock.shift(timedelta(seconds=1))
+    response = http.get("/home/member/")
+    assert signed_out_to_login(response)
+    assert "signed in for 2 hours" in http.get(response["Location"]).content.decode()

@@ -3,7 +3,6 @@ signed in, and (for roles that may) your API tokens."""
 
 from __future__ import annotations
 
-from allauth.account.decorators import reauthentication_required
 from allauth.mfa.adapter import get_adapter as get_mfa_adapter
 from allauth.mfa.models import Authenticator
 from allauth.usersessions.models import UserSession
@@ -19,6 +18,7 @@ from django.views.decorators.http import require_POST
 
 from kindred.accounts import token_selectors
 from kindred.accounts.models import User
+from kindred.accounts.reauth import sensitive
 from kindred.accounts.token_services import api_token_create, api_token_revoke
 from kindred.core.errors import KindredError, NotPermitted
 from kindred.practice import roles as role_checks
@@ -68,8 +68,7 @@ def account(request: HttpRequest) -> HttpResponse:
     return render(request, "web/account/account.html", context)
 
 
-@login_required
-@reauthentication_required  # type: ignore[untyped-decorator]
+@sensitive
 def token_create(request: HttpRequest) -> HttpResponse:
     user = _actor(request)
     try:
