@@ -473,6 +473,10 @@ KINDRED_SMS_AUTH_TOKEN = secret("KINDRED_SMS_AUTH_TOKEN") or ""
 KINDRED_SMS_FROM = env.str("KINDRED_SMS_FROM", default="")
 KINDRED_REMINDERS_FOR_FACILITATORS = env.bool("KINDRED_REMINDERS_FOR_FACILITATORS", default=False)
 
+# Risk-language screening (kindred/space/risk.py; docs/risk-screening.md): "off" turns the
+# embedding second opinion off and leaves the phrase list alone.
+KINDRED_RISK_EMBEDDINGS = env.bool("KINDRED_RISK_EMBEDDINGS", default=True)
+
 # Questionnaires (kindred/measures/reminders.py): a member is reminded of an unanswered
 # check-in this many hours before the session it is for.
 KINDRED_QUESTIONNAIRE_REMINDER_HOURS = env.float("KINDRED_QUESTIONNAIRE_REMINDER_HOURS", default=6)
