@@ -10,7 +10,7 @@ from collections import Counter, defaultdict
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING
 
-from django.db.models import Count, F, IntegerField, OuterRef, Q, Subquery, Value
+from django.db.models import Count, F, IntegerField, OuterRef, Q, QuerySet, Subquery, Value
 from django.db.models.functions import Coalesce
 from django.utils import timezone
 from django.utils.safestring import SafeString
@@ -41,7 +41,7 @@ if TYPE_CHECKING:
 #: Threads shown on the space's page (the newest; older ones by "Show older").
 THREADS_PAGE = 30
 #: Posts shown in a thread (the newest; a very long thread shows "earlier posts").
-POSTS_PAGE = 100
+POSTS_PAGE = 50
 
 
 @dataclass
@@ -94,6 +94,12 @@ def authors(
     return found
 
 
+def _count(posts: QuerySet[Post]) -> Coalesce:
+    """COUNT(*) of ``posts`` as a correlated subquery (0 when none)."""
+    counted = posts.order_by().values("thread").annotate(n=Count("id")).values("n")[:1]
+    return Coalesce(Subquery(counted, output_field=IntegerField()), Value(0))
+
+
 @dataclass
 class ThreadRow:
     thread: Thread
@@ -107,9 +113,6 @@ def thread_list(
 ) -> tuple[list[ThreadRow], bool]:
     """The space's threads (pinned first, then the latest activity) with how many posts
     each has and how many the viewer has not read. Four queries."""
-    shown = Q(posts__status=PostStatus.VISIBLE)
-    if not access.is_facilitator:
-        shown |= Q(posts__status=PostStatus.PENDING, posts__author=actor)
     marker = ReadMarker.objects.filter(thread=OuterRef("pk"), user=actor).values(
         "last_read_post_id"
     )[:1]
@@ -122,18 +125,18 @@ def thread_list(
     )
     more = len(ids) > limit
     ids = ids[:limit]
+    # Each count is a correlated subquery walking the (thread, status, id) index of one
+    # thread: a join and GROUP BY made PostgreSQL scan every post of every space.
+    shown_posts = Post.objects.filter(thread=OuterRef("pk")).filter(
+        Q(status=PostStatus.VISIBLE) if access.is_facilitator else member_visible_posts_q(actor)
+    )
+    unread_posts = Post.objects.filter(
+        thread=OuterRef("pk"), status=PostStatus.VISIBLE, id__gt=OuterRef("seen")
+    ).exclude(author=actor)
     counted = (
         Thread.objects.filter(pk__in=ids)
         .annotate(seen=Coalesce(Subquery(marker, output_field=IntegerField()), Value(0)))
-        .annotate(
-            n_posts=Count("posts", filter=shown),
-            n_unread=Count(
-                "posts",
-                filter=Q(posts__status=PostStatus.VISIBLE)
-                & ~Q(posts__author=actor)
-                & Q(posts__id__gt=F("seen")),
-            ),
-        )
+        .annotate(n_posts=_count(shown_posts), n_unread=_count(unread_posts))
     )
     by_id = {t.pk: t for t in counted}
     threads = [by_id[pk] for pk in ids if pk in by_id]
@@ -162,13 +165,21 @@ class PostRow:
 
 
 def thread_posts(
-    access: SpaceAccess, actor: User, thread: Thread, *, limit: int = POSTS_PAGE
+    access: SpaceAccess,
+    actor: User,
+    thread: Thread,
+    *,
+    limit: int = POSTS_PAGE,
+    before: int | None = None,
 ) -> tuple[list[PostRow], bool]:
-    """The posts of a thread as the viewer may see them (the newest ``limit``, oldest
-    first), with reaction counts, the viewer's own reactions and unread marks. Hidden
+    """The posts of a thread as the viewer may see them (the newest ``limit``, or the
+    ``limit`` before post id ``before``; oldest first), with reaction counts, the
+    viewer's own reactions and unread marks, and whether there are earlier ones. Hidden
     posts appear to members as a line saying so, never with their words. Five queries.
     """
     posts_q = Post.objects.filter(thread=thread)
+    if before is not None:
+        posts_q = posts_q.filter(id__lt=before)
     if not access.is_facilitator:
         posts_q = posts_q.filter(member_visible_posts_q(actor) | Q(status=PostStatus.HIDDEN))
     newest = list(posts_q.order_by("-id")[: limit + 1])

@@ -304,3 +304,46 @@ def test_html_in_every_other_text_is_refused_or_inert(cast: Cast, named: Any) ->
     # Posting while paused: the specific message, and nothing written.
     assert "Paused" in pages[1].content.decode()
     assert Post.objects.count() == 1
+
+
+def test_a_long_conversation_pages_and_reading_back_keeps_the_marker(
+    cast: Cast, named: Any
+) -> None:
+    from django.utils import timezone
+
+    from kindred.space.models import ReadMarker
+    from kindred.space.selectors import POSTS_PAGE
+
+    a, _b = named
+    first = services.thread_create(actor=cast.member, access=a, title="Long", body="Post 0")
+    now = timezone.now()
+    Post.objects.bulk_create(
+        Post(
+            space=first.space,
+            thread=first.thread,
+            author=cast.member,
+            body=f"Post {n}",
+            created_at=now,
+        )
+        for n in range(1, POSTS_PAGE * 2 + 5)
+    )
+    http = signed_in(cast.member_b)
+    url = reverse("web:space_thread", args=[first.thread_id])
+    page = http.get(url).content.decode()
+    assert f"Post {POSTS_PAGE * 2 + 4}<" in page
+    assert "Post 0<" not in page
+    assert page.count('class="card space-post') == POSTS_PAGE
+    newest = ReadMarker.objects.get(thread=first.thread, user=cast.member_b).last_read_post_id
+    earliest_shown = newest - POSTS_PAGE + 1
+    assert f"?before={earliest_shown}" in page
+    older = http.get(f"{url}?before={earliest_shown}").content.decode()
+    assert f"Post {POSTS_PAGE + 4}<" in older
+    assert f"Post {POSTS_PAGE * 2 + 4}<" not in older
+    assert "Back to the newest posts" in older
+    oldest = http.get(f"{url}?before={earliest_shown - POSTS_PAGE}").content.decode()
+    assert "Post 0<" in oldest
+    assert "Show earlier posts" not in oldest
+    # Reading back never moves the read marker back.
+    assert ReadMarker.objects.get(thread=first.thread, user=cast.member_b).last_read_post_id == (
+        newest
+    )

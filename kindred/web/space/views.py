@@ -213,9 +213,11 @@ def thread_detail(request: HttpRequest, thread_id: int) -> HttpResponse:
             )  # fmt: skip
     if _needs_name(request, access):
         return redirect(_name_url(access, request.path))
-    rows, more = selectors.thread_posts(access, actor, thread)
+    before = _before(request)
+    rows, more = selectors.thread_posts(access, actor, thread, before=before)
     last_id = max((r.post.pk for r in rows), default=0)
-    services.thread_mark_read(actor=actor, thread=thread, up_to_post_id=last_id)
+    if before is None:  # reading earlier posts never moves the marker back
+        services.thread_mark_read(actor=actor, thread=thread, up_to_post_id=last_id)
     crisis = _crisis_post(request, actor, rows)
     return render(
         request,
@@ -227,11 +229,22 @@ def thread_detail(request: HttpRequest, thread_id: int) -> HttpResponse:
             more=more,
             form=form,
             last_id=last_id,
+            before=before,
+            earliest=min((r.post.pk for r in rows), default=0),
             crisis=crisis,
             can_write=_can_write_reason(access, actor, thread),
         ),
         status=400 if form.errors else 200,
     )
+
+
+def _before(request: HttpRequest) -> int | None:
+    """``?before=<post id>``: the page of posts before it (older ones)."""
+    try:
+        value = int(request.GET.get("before", ""))
+    except ValueError:
+        return None
+    return value if value > 0 else None
 
 
 def _crisis_post(request: HttpRequest, actor: Any, rows: list[selectors.PostRow]) -> bool:
