@@ -30,17 +30,27 @@ How it decides (CLINICAL.md "Safety"; issue 8):
   myself laughing", "beat him at chess", "cut myself a slice").
 
 When unsure it alerts: a facilitator reading a post that did not need an alert costs
-less than missing one. The labelled cases in ``tests/risk_cases*.tsv`` measure it
+less than missing one.
+
+``categories(text)`` adds a second opinion when the phrase list finds nothing: an offline
+sentence-embedding model compares the text with the labelled cases
+(``risk_embedding.py``) and may name the category of the nearest risk case. The setting
+``KINDRED_RISK_EMBEDDINGS`` ("off") turns it off; if the model cannot load, the phrase list
+works alone (``list_categories``). The labelled cases in ``tests/risk_cases*.tsv`` measure it
 (``python -m kindred.space.risk_report``); ``tests/test_risk.py`` holds the floors.
 docs/risk-screening.md says how to maintain the list and what it misses.
 """
 
 from __future__ import annotations
 
+import logging
+import os
 import re
 from dataclasses import dataclass
 from enum import StrEnum
 from functools import cache
+
+logger = logging.getLogger(__name__)
 
 
 class RiskCategory(StrEnum):
@@ -584,7 +594,41 @@ def screen(text: str) -> list[RiskMatch]:
     return kept
 
 
-def categories(text: str) -> list[str]:
-    """The distinct categories found in ``text``, in a fixed order (for storing)."""
+def list_categories(text: str) -> list[str]:
+    """The distinct categories the phrase list finds in ``text``, in a fixed order."""
     present = {m.category for m in screen(text)}
     return [c.value for c in RiskCategory if c in present]
+
+
+_TRUE = frozenset({"true", "on", "ok", "y", "yes", "1"})
+
+
+def embeddings_enabled() -> bool:
+    """The ``KINDRED_RISK_EMBEDDINGS`` setting (default on; "off" means the phrase list
+    alone). Outside Django (``python -m kindred.space.risk_report``) the environment
+    variable of the same name is read."""
+    from django.conf import settings
+
+    if settings.configured:
+        return bool(getattr(settings, "KINDRED_RISK_EMBEDDINGS", True))
+    return os.environ.get("KINDRED_RISK_EMBEDDINGS", "on").strip().lower() in _TRUE
+
+
+def categories(text: str) -> list[str]:
+    """The distinct categories found in ``text``, in a fixed order (for storing).
+
+    The phrase list decides when it finds something. When it finds nothing, the
+    embedding second opinion (``risk_embedding``) may: its answer is the category of the
+    nearest labelled positive. If the model is off or cannot run, the phrase list's
+    answer stands; screening never fails a post."""
+    found = list_categories(text)
+    if found or not text or not text.strip() or not embeddings_enabled():
+        return found
+    from kindred.space import risk_embedding
+
+    try:
+        (second,) = risk_embedding.second_opinion([text])
+    except Exception:  # never fail the writer's post because of the second opinion
+        logger.warning("risk second opinion failed on a text; phrase list alone", exc_info=True)
+        return found
+    return [second] if second else found

@@ -1,10 +1,15 @@
 """Precision and recall of the risk-language screener on its labelled cases.
 
-Run ``python -m kindred.space.risk_report`` for the figures table (the one in
-docs/risk-screening.md). ``--misses`` lists the cases the screener gets wrong in the
-tuning batches (1-3); the held-out batch's lines are left out unless
-``--include-held-out`` is given, because reading them is how a held-out set stops being
-held out.
+Run ``python -m kindred.space.risk_report`` for the figures tables (the ones in
+docs/risk-screening.md): the phrase list alone, the embedding second opinion alone and
+the two combined (what ``risk.categories`` does). On the tuning batches the embedding is
+measured leave-one-out (a case never matches itself, since batches 1-3 are its
+references); batch 4 is held out and is not among the references.
+
+``--misses`` lists the cases the screener gets wrong in the tuning batches (1-3); the
+held-out batch's lines are left out unless ``--include-held-out`` is given, because
+reading them is how a held-out set stops being held out. ``--threshold`` chooses the
+second opinion's threshold again (tuning batches only), ``--timing`` measures its cost.
 
 The cases live in ``kindred/space/tests/risk_cases*.tsv``: one case a line, tab-separated
 ``expect kind category text``; a line ``# --- batch N`` starts batch N.
@@ -17,9 +22,10 @@ import re
 import sys
 from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass
+from functools import cache
 from pathlib import Path
 
-from kindred.space.risk import RiskCategory, categories
+from kindred.space.risk import RiskCategory, list_categories
 
 CASES_DIR = Path(__file__).with_name("tests")
 #: Batches the phrase list may be tuned on; the others are held out.
@@ -81,7 +87,7 @@ class Figures:
 Screener = Callable[[str], Sequence[str]]
 
 
-def figures(cases: Iterable[Case], screener: Screener = categories) -> Figures:
+def figures(cases: Iterable[Case], screener: Screener = list_categories) -> Figures:
     """Alert vs. no alert, whatever the category."""
     n = tp = fp = fn = 0
     for case in cases:
@@ -104,7 +110,7 @@ def _batch_label(batch: int) -> str:
     return f"batch {batch}" + (" (held out)" if batch in HELD_OUT_BATCHES else "")
 
 
-def table(cases: Sequence[Case], screener: Screener = categories) -> str:
+def table(cases: Sequence[Case], screener: Screener = list_categories) -> str:
     """The figures as Markdown tables: per batch, per category, per kind."""
     batches = sorted({c.batch for c in cases})
     groups: list[tuple[str, list[Case]]] = [
@@ -166,7 +172,7 @@ def table(cases: Sequence[Case], screener: Screener = categories) -> str:
     return "\n".join(lines)
 
 
-def misses(cases: Iterable[Case], screener: Screener = categories) -> list[str]:
+def misses(cases: Iterable[Case], screener: Screener = list_categories) -> list[str]:
     out: list[str] = []
     for case in cases:
         found = screener(case.text)
@@ -177,6 +183,127 @@ def misses(cases: Iterable[Case], screener: Screener = categories) -> list[str]:
     return out
 
 
+# --- the embedding second opinion -----------------------------------------------------
+
+
+def reference_lines(cases: Iterable[Case]) -> list[str]:
+    """The tuning cases as ``data/risk_references.tsv`` lines (held-out cases never)."""
+    lines = [
+        "# Reference cases for the risk second opinion (kindred/space/risk_embedding.py).",
+        "# Generated from the tuning batches of kindred/space/tests/risk_cases*.tsv by",
+        "# `python -m kindred.space.risk_report --write-references`; do not edit by hand.",
+    ]
+    lines.extend(
+        f"{'alert' if c.expect else 'none'}\t{c.kind}\t{c.category}\t{c.text}"
+        for c in cases
+        if c.batch in TUNING_BATCHES
+    )
+    return lines
+
+
+def embedding_answers(
+    cases: Sequence[Case], threshold: float | None = None
+) -> dict[str, str | None]:
+    """Per case text, the second opinion's category (None: no alert), leave-one-out.
+    Cached per process: the report and the tests ask for the same cases."""
+    from kindred.space import risk_embedding
+
+    chosen = risk_embedding.THRESHOLD if threshold is None else threshold
+    return dict(_embedding_answers(tuple(c.text for c in cases), chosen))
+
+
+@cache
+def _embedding_answers(
+    texts: tuple[str, ...], threshold: float
+) -> tuple[tuple[str, str | None], ...]:
+    from kindred.space import risk_embedding
+
+    model = risk_embedding.get()
+    if model is None:
+        raise SystemExit("the embedding model cannot load (see the warning above)")
+    found = model.categories(texts, threshold=threshold, leave_out_same_text=True)
+    return tuple(zip(texts, found, strict=True))
+
+
+def embedding_screener(answers: dict[str, str | None]) -> Screener:
+    def screener(text: str) -> list[str]:
+        found = answers[text]
+        return [found] if found else []
+
+    return screener
+
+
+def combined_screener(answers: dict[str, str | None]) -> Screener:
+    """The phrase list, or when it finds nothing the second opinion (risk.categories)."""
+
+    def screener(text: str) -> list[str]:
+        found = list_categories(text)
+        if found:
+            return found
+        second = answers[text]
+        return [second] if second else []
+
+    return screener
+
+
+def choose_threshold(cases: Sequence[Case], min_precision: float = 0.90) -> float:
+    """The margin threshold with the highest recall of "phrase list OR embedding" on
+    ``cases`` (leave-one-out) at precision >= ``min_precision``; on a tie the lower one.
+    Only ever called with the tuning batches."""
+    from kindred.space import risk_embedding
+
+    if any(c.batch not in TUNING_BATCHES for c in cases):
+        raise ValueError("the threshold is never chosen on held-out cases")
+    model = risk_embedding.get()
+    if model is None:
+        raise SystemExit("the embedding model cannot load (see the warning above)")
+    texts = [c.text for c in cases]
+    margin, _ = model.margins(texts, leave_out_same_text=True)
+    listed = [bool(list_categories(t)) for t in texts]
+    best: tuple[float, float] | None = None  # (threshold, recall)
+    for threshold in sorted({round(float(m), 3) for m in margin}):
+        tp = fp = fn = 0
+        for case, by_list, m in zip(cases, listed, margin, strict=True):
+            alerted = by_list or float(m) >= threshold
+            tp += case.expect and alerted
+            fp += (not case.expect) and alerted
+            fn += case.expect and not alerted
+        if tp + fp == 0 or tp / (tp + fp) < min_precision:
+            continue
+        recall = tp / (tp + fn)
+        if best is None or recall > best[1]:
+            best = (threshold, recall)
+    if best is None:
+        raise ValueError(f"no threshold reaches precision {min_precision}")
+    return best[0]
+
+
+def timing(texts: Sequence[str]) -> str:
+    """Milliseconds per text for the second opinion, one text a call (as a post is)."""
+    import statistics
+    import time
+
+    from kindred.space import risk_embedding
+
+    started = time.perf_counter()
+    model = risk_embedding.get()
+    loaded = time.perf_counter() - started
+    if model is None:
+        raise SystemExit("the embedding model cannot load (see the warning above)")
+    each: list[float] = []
+    for text in texts:
+        t0 = time.perf_counter()
+        model.categories([text])
+        each.append((time.perf_counter() - t0) * 1000)
+    each.sort()
+    return (
+        f"load (model and reference vectors): {loaded * 1000:.0f} ms; "
+        f"{len(each)} texts one at a time: median {statistics.median(each):.1f} ms, "
+        f"mean {statistics.fmean(each):.1f} ms, "
+        f"p95 {each[int(0.95 * (len(each) - 1))]:.1f} ms, max {each[-1]:.1f} ms"
+    )
+
+
 def main(argv: Sequence[str] | None = None) -> int:
     parser = argparse.ArgumentParser(prog="python -m kindred.space.risk_report")
     parser.add_argument("--misses", action="store_true", help="list the tuning batches' misses")
@@ -185,12 +312,51 @@ def main(argv: Sequence[str] | None = None) -> int:
         action="store_true",
         help="with --misses, list the held-out batch's misses too (it is then no longer held out)",
     )
+    parser.add_argument(
+        "--list-only", action="store_true", help="the phrase list alone (no embedding model)"
+    )
+    parser.add_argument(
+        "--threshold",
+        action="store_true",
+        help="choose the second opinion's threshold again on the tuning batches",
+    )
+    parser.add_argument(
+        "--timing", action="store_true", help="milliseconds per text for the second opinion"
+    )
+    parser.add_argument(
+        "--write-references",
+        action="store_true",
+        help="write the tuning cases to kindred/space/data/risk_references.tsv",
+    )
     args = parser.parse_args(argv)
     cases = load_cases()
-    out = table(cases) + "\n"
+    if args.write_references:
+        from kindred.space.risk_embedding import REFERENCES_FILE
+
+        REFERENCES_FILE.write_text("\n".join(reference_lines(cases)) + "\n", encoding="utf-8")
+        sys.stdout.write(f"wrote {REFERENCES_FILE}\n")
+        return 0
+    shown = [c for c in cases if c.batch in TUNING_BATCHES or args.include_held_out]
+    if args.timing:  # first, so that the load is measured too
+        sys.stdout.write(timing([c.text for c in cases if c.batch in HELD_OUT_BATCHES]) + "\n\n")
+    out = "## Phrase list alone\n\n" + table(cases) + "\n"
     if args.misses:
-        shown = [c for c in cases if c.batch in TUNING_BATCHES or args.include_held_out]
         out += "\n" + ("\n".join(misses(shown)) or "no misses") + "\n"
+    if not args.list_only:
+        answers = embedding_answers(cases)
+        for title, screener in (
+            ("Embedding second opinion alone", embedding_screener(answers)),
+            ("Phrase list OR embedding (risk.categories)", combined_screener(answers)),
+        ):
+            out += f"\n## {title}\n\n" + table(cases, screener) + "\n"
+            if args.misses:
+                out += "\n" + ("\n".join(misses(shown, screener)) or "no misses") + "\n"
+    if args.threshold:
+        tuning = [c for c in cases if c.batch in TUNING_BATCHES]
+        for min_precision in (0.85, 0.90, 0.95):
+            chosen = choose_threshold(tuning, min_precision)
+            out += f"\nthreshold at precision >= {min_precision:.2f} on batches 1-3: {chosen:.3f}"
+        out += "\n"
     sys.stdout.write(out)
     return 0
 
