@@ -129,7 +129,9 @@ def test_editing_a_shared_entry_screens_it_again(cast: Cast) -> None:
     services.entry_update(actor=cast.member, entry=entry, body=RISKY)
     assert entry.risk_flagged
     assert SafetyAlert.objects.filter(flag_code=f"journal.entry.{entry.pk}").count() == 1
-    services.entry_update(actor=cast.member, entry=entry, body="I went for a walk and cooked dinner.")
+    services.entry_update(
+        actor=cast.member, entry=entry, body="I went for a walk and cooked dinner."
+    )
     assert entry.risk_categories == []
 
 
