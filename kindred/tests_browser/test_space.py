@@ -6,7 +6,7 @@ moderation page and who wrote it. Every page passes axe-core."""
 from __future__ import annotations
 
 import pytest
-from playwright.sync_api import BrowserContext, expect
+from playwright.sync_api import Browser, BrowserContext, expect
 from pytest_django.live_server_helper import LiveServer
 
 from kindred.core.testing import Cast
@@ -112,3 +112,59 @@ def test_a_reply_appears_without_reloading(
     expect(page.get_by_role("button", name="With you 1")).to_be_visible()
     assert_accessible(page)
     assert_no_horizontal_scroll(page)
+
+
+def test_direct_messages_under_the_facilitators_eye(
+    browser: Browser,
+    context: BrowserContext,
+    phone_context: BrowserContext,
+    live_server: LiveServer,
+    cast: Cast,
+) -> None:
+    """The facilitator turns direct messages on; a member writes to another on a phone,
+    told the facilitators can read it; the other sees it as new; the facilitator reads
+    the conversation and knows who is who. Every page passes axe-core."""
+    group = cast.group_a
+    for user, name in ((cast.member, "Sky"), (cast.member_b, "River")):
+        services.display_name_set(actor=user, access=get_space_for(user, group.pk), name=name)
+    sign_in_with_cookie(context, live_server.url, cast.facilitator)
+    fac = context.new_page()
+    open_page(fac, f"/space/{group.pk}/moderation/")
+    fac.get_by_label("Members may message each other directly").check()
+    fac.get_by_role("button", name="Save settings").click()
+    expect(fac.get_by_text("Settings saved.")).to_be_visible()
+
+    sign_in_with_cookie(phone_context, live_server.url, cast.member)
+    member = phone_context.new_page()
+    open_page(member, f"/space/{group.pk}/")
+    member.get_by_role("link", name="Direct messages").click()
+    heading(member, "Direct messages")
+    expect(member.get_by_text("facilitators can read every conversation")).to_be_visible()
+    assert_accessible(member)
+    assert_no_horizontal_scroll(member)
+    member.get_by_label("Who would you like to write to?").select_option(label="River")
+    member.get_by_role("button", name="Open the conversation").click()
+    heading(member, "River")
+    member.get_by_label("Your message").fill("Thank you for Thursday.")
+    member.get_by_role("button", name="Send").click()
+    expect(member.get_by_text("Thank you for Thursday.")).to_be_visible()
+    assert_accessible(member)
+    assert_no_horizontal_scroll(member)
+
+    other_context = browser.new_context(
+        base_url=live_server.url, viewport={"width": 360, "height": 740}
+    )
+    sign_in_with_cookie(other_context, live_server.url, cast.member_b)
+    other = other_context.new_page()
+    open_page(other, f"/space/{group.pk}/")
+    expect(other.get_by_text("1 new")).to_be_visible()
+    other.get_by_role("link", name="Direct messages").click()
+    other.get_by_role("link", name="Sky").click()
+    expect(other.get_by_text("Thank you for Thursday.")).to_be_visible()
+    other_context.close()
+
+    open_page(fac, f"/space/{group.pk}/messages/")
+    fac.get_by_role("link", name=f"Sky ({cast.member.full_name})").click()
+    expect(fac.get_by_text("Thank you for Thursday.")).to_be_visible()
+    expect(fac.get_by_role("link", name="Hide the message from Sky")).to_be_visible()
+    assert_accessible(fac)
