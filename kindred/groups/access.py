@@ -38,12 +38,20 @@ def clinician_of(actor: User | None) -> ClinicianProfile | None:
 
 
 def facilitated_groups_q(clinician_ids: list[int] | QuerySet[ClinicianProfile]) -> Q:
-    """Groups led or co-facilitated by these clinicians, or with a session they cover."""
-    return (
-        Q(lead_facilitator__in=clinician_ids)
-        | Q(co_facilitators__in=clinician_ids)
-        | Q(sessions__substitute_facilitator__in=clinician_ids)
+    """Groups led or co-facilitated by these clinicians, or with a session they cover.
+
+    Each branch is its own indexed sub-select rather than a join: joining every session
+    of every group to find the few a clinician covers as substitute made this a scan
+    of all sessions (100,000 at scale) on every facilitator page."""
+    from kindred.scheduling.models import GroupSession
+
+    co_led = TherapyGroup.co_facilitators.through.objects.filter(
+        clinicianprofile__in=clinician_ids
+    ).values("therapygroup_id")
+    covered = GroupSession.objects.filter(substitute_facilitator__in=clinician_ids).values(
+        "group_id"
     )
+    return Q(lead_facilitator__in=clinician_ids) | Q(pk__in=co_led) | Q(pk__in=covered)
 
 
 def visible_groups(actor: User | None) -> QuerySet[TherapyGroup]:

@@ -49,6 +49,7 @@ from kindred.notes.models import (
 from kindred.practice import roles as role_checks
 from kindred.practice.roles import Role
 from kindred.scheduling.attendance import seated_enrollments, session_zone
+from kindred.scheduling.dashboard import sessions_run_by_q
 from kindred.scheduling.models import (
     ATTENDED_STATUSES,
     Attendance,
@@ -575,19 +576,6 @@ class UnsignedDashboard:
         return sum(self.counts.values())
 
 
-def _sessions_run_by(ids: list[int]) -> Q:
-    """Sessions these clinicians run: as lead (unless a substitute covered), as a
-    co-facilitator, or as the substitute. Group ids come from subqueries so the
-    sessions are found on their (group, starts_at) index."""
-    lead_groups = TherapyGroup.objects.filter(lead_facilitator__in=ids).values("pk")
-    co_groups = TherapyGroup.objects.filter(co_facilitators__in=ids).values("pk")
-    return (
-        Q(substitute_facilitator__in=ids)
-        | Q(substitute_facilitator__isnull=True, group_id__in=lead_groups)
-        | Q(group_id__in=co_groups)
-    )
-
-
 def dashboard_sessions(actor: User) -> tuple[QuerySet[GroupSession], str]:
     """The sessions whose notes ``actor`` answers for on the dashboard: the ones they
     run; a supervisor also their supervisees'; admins every session."""
@@ -598,7 +586,7 @@ def dashboard_sessions(actor: User) -> tuple[QuerySet[GroupSession], str]:
         return GroupSession.objects.none(), "mine"
     supervises = len(ids) > 1 or role_checks.has_role(actor, Role.SUPERVISOR)
     scope = "supervisees" if supervises else "mine"
-    return GroupSession.objects.filter(_sessions_run_by(ids)), scope
+    return GroupSession.objects.filter(sessions_run_by_q(ids, memo=actor)), scope
 
 
 def _unsigned(sessions: QuerySet[GroupSession], now: datetime) -> QuerySet[GroupSession]:
@@ -650,7 +638,7 @@ def notes_to_write(
     clinician = getattr(actor, "clinician", None) if actor.is_staff_member else None
     if clinician is None:
         return [], 0
-    mine = GroupSession.objects.filter(_sessions_run_by([clinician.pk]))
+    mine = GroupSession.objects.filter(sessions_run_by_q([clinician.pk], memo=actor))
     attended = (
         Attendance.objects.filter(session=OuterRef("pk"), status__in=ATTENDED_STATUSES)
         .order_by()
