@@ -300,3 +300,30 @@ def test_only_reviewers_see_the_review(cast):
     assert signed_in(cast.member).get(REVIEW).status_code == 404
     g.refresh_from_db()
     assert g.acknowledged_at is None
+
+
+# --- Home panels ------------------------------------------------------------------------
+
+
+def test_home_panels(cast, clock, django_assert_num_queries):
+    from kindred.breakglass.panels import clinician_panel, review_panel
+
+    assert review_panel(cast.admin) is None  # nothing waiting: hidden
+    assert clinician_panel(cast.facilitator_b) == {"grants": []}
+    assert clinician_panel(cast.coordinator) is None
+    assert clinician_panel(cast.billing) is None
+    g = grant(cast)
+    cast.admin.roles  # noqa: B018
+    with django_assert_num_queries(1):
+        assert review_panel(cast.admin) == {"waiting": 1}
+    assert review_panel(cast.facilitator_b) is None
+    cast.facilitator_b.roles  # noqa: B018
+    with django_assert_num_queries(1):
+        assert clinician_panel(cast.facilitator_b) == {"grants": [g]}
+    from django.template.loader import render_to_string
+
+    html = render_to_string("web/breakglass/_review_panel.html", {"panel": {"waiting": 1}})
+    assert "1 use of emergency access waits for your review." in html
+    html = render_to_string("web/breakglass/_clinician_panel.html", {"panel": {"grants": [g]}})
+    assert cast.client.display_name in html
+    assert "open until 15:00 UTC" in html
