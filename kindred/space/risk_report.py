@@ -44,6 +44,15 @@ class Case:
     text: str
 
 
+EVERYDAY_FILE = CASES_DIR / "risk_everyday.tsv"
+
+
+def load_everyday(path: Path = EVERYDAY_FILE) -> list[str]:
+    """Ordinary posts with no risk language (not a batch, never tuned on or referenced)."""
+    lines = path.read_text(encoding="utf-8").splitlines()
+    return [line.strip() for line in lines if line.strip() and not line.startswith("#")]
+
+
 def case_files() -> list[Path]:
     return sorted(CASES_DIR.glob("risk_cases*.tsv"))
 
@@ -206,10 +215,15 @@ def embedding_answers(
 ) -> dict[str, str | None]:
     """Per case text, the second opinion's category (None: no alert), leave-one-out.
     Cached per process: the report and the tests ask for the same cases."""
+
+    chosen = _threshold() if threshold is None else threshold
+    return dict(_embedding_answers(tuple(c.text for c in cases), chosen))
+
+
+def _threshold() -> float:
     from kindred.space import risk_embedding
 
-    chosen = risk_embedding.THRESHOLD if threshold is None else threshold
-    return dict(_embedding_answers(tuple(c.text for c in cases), chosen))
+    return risk_embedding.THRESHOLD
 
 
 @cache
@@ -351,6 +365,20 @@ def main(argv: Sequence[str] | None = None) -> int:
             out += f"\n## {title}\n\n" + table(cases, screener) + "\n"
             if args.misses:
                 out += "\n" + ("\n".join(misses(shown, screener)) or "no misses") + "\n"
+    if not args.list_only:
+        everyday = load_everyday()
+        answers = dict(_embedding_answers(tuple(everyday), _threshold()))
+        out += (
+            "\n## Everyday posts (risk_everyday.tsv, no risk language)\n\n"
+            "| screener | posts | alerted | share alerted |\n| --- | ---: | ---: | ---: |\n"
+        )
+        for title, screener in (
+            ("phrase list alone", list_categories),
+            ("embedding alone", embedding_screener(answers)),
+            ("phrase list OR embedding", combined_screener(answers)),
+        ):
+            alerted = sum(1 for text in everyday if screener(text))
+            out += f"| {title} | {len(everyday)} | {alerted} | {alerted / len(everyday):.3f} |\n"
     if args.threshold:
         tuning = [c for c in cases if c.batch in TUNING_BATCHES]
         for min_precision in (0.85, 0.90, 0.95):

@@ -34,6 +34,7 @@ from kindred.space.risk_report import (
     embedding_screener,
     figures,
     load_cases,
+    load_everyday,
     main,
     reference_lines,
 )
@@ -124,6 +125,22 @@ def test_combined_false_alerts_on_held_out_text(kind: str, ceiling: float) -> No
     of_kind = [c for c in _batch(HELD_OUT_BATCHES) if c.kind == kind]
     alerted = sum(1 for c in of_kind if screener(c.text))
     assert alerted / len(of_kind) <= ceiling, f"{alerted} of {len(of_kind)} {kind} cases alert"
+
+
+def test_everyday_posts_alert_rarely() -> None:
+    # Measured: 10 of 80 ordinary posts alert through the second opinion (0.125), none
+    # through the phrase list. This ceiling keeps it from getting worse; it is the
+    # figure facilitators will feel most (docs/risk-screening.md, caveats).
+    everyday = load_everyday()
+    assert len(everyday) >= 80
+    assert not any(list_categories(text) for text in everyday)
+    alerted = [
+        t
+        for t, found in zip(everyday, risk_embedding.second_opinion(everyday), strict=True)
+        if found
+    ]
+    assert len(alerted) / len(everyday) <= 0.15, alerted
+    assert "Today was a good day, I went for a walk by the river after work." not in alerted
 
 
 def test_categories_is_the_combined_screener(settings: LazySettings) -> None:
@@ -228,3 +245,4 @@ def test_the_report_prints_the_three_screeners(capsys: pytest.CaptureFixture[str
         assert out.count(title) == 1
     assert out.count("| batch 4 (held out) | 248 |") == 3
     assert out.count("| abuse | held out | 35 |") == 3
+    assert "| phrase list OR embedding | 80 |" in out
