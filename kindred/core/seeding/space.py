@@ -211,7 +211,10 @@ def _direct_messages(
         office_hours=space.office_hours,
         rules=space.rules,
     )
-    first, second = members[0], members[1]
+    active = [m for m in members if m.is_active]
+    if len(active) < 2:
+        return
+    first, second = active[0], active[1]
     a = get_space_for(first, group.pk)
     convo = services.conversation_start(actor=first, access=a, with_user_id=second.pk)
     services.message_send(
