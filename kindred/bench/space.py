@@ -165,6 +165,10 @@ def measure(*, service_posts: int = SERVICE_POSTS, page_posts: int = PAGE_POSTS)
         return {"skipped": "no group space in the data (seed_scale's group spaces step)"}
     space_id, group_id = found
     _reopen(space_id)
+    # Load the URLconf (the first reverse() imports every view, seconds) before timing.
+    from django.urls import get_resolver
+
+    get_resolver().url_patterns  # noqa: B018
     return {
         "space_id": space_id,
         "services": through_services(space_id, group_id, posts=service_posts),

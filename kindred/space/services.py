@@ -268,9 +268,7 @@ def _store_post(
             source=AlertSource.RISK_LANGUAGE,
             flag_code=f"space.post.{post.pk}",
         )
-    ReadMarker.objects.update_or_create(
-        thread=thread, user=actor, defaults={"last_read_post_id": post.pk, "updated_at": now}
-    )
+    thread_mark_read(actor=actor, thread=thread, up_to_post_id=post.pk)  # one upsert
     if status == PostStatus.PENDING:
         transaction.on_commit(partial(_tell_pending, access, post.pk))
     else:
