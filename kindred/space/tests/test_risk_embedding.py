@@ -4,9 +4,10 @@ Measured when the floors were set (2026-11-26, ``python -m kindred.space.risk_re
 tuning batches leave-one-out, batch 4 held out and not among the references):
 
 - phrase list alone, batch 4: P 0.875 R 0.343 (floors in test_risk.py)
-- embedding alone, batch 4: P 0.862 R 0.699
-- phrase list OR embedding (``risk.categories``), batch 4: P 0.856 R 0.790;
-  tuning batches: P 0.902 R 0.989
+- embedding alone, batch 4: P 0.870 R 0.657
+- phrase list OR embedding (``risk.categories``), batch 4: P 0.863 R 0.748;
+  tuning batches: P 0.917 R 0.986
+- everyday posts (risk_everyday.tsv): 8 of 80 alert (0.100), all by the second opinion
 
 The floors sit a little under those figures.
 """
@@ -28,6 +29,7 @@ from kindred.space.risk_report import (
     HELD_OUT_BATCHES,
     TUNING_BATCHES,
     Case,
+    choose_min_similarity,
     choose_threshold,
     combined_screener,
     embedding_answers,
@@ -65,6 +67,10 @@ def test_the_references_are_the_tuning_batches_and_never_the_held_out_one() -> N
 
 def test_the_threshold_is_the_one_chosen_on_the_tuning_batches() -> None:
     assert choose_threshold(_batch(TUNING_BATCHES)) == pytest.approx(risk_embedding.THRESHOLD)
+    floor = choose_min_similarity(_batch(TUNING_BATCHES), risk_embedding.THRESHOLD)
+    assert floor == pytest.approx(risk_embedding.MIN_SIMILARITY)
+    with pytest.raises(ValueError, match="never chosen on held-out"):
+        choose_min_similarity(_batch(HELD_OUT_BATCHES), risk_embedding.THRESHOLD)
     with pytest.raises(ValueError, match="never chosen on held-out"):
         choose_threshold(_batch(HELD_OUT_BATCHES))
 
@@ -72,9 +78,9 @@ def test_the_threshold_is_the_one_chosen_on_the_tuning_batches() -> None:
 @pytest.mark.parametrize(
     ("batches", "which", "precision_floor", "recall_floor"),
     [
-        (HELD_OUT_BATCHES, "combined", 0.84, 0.77),
-        (HELD_OUT_BATCHES, "embedding", 0.84, 0.68),
-        (TUNING_BATCHES, "combined", 0.89, 0.98),
+        (HELD_OUT_BATCHES, "combined", 0.84, 0.73),
+        (HELD_OUT_BATCHES, "embedding", 0.85, 0.64),
+        (TUNING_BATCHES, "combined", 0.90, 0.97),
     ],
 )
 def test_combined_precision_and_recall_floors(
@@ -89,7 +95,7 @@ def test_combined_precision_and_recall_floors(
 
 
 def test_the_second_opinion_adds_recall_on_held_out_text_at_about_the_same_precision() -> None:
-    # It is shipped only because of this (issue 8): held-out recall 0.343 -> 0.790.
+    # It is shipped only because of this (issue 8): held-out recall 0.343 -> 0.748.
     held_out = _batch(HELD_OUT_BATCHES)
     alone = figures(held_out)
     combined = figures(held_out, combined_screener(_answers()))
@@ -104,10 +110,10 @@ def test_the_second_opinion_adds_recall_on_held_out_text_at_about_the_same_preci
 @pytest.mark.parametrize(
     ("category", "floor"),
     [
-        (RiskCategory.SUICIDAL_IDEATION, 0.60),
-        (RiskCategory.SELF_HARM, 0.78),
-        (RiskCategory.HARM_TO_OTHERS, 0.80),
-        (RiskCategory.ABUSE, 0.94),
+        (RiskCategory.SUICIDAL_IDEATION, 0.56),
+        (RiskCategory.SELF_HARM, 0.76),
+        (RiskCategory.HARM_TO_OTHERS, 0.74),
+        (RiskCategory.ABUSE, 0.92),
     ],
 )
 def test_combined_held_out_recall_per_category(category: RiskCategory, floor: float) -> None:
@@ -118,7 +124,7 @@ def test_combined_held_out_recall_per_category(category: RiskCategory, floor: fl
 
 
 @pytest.mark.parametrize(
-    ("kind", "ceiling"), [("negative", 0.22), ("negated", 0.25), ("quoted", 0.06)]
+    ("kind", "ceiling"), [("negative", 0.19), ("negated", 0.25), ("quoted", 0.06)]
 )
 def test_combined_false_alerts_on_held_out_text(kind: str, ceiling: float) -> None:
     screener = combined_screener(_answers())
@@ -128,7 +134,7 @@ def test_combined_false_alerts_on_held_out_text(kind: str, ceiling: float) -> No
 
 
 def test_everyday_posts_alert_rarely() -> None:
-    # Measured: 10 of 80 ordinary posts alert through the second opinion (0.125), none
+    # Measured: 8 of 80 ordinary posts alert through the second opinion (0.100), none
     # through the phrase list. This ceiling keeps it from getting worse; it is the
     # figure facilitators will feel most (docs/risk-screening.md, caveats).
     everyday = load_everyday()
@@ -139,8 +145,11 @@ def test_everyday_posts_alert_rarely() -> None:
         for t, found in zip(everyday, risk_embedding.second_opinion(everyday), strict=True)
         if found
     ]
-    assert len(alerted) / len(everyday) <= 0.15, alerted
+    assert len(alerted) / len(everyday) <= 0.12, alerted
     assert "Today was a good day, I went for a walk by the river after work." not in alerted
+    # Short ordinary texts sit far from every reference, where the margin alone is noise:
+    # the minimum similarity keeps them quiet.
+    assert risk_embedding.second_opinion(["Glad I came.", "ok", "Nice one"]) == [None] * 3
 
 
 def test_categories_is_the_combined_screener(settings: LazySettings) -> None:
