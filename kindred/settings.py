@@ -232,7 +232,9 @@ AUTH_PASSWORD_VALIDATORS = [
         "OPTIONS": {"min_length": 15},
     },
     {"NAME": "kindred.accounts.passwords.MaximumLengthValidator"},
-    {"NAME": "django.contrib.auth.password_validation.CommonPasswordValidator"},
+    # NIST SP 800-63B blocklist: common and breached passwords, near variants and the
+    # person's own context (kindred/accounts/passwords.py, docs/security.md).
+    {"NAME": "kindred.accounts.passwords.BlocklistValidator"},
 ]
 LOGIN_URL = "account_login"
 LOGIN_REDIRECT_URL = "web:home"
@@ -403,6 +405,16 @@ SPECTACULAR_SETTINGS = {
         "UnsignedNotesScopeEnum": "kindred.api.v1.notes.SCOPE_CHOICES",
         "SpaceReactionKindEnum": "kindred.space.models.ReactionKind",
         "SpaceReportReasonEnum": "kindred.space.models.ReportReason",
+        "SpacePostStatusEnum": "kindred.space.models.PostStatus",
+        "SpaceModerationChangeEnum": "kindred.api.v1.space.MODERATION_ACTIONS",
+        "GoalStatusEnum": "kindred.goals.models.GoalStatus",
+        "GoalReplyStatusEnum": "kindred.goals.models.ReplyStatus",
+        "GoalReplyChangeEnum": "kindred.api.v1.goals.REPLY_CHANGES",
+        "MilestoneKindEnum": "kindred.milestones.models.MilestoneKind",
+        "MilestoneStateEnum": "kindred.api.v1.milestones.OWN_STATES",
+        "StrategyStatusEnum": "kindred.strategies.models.StrategyStatus",
+        "StrategyMarkKindEnum": "kindred.strategies.models.MarkKind",
+        "StrategyDecisionEnum": "kindred.api.v1.strategies.DECISIONS",
     },
 }
 

@@ -445,28 +445,27 @@ def group_goals(group: TherapyGroup, actor: User, *, now: datetime | None = None
 
 
 def member_panel(actor: User) -> dict[str, object] | None:
-    """Member home: their active goals and which still have no check-in this week. Two
-    queries; hidden for people who are not members."""
-    client = getattr(actor, "client", None) if getattr(actor, "is_member", False) else None
-    if client is None:
+    """Member home: their active goals and which still have no check-in this week. One
+    query (the goals with their client's time zone and latest check-in week); hidden
+    for people who are not members."""
+    if not getattr(actor, "is_member", False):
         return None
-    week = week_of_for(client)
     goals = list(
-        Goal.objects.filter(client=client, status=GoalStatus.ACTIVE).order_by("-created_at")[:20]
+        Goal.objects.filter(user=actor, status=GoalStatus.ACTIVE)
+        .select_related("client")
+        .annotate(last_week=Max("checkins__week_of"))
+        .order_by("-created_at")[:20]
     )
-    done = (
-        set(
-            CheckIn.objects.filter(goal__in=[g.pk for g in goals], week_of=week).values_list(
-                "goal_id", flat=True
-            )
-        )
-        if goals
-        else set()
-    )
+    if not goals:
+        return {"panel": {"goals": [], "to_check_in": 0}}
+    week = week_of_for(goals[0].client)
+    rows = [
+        {"goal": g, "checked_in": g.last_week is not None and g.last_week >= week} for g in goals
+    ]
     return {
         "panel": {
-            "goals": [{"goal": g, "checked_in": g.pk in done} for g in goals],
-            "to_check_in": sum(1 for g in goals if g.pk not in done),
+            "goals": rows,
+            "to_check_in": sum(1 for r in rows if not r["checked_in"]),
         }
     }
 

@@ -222,6 +222,37 @@ def raise_alert(
     return alert
 
 
+def _risk_language_places() -> tuple[tuple[str, str], ...]:
+    """Where a member's words raised a risk-language alert (the flag code's prefix,
+    see each app's services), in words for clinicians."""
+    return (
+        (
+            "space.post.",
+            _(
+                "Risk language in a post in the group's space (see “Posts with risk "
+                "language” on the space's moderation page)"
+            ),
+        ),
+        (
+            "space.message.",
+            _(
+                "Risk language in a direct message between members (see the space's "
+                "moderation page)"
+            ),
+        ),
+        (
+            "goals.",
+            _(
+                "Risk language in a goal, a weekly check-in or a supportive reply (see the "
+                "member's goals)"
+            ),
+        ),
+        ("journal.", _("Risk language in a journal entry the member shared with you")),
+        ("strategies.", _("Risk language in a coping strategy the member shared")),
+        ("milestones.", _("Risk language in a milestone the member shared with the group")),
+    )
+
+
 def flag_label(alert: SafetyAlert) -> str:
     """What raised the alert, in words for clinicians (never shown to members)."""
     if alert.flag_code == PHQ9_ITEM9_FLAG:
@@ -230,11 +261,10 @@ def flag_label(alert: SafetyAlert) -> str:
             "above “Not at all”"
         )
     administration = alert.administration
-    if alert.source == AlertSource.RISK_LANGUAGE and alert.flag_code.startswith("space.post."):
-        return _(
-            "Risk language in a post in the group's space (see “Posts with risk language” "
-            "on the space's moderation page)"
-        )
+    if alert.source == AlertSource.RISK_LANGUAGE:
+        for prefix, place in _risk_language_places():
+            if alert.flag_code.startswith(prefix):
+                return place
     if alert.source == AlertSource.RELIABLE_DETERIORATION:
         name = (
             administration.instrument.short_name

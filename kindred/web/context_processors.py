@@ -33,6 +33,9 @@ def _nav_for(user: Any) -> list[NavItem]:
         items.append(
             NavItem(str(_("Check-ins")), reverse("web:member_questionnaires"), "questionnaires")
         )
+        items.append(NavItem(str(_("Goals")), reverse("web:goals_home"), "goals"))
+        items.append(NavItem(str(_("Journal")), reverse("web:journal"), "journal"))
+        items.append(NavItem(str(_("Milestones")), reverse("web:milestones"), "milestones"))
         items.append(NavItem(str(_("Billing")), reverse("web:member_billing"), "billing"))
         return items
     if roles.has(user, Capability.VIEW_ALL_CLIENTS):
@@ -50,6 +53,13 @@ def _nav_for(user: Any) -> list[NavItem]:
         from kindred.measures.safety_selectors import alerts_nav_label
 
         items.append(NavItem(alerts_nav_label(user), reverse("web:alert_list"), "alerts"))
+        items.append(NavItem(str(_("Goals")), reverse("web:goals_staff"), "goals"))
+        # Break-glass: a clinician opening a record outside their care team (audited).
+        items.extend(
+            [NavItem(str(_("Emergency access")), reverse("web:breakglass_open"), "breakglass")]
+            if getattr(user, "clinician", None)
+            else []
+        )
     if roles.has(user, Capability.MANAGE_BILLING):
         items.append(NavItem(str(_("Billing")), reverse("web:billing_home"), "billing"))
     if roles.has(user, Capability.VIEW_CLINICIANS):
@@ -60,6 +70,11 @@ def _nav_for(user: Any) -> list[NavItem]:
         items.append(NavItem(str(_("Staff")), reverse("web:staff_list"), "staff"))
     if roles.has(user, Capability.VIEW_AUDIT):
         items.append(NavItem(str(_("Audit log")), reverse("web:audit_list"), "audit"))
+        items.append(
+            NavItem(
+                str(_("Emergency access review")), reverse("web:breakglass_review"), "breakglass"
+            )
+        )
     return items
 
 

@@ -24,6 +24,9 @@ MEMBER = "member"
 _ALERTS = "kindred.measures.outcome_panels.open_alerts_panel"
 _SCREENINGS = "kindred.intake.screening_selectors.facilitator_panel"
 _FUNNEL = "kindred.intake.screening_selectors.coordinator_panel"
+# Goals, journal, coping strategies and trends in one panel and one query (issue 8).
+_BETWEEN = "kindred.web.between_sessions.facilitator_panel"
+_BETWEEN_TEMPLATE = "web/home/_between_sessions_panel.html"
 
 
 @dataclass(frozen=True)
@@ -35,6 +38,11 @@ class Panel:
 
 PANELS: dict[Role | str, list[Panel]] = {
     Role.ADMIN: [
+        Panel(
+            "web/breakglass/_review_panel.html",
+            "kindred.breakglass.panels.review_panel",
+            first=True,
+        ),
         Panel("web/outcomes/panels/open_alerts.html", _ALERTS, first=True),
         Panel(
             "web/outcomes/panels/outcome_rules.html",
@@ -55,13 +63,17 @@ PANELS: dict[Role | str, list[Panel]] = {
             "kindred.measures.outcome_panels.group_dashboards_panel",
         ),
         Panel("web/notes/_facilitator_panel.html", "kindred.notes.panels.facilitator_notes_panel"),
+        Panel(_BETWEEN_TEMPLATE, _BETWEEN),
     ],
     Role.SUPERVISOR: [
         Panel("web/outcomes/panels/open_alerts.html", _ALERTS, first=True),
         Panel("web/screening/_panel_facilitator.html", _SCREENINGS),
         Panel("web/notes/_home_panel.html", "kindred.notes.panels.notes_panel"),
+        Panel(_BETWEEN_TEMPLATE, _BETWEEN),
     ],
     Role.BILLING: [],
+    # Members reach the journal from the menu and coping strategies from each group's
+    # card on this page: their panels would cost four more queries (budget: 15).
     MEMBER: [
         Panel(
             "web/agreements/_checklist_panel.html",
@@ -73,6 +85,11 @@ PANELS: dict[Role | str, list[Panel]] = {
             "kindred.measures.administrations.member_home_panel",
             first=True,
         ),
+        Panel(
+            "web/milestones/_home_member_panel.html",
+            "kindred.milestones.panels.member_milestone_panel",
+        ),
+        Panel("web/goals/_member_panel.html", "kindred.goals.selectors.member_panel"),
         Panel(
             "web/outcomes/panels/member_progress.html",
             "kindred.measures.outcome_panels.member_progress_panel",

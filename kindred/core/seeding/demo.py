@@ -42,7 +42,7 @@ PRACTICE_NAME = "Prairie & Gulf Counseling Collective"
 DEMO_DOMAIN = "demo.example.test"
 # Published in the README output on purpose: demo accounts exist only on a developer's
 # machine (seed_demo refuses to run without DEBUG).
-DEMO_PASSWORD = "prairie-gulf-demo-login"  # noqa: S105
+DEMO_PASSWORD = "violet-kettle-under-stairs"  # noqa: S105 - printed for the synthetic demo
 DEMO_SEED = 20260401
 CLIENT_COUNT = 40
 # Clients with member portal accounts (the first ones created).
@@ -599,6 +599,23 @@ def total_steps() -> int:
     return len(STAFF) + CLIENT_COUNT + 9
 
 
+def seed_demo_between_sessions(groups: list[Any]) -> None:
+    """Issue 8: each running group's space, members' goals and check-ins, coping
+    strategies, journal entries, and the milestones found in all of it (last: they come from
+    attendance, answers and goals)."""
+    from kindred.core.seeding.goals import seed_demo_goals
+    from kindred.core.seeding.journal import seed_demo_journal
+    from kindred.core.seeding.milestones import seed_demo_milestones
+    from kindred.core.seeding.space import seed_demo_space
+    from kindred.core.seeding.strategies import seed_demo_strategies
+
+    seed_demo_space(groups=groups, seed=DEMO_SEED)
+    seed_demo_goals(groups, DEMO_SEED)
+    seed_demo_strategies(groups=groups, seed=DEMO_SEED)
+    seed_demo_journal(groups, seed=DEMO_SEED)
+    seed_demo_milestones(groups=groups, seed=DEMO_SEED)
+
+
 def seed_demo(advance: Advance) -> DemoResult:
     """Create the demo practice. Call on an empty database (the command checks)."""
     rng = Random(DEMO_SEED)  # noqa: S311 - synthetic data, not secrets
@@ -653,9 +670,7 @@ def seed_demo(advance: Advance) -> DemoResult:
         from kindred.core.seeding.billing import seed_demo_billing
 
         seed_demo_billing(groups=list(demo_groups.order_by("pk")), staff=staff, seed=DEMO_SEED)
-        from kindred.core.seeding.space import seed_demo_space
-
-        seed_demo_space(groups=list(demo_groups.order_by("pk")), seed=DEMO_SEED)
+        seed_demo_between_sessions(list(demo_groups.order_by("pk")))
         advance(1, "questionnaires, answers and safety alerts")
     for spec in STAFF:
         result.logins.append(DemoLogin(demo_email(spec.local), DEMO_PASSWORD, str(spec.role.label)))

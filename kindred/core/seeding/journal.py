@@ -201,7 +201,8 @@ def seed_scale_journal(
     group). Deterministic apart from the ciphertexts' nonces; returns rows written
     (entries, plus one per writer for the account made or reused)."""
     ids = list(group_ids)
-    rng = Random(f"{seed}:journal")  # noqa: S311 - synthetic data, not secrets
+    # The tag is in the seed: a second scale set (``--force``) gets its own uids.
+    rng = Random(f"{seed}:journal{tag}")  # noqa: S311 - synthetic data, not secrets
     writers = _writers(ids, rng, tag)
     sessions: dict[int, list[int]] = {}
     for pk, group_id in (

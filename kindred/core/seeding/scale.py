@@ -228,6 +228,13 @@ class ScaleSeeder:
             # A group note and ~5 member notes or absences per past session (issue 7).
             Step("notes", plan.groups * 70, self.seed_notes),
             Step("billing", plan.groups * 70, self.seed_billing),
+            # Group spaces (issue 8): ~15 posts per client (PERFORMANCE.md: 300,000 at 20,000).
+            Step("group spaces", plan.clients * 30, self.seed_space),
+            Step("goals", plan.groups * 75, self.seed_goals),
+            Step("coping strategies", plan.groups * 7, self.seed_strategies),
+            Step("journal", plan.groups * 9, self.seed_journal),
+            # After attendance, answers and goals: milestones are found in them.
+            Step("milestones", plan.groups * 16, self.seed_milestones),
         ]
 
     def _bulk(self, model: type[models.Model], objs: list[Any], progress: Progress) -> int:
@@ -947,6 +954,72 @@ class ScaleSeeder:
         return seed_scale_billing(
             [g.pk for g in self.created.groups],
             billing_ids=self.created.billing_ids,
+            now=self.now,
+            seed=self.seed,
+            batch_size=self.batch_size,
+            progress=progress,
+        )
+
+    def seed_space(self, progress: Progress) -> int:
+        """Spaces of the running groups: display names, threads, posts (some hidden, some
+        waiting), reactions and read markers (core/seeding/space.py)."""
+        from kindred.core.seeding.space import seed_scale_space
+
+        return seed_scale_space(
+            [g.pk for g in self.created.groups],
+            posts=self.plan.clients * 15,
+            now=self.now,
+            seed=self.seed,
+            tag=self.tag,
+            batch_size=self.batch_size,
+            progress=progress,
+        )
+
+    def seed_goals(self, progress: Progress) -> int:
+        """Goals, weekly check-ins and supportive replies (core/seeding/goals.py)."""
+        from kindred.core.seeding.goals import seed_scale_goals
+
+        return seed_scale_goals(
+            [g.pk for g in self.created.groups],
+            now=self.now,
+            seed=self.seed,
+            batch_size=self.batch_size,
+            tag=self.tag,
+            progress=progress,
+        )
+
+    def seed_strategies(self, progress: Progress) -> int:
+        """Coping-strategy cards and a practice library (core/seeding/strategies.py)."""
+        from kindred.core.seeding.strategies import seed_scale_strategies
+
+        return seed_scale_strategies(
+            [g.pk for g in self.created.groups],
+            now=self.now,
+            seed=self.seed,
+            batch_size=self.batch_size,
+            progress=progress,
+        )
+
+    def seed_journal(self, progress: Progress) -> int:
+        """Journal entries for a quarter of the active members (core/seeding/journal.py)."""
+        from kindred.core.seeding.journal import seed_scale_journal
+
+        return seed_scale_journal(
+            [g.pk for g in self.created.groups],
+            now=self.now,
+            seed=self.seed,
+            tag=self.tag,
+            batch_size=self.batch_size,
+            progress=progress,
+        )
+
+    def seed_milestones(self, progress: Progress) -> int:
+        """Milestones found in attendance, answers, goals and graduations
+        (core/seeding/milestones.py)."""
+        from kindred.core.seeding.milestones import seed_scale_milestones
+
+        return seed_scale_milestones(
+            [g.pk for g in self.created.groups],
             now=self.now,
             seed=self.seed,
             batch_size=self.batch_size,

@@ -24,6 +24,7 @@ from django.views.decorators.http import require_http_methods, require_POST, req
 from kindred.core.access import deny
 from kindred.core.errors import KindredError, NotFound, NotPermitted
 from kindred.core.markdown import render_markdown
+from kindred.milestones import selectors as milestone_selectors
 from kindred.space import selectors, services
 from kindred.space.access import (
     SpaceAccess,
@@ -107,6 +108,7 @@ def space_home(request: HttpRequest, group_id: int) -> HttpResponse:
             unread_messages=unread_messages,
             name=_own_name(access, actor),
             rules_html=render_markdown(access.space.rules) if access.space.rules else "",
+            milestones_panel=milestone_selectors.space_panel(access.group.pk, actor=actor),
         ),
     )
 

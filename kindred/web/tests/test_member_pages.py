@@ -90,7 +90,8 @@ def test_in_person_sessions_show_the_address_and_directions(cast):
 def test_member_home_query_count_is_constant(cast, django_assert_max_num_queries):
     http = signed_in(cast.member)
     http.get("/home/member/")
-    with django_assert_max_num_queries(12) as one_group:
+    # PERFORMANCE.md's budget; the between-sessions panels (milestones, goals) take two.
+    with django_assert_max_num_queries(15) as one_group:
         http.get("/home/member/")
     one_group_count = len(one_group.captured_queries)  # before the next request clears the log
     for weekday in (0, 3, 4):
