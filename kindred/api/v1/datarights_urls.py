@@ -1,0 +1,21 @@
+from django.urls import URLPattern, path
+
+from kindred.api.v1.datarights import (
+    ClosureConfirmView,
+    ClosureListView,
+    OwnClosureView,
+    OwnDataPdfView,
+    OwnDataView,
+)
+
+urlpatterns: list[URLPattern] = [
+    path("me/data/", OwnDataView.as_view(), name="me_data"),
+    path("me/data.pdf", OwnDataPdfView.as_view(), name="me_data_pdf"),
+    path("me/closure/", OwnClosureView.as_view(), name="me_closure"),
+    path("account-closures/", ClosureListView.as_view(), name="account_closures"),
+    path(
+        "account-closures/<int:request_id>/confirm/",
+        ClosureConfirmView.as_view(),
+        name="account_closure_confirm",
+    ),
+]
