@@ -103,6 +103,7 @@ INSTALLED_APPS = [
     "kindred.milestones",
     "kindred.journal",
     "kindred.breakglass",
+    "kindred.datarights",
     "kindred.web",
     "kindred.api",
 ]

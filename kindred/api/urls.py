@@ -55,6 +55,7 @@ v1 = [
     *goals_urls,
     *milestones_urls,
     *journal_urls,
+    path("", include("kindred.api.v1.datarights_urls")),
 ]
 
 urlpatterns = [

@@ -1,6 +1,6 @@
 """Server-rendered pages. Each section keeps its own url module."""
 
-from django.urls import path
+from django.urls import include, path
 
 from kindred.web.account.urls import urlpatterns as account_urls
 from kindred.web.agreements.urls import urlpatterns as agreements_urls
@@ -64,4 +64,5 @@ urlpatterns = [
     *milestones_urls,
     *journal_urls,
     *breakglass_urls,
+    path("", include("kindred.web.datarights.urls")),
 ]
