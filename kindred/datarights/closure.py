@@ -23,6 +23,7 @@ from django.conf import settings
 from django.db import IntegrityError, transaction
 from django.utils import timezone
 from django.utils.translation import gettext as _
+from django.utils.translation import gettext_lazy
 
 from kindred.accounts.revocation import revoke_everything
 from kindred.audit.services import audit_change
@@ -43,6 +44,9 @@ if TYPE_CHECKING:
 #: adult-record rules; the practice must check its own state's law.
 RETENTION_YEARS = 7
 REASON_MAX = 500
+ALREADY = gettext_lazy(
+    "You have already asked to close your account. The practice will be in touch."
+)
 
 
 def retention_years() -> int:
@@ -78,7 +82,7 @@ def closure_request(*, actor: User, reason: object = "") -> ClosureRequest:
             _("Keep your note to %(n)d characters.") % {"n": REASON_MAX}, field="reason"
         )
     if open_request(actor) is not None:
-        raise Conflict(_("You have already asked to close your account. The practice will be in touch."))
+        raise Conflict(str(ALREADY))
     try:
         with transaction.atomic():
             request = ClosureRequest.objects.create(
@@ -91,9 +95,7 @@ def closure_request(*, actor: User, reason: object = "") -> ClosureRequest:
                 client_id=client.pk,
             )
     except IntegrityError as exc:  # two requests at once: the constraint keeps one
-        raise Conflict(
-            _("You have already asked to close your account. The practice will be in touch.")
-        ) from exc
+        raise Conflict(str(ALREADY)) from exc
     return request
 
 
@@ -141,9 +143,7 @@ def get_request_for(actor: User, request_id: object) -> ClosureRequest:
     return request
 
 
-def closure_confirm(
-    *, actor: User, request_id: object, posts: object = None
-) -> ClosureRequest:
+def closure_confirm(*, actor: User, request_id: object, posts: object = None) -> ClosureRequest:
     """A coordinator or admin closes the account the member asked to close."""
     roles.require(actor, Capability.MANAGE_CLIENTS)
     choice = default_posts_choice() if posts in (None, "") else posts

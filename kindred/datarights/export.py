@@ -66,7 +66,7 @@ def own_client(actor: User | None) -> Client:
 
 
 def own_data(*, user: User, client: Client) -> dict[str, Any]:
-    """Everything listed in the module docstring. Thirteen queries whatever the size."""
+    """Everything listed in the module docstring. Twelve queries whatever the size."""
     zone = safe_zone(client.timezone or practice_settings().timezone)
     enrollments = list(
         Enrollment.objects.filter(client=client).select_related("group").order_by("invited_at")
@@ -247,9 +247,7 @@ def own_data(*, user: User, client: Client) -> dict[str, Any]:
                 "total": a.total,
                 "band": a.band,
                 "subscales": a.subscales,
-                "answers": [
-                    {"item": r.item, "value": r.value} for r in answers.get(a.pk, [])
-                ],
+                "answers": [{"item": r.item, "value": r.value} for r in answers.get(a.pk, [])],
             }
             for a in administrations
         ],

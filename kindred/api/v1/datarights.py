@@ -28,8 +28,15 @@ from kindred.datarights.models import ClosureRequest
 class ClosureSerializer(serializers.ModelSerializer[ClosureRequest]):
     class Meta:
         model = ClosureRequest
-        fields = ("id", "status", "requested_at", "decided_at", "posts", "retain_until")
-        read_only_fields = fields
+        fields: tuple[str, ...] = (
+            "id",
+            "status",
+            "requested_at",
+            "decided_at",
+            "posts",
+            "retain_until",
+        )
+        read_only_fields: tuple[str, ...] = fields
 
 
 class StaffClosureSerializer(ClosureSerializer):
