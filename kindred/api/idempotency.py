@@ -1,0 +1,257 @@
+"""Idempotency keys for mutating API calls (SECURITY.md "Integrity": every mutating API
+call accepts an idempotency key). Rules in docs/api-idempotency.md; in short:
+
+* Only ``/api/v1/`` and only POST, PUT, PATCH and DELETE. The header is optional: a
+  request without it runs as before. GETs are never stored.
+* The key belongs to the caller: a bearer token (by its hash) or a signed-in user. For an
+  anonymous caller the key is ignored (nobody to bind a stored answer to).
+* The first request with a key inserts a row in its own transaction (a unique constraint
+  on caller + key) before the view runs; a second request with the same key while the
+  first still runs gets 409; after it finished, the same request gets the stored answer
+  with ``Idempotent-Replayed: true`` without running the view again; a different request
+  (method, path, query or body) gets 422.
+* Only JSON answers are kept (encrypted, 24 hours). Nothing from psychotherapy-notes or
+  record exports is kept; a replay of such a request, or of one whose answer was not JSON,
+  gets 409 saying so. Answers that are worth retrying (5xx, 401, 403, 408, 425, 429)
+  release the key instead.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+import logging
+import re
+from collections.abc import Callable
+from datetime import datetime, timedelta
+
+from django.conf import settings
+from django.core.exceptions import RequestDataTooBig
+from django.db import IntegrityError, transaction
+from django.http import HttpRequest, HttpResponse
+from django.urls import Resolver404, resolve
+from django.utils import timezone
+
+from kindred.accounts.tokens import hash_token
+from kindred.api.models import IdempotencyKey
+
+log = logging.getLogger(__name__)
+
+HEADER = "Idempotency-Key"
+REPLAYED_HEADER = "Idempotent-Replayed"
+PREFIX = "/api/v1/"
+MUTATING = frozenset({"POST", "PUT", "PATCH", "DELETE"})
+KEEP_FOR = timedelta(hours=24)
+# A request still marked as running after this long died with its process: its key may be
+# taken again rather than answering 409 for a day.
+ABANDONED_AFTER = timedelta(minutes=5)
+_KEY_RE = re.compile(r"^[\x21-\x7e]{1,255}$")
+# Answers a client should be free to retry with the same key.
+RETRYABLE = frozenset({401, 403, 408, 425, 429})
+# Views whose answers are never stored, whatever their content type.
+NEVER_KEPT_VIEWS = frozenset(
+    {
+        "api:v1:psychotherapy_notes_export",
+        "api:v1:client_record",
+        "api:v1:client_record_pdf",
+    }
+)
+JSON_TYPES = ("application/json", "application/problem+json")
+
+MESSAGES = {
+    "invalid": (
+        "The Idempotency-Key header must be 1 to 255 visible ASCII characters "
+        "(letters, digits and punctuation, no spaces)."
+    ),
+    "too_big": (
+        "This request body is too large to be checked against an Idempotency-Key. Send it "
+        "without the header."
+    ),
+    "in_progress": (
+        "A request with this Idempotency-Key is still being processed. Wait for it to "
+        "finish, then send the request again to get its answer."
+    ),
+    "mismatch": (
+        "This Idempotency-Key was already used for a different request (the method, path "
+        "or body differ). Use a new key for a new request."
+    ),
+    "not_kept": (
+        "This request was already processed (status {status}), but its answer is not kept: "
+        "it was not JSON or it came from psychotherapy notes or a record export. Read the "
+        "result with a GET, or use a new key to send the request again."
+    ),
+}
+
+
+def _problem(http_status: int, code: str, **fmt: object) -> HttpResponse:
+    body = {"detail": MESSAGES[code].format(**fmt), "code": f"idempotency_{code}"}
+    return HttpResponse(json.dumps(body), status=http_status, content_type="application/json")
+
+
+def applies(request: HttpRequest) -> bool:
+    return request.method in MUTATING and request.path.startswith(PREFIX)
+
+
+def caller_of(request: HttpRequest) -> str | None:
+    """Whose key this is: the bearer token (as DRF authenticates it first) or the
+    signed-in user; None for an anonymous caller."""
+    auth = request.headers.get("Authorization", "")
+    parts = auth.split()
+    if len(parts) == 2 and parts[0] == "Bearer":
+        return f"token:{hash_token(parts[1])}"
+    user = getattr(request, "user", None)
+    if user is not None and user.is_authenticated:
+        return f"user:{user.pk}"
+    return None
+
+
+def request_hash(request: HttpRequest, body: bytes) -> str:
+    digest = hashlib.sha256()
+    for part in (
+        request.method or "",
+        request.get_full_path(),
+        request.headers.get("Content-Type", ""),
+    ):
+        digest.update(part.encode("utf-8", "surrogateescape"))
+        digest.update(b"\0")
+    digest.update(body)
+    return digest.hexdigest()
+
+
+def keeps_body(request: HttpRequest, response: HttpResponse) -> bool:
+    """Only JSON answers of views that may be stored; never streams or files."""
+    if getattr(response, "streaming", False):
+        return False
+    if "psychotherapy-notes" in request.path:
+        return False
+    try:
+        view_name = resolve(request.path_info).view_name
+    except Resolver404:
+        view_name = ""
+    if view_name in NEVER_KEPT_VIEWS:
+        return False
+    content_type = response.get("Content-Type", "").split(";")[0].strip().lower()
+    return content_type in JSON_TYPES
+
+
+def _claim(
+    caller: str, key: str, request: HttpRequest, digest: str
+) -> tuple[IdempotencyKey | None, IdempotencyKey | None]:
+    """(claimed, existing): the new row, committed before the view runs, or the row that
+    already holds this caller's key."""
+    now = timezone.now()
+    for _attempt in range(2):
+        try:
+            with transaction.atomic():
+                row = IdempotencyKey.objects.create(
+                    owner=caller,
+                    key=key,
+                    method=request.method or "",
+                    path=request.path[:2000],
+                    request_hash=digest,
+                    created_at=now,
+                    expires_at=now + KEEP_FOR,
+                )
+        except IntegrityError:
+            existing = IdempotencyKey.objects.filter(owner=caller, key=key).first()
+            if existing is None:  # released in between: try once more
+                continue
+            stale = existing.expires_at <= now or (
+                existing.status_code is None and existing.created_at <= now - ABANDONED_AFTER
+            )
+            if not stale:
+                return None, existing
+            # Expired or abandoned: remove exactly that row (another request may have
+            # replaced it meanwhile) and claim again.
+            IdempotencyKey.objects.filter(pk=existing.pk, created_at=existing.created_at).delete()
+        else:
+            return row, None
+    existing = IdempotencyKey.objects.filter(owner=caller, key=key).first()
+    return None, existing
+
+
+def _replay(request: HttpRequest, row: IdempotencyKey, digest: str) -> HttpResponse:
+    if row.request_hash != digest:
+        return _problem(422, "mismatch")
+    if row.status_code is None:
+        return _problem(409, "in_progress")
+    if not row.body_kept:
+        response = _problem(409, "not_kept", status=row.status_code)
+    else:
+        response = HttpResponse(
+            row.response_body.encode("utf-8"),
+            status=row.status_code,
+            content_type=row.content_type or "application/json",
+        )
+    response[REPLAYED_HEADER] = "true"
+    return response
+
+
+def _finish(request: HttpRequest, row: IdempotencyKey, response: HttpResponse) -> None:
+    status = response.status_code
+    if status >= 500 or status in RETRYABLE:
+        IdempotencyKey.objects.filter(pk=row.pk).delete()
+        return
+    row.status_code = status
+    row.content_type = response.get("Content-Type", "")[:100]
+    row.body_kept = keeps_body(request, response)
+    if row.body_kept:
+        try:
+            row.response_body = response.content.decode("utf-8")
+        except UnicodeDecodeError:
+            row.body_kept = False
+    row.save(update_fields=["status_code", "content_type", "body_kept", "response_body"])
+
+
+class IdempotencyMiddleware:
+    """Honours ``Idempotency-Key`` on mutating ``/api/v1/`` calls. Must come after
+    ``AuthenticationMiddleware`` (it reads ``request.user`` for session callers)."""
+
+    def __init__(self, get_response: Callable[[HttpRequest], HttpResponse]):
+        self.get_response = get_response
+
+    def __call__(self, request: HttpRequest) -> HttpResponse:  # noqa: PLR0911 - one per rule
+        key = request.headers.get(HEADER)
+        if key is None or not applies(request):
+            return self.get_response(request)
+        if not _KEY_RE.match(key):
+            return _problem(400, "invalid")
+        caller = caller_of(request)
+        if caller is None:
+            return self.get_response(request)
+        try:
+            body = request.body
+        except RequestDataTooBig:
+            return _problem(413, "too_big")
+        digest = request_hash(request, body)
+        claimed, existing = _claim(caller, key, request, digest)
+        if claimed is None:
+            if existing is None:  # pragma: no cover - claimed and released twice in a row
+                return _problem(409, "in_progress")
+            return _replay(request, existing, digest)
+        try:
+            response = self.get_response(request)
+        except BaseException:
+            IdempotencyKey.objects.filter(pk=claimed.pk).delete()
+            raise
+        _finish(request, claimed, response)
+        return response
+
+
+def purge_expired(now: datetime | None = None) -> int:
+    """Delete keys past their 24 hours; returns how many."""
+    moment = now or timezone.now()
+    deleted, _ = IdempotencyKey.objects.filter(expires_at__lte=moment).delete()
+    return deleted
+
+
+MIDDLEWARE_PATH = "kindred.api.idempotency.IdempotencyMiddleware"
+
+
+def middleware_with_idempotency() -> list[str]:
+    """settings.MIDDLEWARE with this middleware right after the session-timeout and
+    account middlewares (for tests until settings.py lists it)."""
+    stack = [m for m in settings.MIDDLEWARE if m != MIDDLEWARE_PATH]
+    anchor = "kindred.accounts.middleware.ManagedAccountPagesMiddleware"
+    at = stack.index(anchor) + 1 if anchor in stack else len(stack) - 1
+    return [*stack[:at], MIDDLEWARE_PATH, *stack[at:]]
