@@ -26,6 +26,9 @@ from kindred.datarights.models import ClosureRequest
 
 
 class ClosureSerializer(serializers.ModelSerializer[ClosureRequest]):
+    # A plain string, so the schema's enum names do not collide with other "status" fields.
+    status = serializers.CharField(read_only=True, help_text="requested, withdrawn or closed")
+
     class Meta:
         model = ClosureRequest
         fields: tuple[str, ...] = (
