@@ -24,6 +24,7 @@ import logging
 import re
 from collections.abc import Callable
 from datetime import datetime, timedelta
+from typing import Any
 
 from django.conf import settings
 from django.core.exceptions import RequestDataTooBig
@@ -255,3 +256,32 @@ def middleware_with_idempotency() -> list[str]:
     anchor = "kindred.accounts.middleware.ManagedAccountPagesMiddleware"
     at = stack.index(anchor) + 1 if anchor in stack else len(stack) - 1
     return [*stack[:at], MIDDLEWARE_PATH, *stack[at:]]
+
+
+SCHEMA_HOOK_PATH = "kindred.api.idempotency.document_idempotency_key"
+_HEADER_PARAMETER = {
+    "in": "header",
+    "name": HEADER,
+    "required": False,
+    "schema": {"type": "string", "minLength": 1, "maxLength": 255, "pattern": "^[!-~]+$"},
+    "description": (
+        "Optional. A key of your choosing (e.g. a UUID), new for each new request. Sending "
+        "the same request again with the same key within 24 hours returns the first answer "
+        "(header Idempotent-Replayed: true) without doing it twice; a different request with "
+        "the key is refused with 422; while the first is still running, 409."
+    ),
+}
+
+
+def document_idempotency_key(result: dict[str, Any], **_kwargs: Any) -> dict[str, Any]:
+    """drf-spectacular postprocessing hook: every mutating operation lists the optional
+    ``Idempotency-Key`` header (the schema gate: a client cannot send what it does not
+    know)."""
+    for operations in result.get("paths", {}).values():
+        for method, operation in operations.items():
+            if method.upper() not in MUTATING or not isinstance(operation, dict):
+                continue
+            parameters = operation.setdefault("parameters", [])
+            if not any(p.get("name") == HEADER and p.get("in") == "header" for p in parameters):
+                parameters.append(dict(_HEADER_PARAMETER))
+    return result
