@@ -224,6 +224,15 @@ def test_a_malformed_key_is_400_and_nothing_runs(cast, with_keys, key):
     assert clients_named("Idem") == 0
 
 
+def test_a_body_too_large_to_check_is_413_and_nothing_runs(cast, with_keys):
+    with override_settings(DATA_UPLOAD_MAX_MEMORY_SIZE=100):
+        response = send(signed_in(cast.coordinator), "POST", LIST, payload(), "big-body")
+    assert response.status_code == 413
+    assert response.json()["detail"] == idempotency.MESSAGES["too_big"]
+    assert clients_named("Idem") == 0
+    assert not IdempotencyKey.objects.exists()
+
+
 def test_keys_belong_to_their_caller(cast, with_keys):
     raw, _ = api_token_create(
         actor=cast.coordinator, name="Integration", scopes=["clients:write", "clients:read"]
