@@ -104,9 +104,13 @@ def is_repetitive_or_sequence(candidate: str) -> bool:
 
 def context_words(user: object = None) -> list[str]:
     """Words an attacker who knows who the person is would try first."""
-    from kindred.practice.settings import practice_settings
+    from kindred.practice.models import Practice
 
-    texts = ["kindred", practice_settings().name]
+    # Read, not the cached practice settings: choosing a password is rare, and filling
+    # that cache here (e.g. while staff are created before the practice is set up) would
+    # leave it stale for the rest of the request.
+    practice_name = Practice.objects.order_by("pk").values_list("name", flat=True).first()
+    texts = ["kindred", practice_name or ""]
     for attribute in ("full_name", "email"):
         value = getattr(user, attribute, "") if user is not None else ""
         if value:

@@ -17,12 +17,17 @@ from django.utils import timezone
 from kindred.core.seeding.space import LONG_THREAD, scale_display_name, seed_scale_space
 from kindred.groups.models import Enrollment, EnrollmentStatus, GroupStatus, TherapyGroup
 from kindred.space.models import (
+    Conversation,
+    DirectMessage,
     DisplayName,
+    MessageReport,
     ModerationMode,
+    Mute,
     Post,
     PostStatus,
     Reaction,
     ReadMarker,
+    Report,
     Space,
     Thread,
 )
@@ -30,9 +35,31 @@ from kindred.space.models import (
 POSTS = 3_000
 
 
+def _clear_spaces() -> None:
+    """Remove every space row, children first."""
+    for model in (
+        MessageReport,
+        DirectMessage,
+        Conversation,
+        ReadMarker,
+        Reaction,
+        Report,
+        Mute,
+        Post,
+        Thread,
+        DisplayName,
+        Space,
+    ):
+        model.objects.all().delete()
+
+
 @pytest.fixture
 def seeded(db: None) -> dict[str, Any]:
     call_command("seed_scale", clients=300, batch_size=500, stdout=StringIO())
+    # seed_scale has its own "group spaces" step; start again from none so this test
+    # measures one call with its own size and seed.
+    assert Post.objects.exists()
+    _clear_spaces()
     group_ids = list(TherapyGroup.objects.values_list("pk", flat=True))
     ticks: list[int] = []
     written = seed_scale_space(
@@ -95,12 +122,7 @@ def test_deterministic_and_a_second_call_adds_nothing(seeded: dict[str, Any]) ->
     first = _signature()
     counts = Counter(Post.objects.values_list("status", flat=True))
     assert seed_scale_space(seeded["group_ids"], posts=POSTS, now=timezone.now(), seed=5) == 0
-    ReadMarker.objects.all().delete()
-    Reaction.objects.all().delete()
-    Post.objects.all().delete()
-    Thread.objects.all().delete()
-    DisplayName.objects.all().delete()
-    Space.objects.all().delete()
+    _clear_spaces()
     seed_scale_space(seeded["group_ids"], posts=POSTS, now=timezone.now(), seed=5, batch_size=400)
     assert _signature() == first
     assert Counter(Post.objects.values_list("status", flat=True)) == counts
