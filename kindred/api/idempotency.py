@@ -3,8 +3,9 @@ call accepts an idempotency key). Rules in docs/api-idempotency.md; in short:
 
 * Only ``/api/v1/`` and only POST, PUT, PATCH and DELETE. The header is optional: a
   request without it runs as before. GETs are never stored.
-* The key belongs to the caller: a bearer token (by its hash) or a signed-in user. For an
-  anonymous caller the key is ignored (nobody to bind a stored answer to).
+* The key belongs to the caller: a valid bearer token or a signed-in user. For an
+  anonymous caller, or a token the API refuses, the key is ignored (nobody to bind a
+  stored answer to; the view then refuses the call as usual).
 * The first request with a key inserts a row in its own transaction (a unique constraint
   on caller + key) before the view runs; a second request with the same key while the
   first still runs gets 409; after it finished, the same request gets the stored answer
@@ -20,7 +21,6 @@ from __future__ import annotations
 
 import hashlib
 import json
-import logging
 import re
 from collections.abc import Callable
 from datetime import datetime, timedelta
@@ -32,11 +32,10 @@ from django.db import IntegrityError, transaction
 from django.http import HttpRequest, HttpResponse
 from django.urls import Resolver404, resolve
 from django.utils import timezone
+from rest_framework.exceptions import AuthenticationFailed
 
-from kindred.accounts.tokens import hash_token
+from kindred.api.authentication import ApiTokenAuthentication
 from kindred.api.models import IdempotencyKey
-
-log = logging.getLogger(__name__)
 
 HEADER = "Idempotency-Key"
 REPLAYED_HEADER = "Idempotent-Replayed"
@@ -94,12 +93,15 @@ def applies(request: HttpRequest) -> bool:
 
 
 def caller_of(request: HttpRequest) -> str | None:
-    """Whose key this is: the bearer token (as DRF authenticates it first) or the
-    signed-in user; None for an anonymous caller."""
-    auth = request.headers.get("Authorization", "")
-    parts = auth.split()
-    if len(parts) == 2 and parts[0] == "Bearer":
-        return f"token:{hash_token(parts[1])}"
+    """Whose key this is: a valid bearer token (checked exactly as the API checks it, so
+    a revoked or expired token never gets a stored answer back) or the signed-in user;
+    None for an anonymous caller or a token the API will refuse."""
+    try:
+        found = ApiTokenAuthentication().authenticate(request)  # type: ignore[arg-type]
+    except AuthenticationFailed:
+        return None
+    if found is not None:
+        return f"token:{found[1].pk}"
     user = getattr(request, "user", None)
     if user is not None and user.is_authenticated:
         return f"user:{user.pk}"

@@ -21,8 +21,7 @@ from django.test import Client as HttpClient
 from django.test import override_settings
 from django.utils import timezone
 
-from kindred.accounts.token_services import api_token_create
-from kindred.accounts.tokens import hash_token
+from kindred.accounts.token_services import api_token_create, api_token_revoke
 from kindred.api import idempotency
 from kindred.api.idempotency import IdempotencyMiddleware, middleware_with_idempotency
 from kindred.api.models import IdempotencyKey
@@ -234,7 +233,7 @@ def test_a_body_too_large_to_check_is_413_and_nothing_runs(cast, with_keys):
 
 
 def test_keys_belong_to_their_caller(cast, with_keys):
-    raw, _ = api_token_create(
+    raw, api_token = api_token_create(
         actor=cast.coordinator, name="Integration", scopes=["clients:write", "clients:read"]
     )
     token = HttpClient(HTTP_AUTHORIZATION=f"Bearer {raw}")
@@ -246,11 +245,16 @@ def test_keys_belong_to_their_caller(cast, with_keys):
     assert second.get(idempotency.REPLAYED_HEADER) is None
     assert clients_named("Idem") == 2
     owners = set(IdempotencyKey.objects.values_list("owner", flat=True))
-    assert owners == {f"user:{cast.coordinator.pk}", f"token:{hash_token(raw)}"}
+    assert owners == {f"user:{cast.coordinator.pk}", f"token:{api_token.pk}"}
     # The token's own retry replays.
     again = send(token, "POST", LIST, payload(), "shared-key")
     assert again.status_code == 201
     assert again.get(idempotency.REPLAYED_HEADER) == "true"
+    # Once the token is revoked, nothing comes back from the store.
+    api_token_revoke(actor=cast.coordinator, token=api_token)
+    revoked = send(token, "POST", LIST, payload(), "shared-key")
+    assert revoked.status_code == 401
+    assert revoked.get(idempotency.REPLAYED_HEADER) is None
 
 
 def test_a_validation_error_is_a_final_answer_and_replays(cast, with_keys):
