@@ -77,16 +77,20 @@ def authors(
             )
         )
     known = known or {}
-    people = [(u.pk, u.full_name, u.kind) for pk, u in known.items() if pk in user_ids]
+    people = [(u.pk, u.full_name, u.kind, u.is_active) for pk, u in known.items() if pk in user_ids]
     missing = user_ids - set(known)
     if missing:
         people += list(
-            UserModel.objects.filter(pk__in=missing).values_list("pk", "full_name", "kind")
+            UserModel.objects.filter(pk__in=missing).values_list(
+                "pk", "full_name", "kind", "is_active"
+            )
         )
-    for pk, full_name, kind in people:
+    for pk, full_name, kind, is_active in people:
         if kind == "member":
+            # A closed account's display name is removed (datarights/closure.py).
+            fallback = _("A member") if is_active else _("A former member")
             found[pk] = Author(
-                label=names.get(pk) or _("A member"),
+                label=names.get(pk) or fallback,
                 real_name=full_name if access.is_facilitator else "",
             )
         else:

@@ -41,6 +41,9 @@ def _nav_for(user: Any) -> list[NavItem]:
     if roles.has(user, Capability.VIEW_ALL_CLIENTS):
         items.append(NavItem(str(_("Clients")), reverse("web:client_list"), "clients"))
         items.append(NavItem(str(_("Waitlist")), reverse("web:waitlist"), "waitlist"))
+        items.append(
+            NavItem(str(_("Account closures")), reverse("web:datarights_closures"), "closures")
+        )
     if roles.has(user, Capability.RUN_MATCHING):
         items.append(NavItem(str(_("Matching")), reverse("web:matching"), "matching"))
     if roles.has(user, Capability.VIEW_ALL_GROUPS) or getattr(user, "clinician", None):
