@@ -111,6 +111,9 @@ INSTALLED_APPS = [
 MIDDLEWARE = [
     "django.middleware.security.SecurityMiddleware",
     "whitenoise.middleware.WhiteNoiseMiddleware",
+    # Cache-Control: no-store on every answer but the listed public views (issue 9);
+    # outside the others, so it also marks answers other middleware produce.
+    "kindred.core.cache_control.CacheControlMiddleware",
     "kindred.core.middleware.RequestContextMiddleware",
     "kindred.core.middleware.DatabaseUnavailableMiddleware",
     "django.contrib.sessions.middleware.SessionMiddleware",
@@ -126,8 +129,9 @@ MIDDLEWARE = [
     "allauth.usersessions.middleware.UserSessionsMiddleware",
     "kindred.accounts.middleware.RequireStaffMFAMiddleware",
     "kindred.accounts.middleware.ManagedAccountPagesMiddleware",
+    # Idempotency-Key on /api/v1/ writes (issue 9; docs/api-idempotency.md).
+    "kindred.api.idempotency.IdempotencyMiddleware",
     "django_htmx.middleware.HtmxMiddleware",
-    "kindred.core.middleware.NoStoreMiddleware",
     # django-axes must stay last.
     "axes.middleware.AxesMiddleware",
 ]
@@ -366,6 +370,10 @@ REST_FRAMEWORK = {
     "UNAUTHENTICATED_USER": "django.contrib.auth.models.AnonymousUser",
 }
 SPECTACULAR_SETTINGS = {
+    "POSTPROCESSING_HOOKS": [
+        "drf_spectacular.hooks.postprocess_schema_enums",
+        "kindred.api.idempotency.document_idempotency_key",
+    ],
     "TITLE": "Kindred API",
     "DESCRIPTION": (
         "REST API v1 of Kindred, a platform for running therapy groups. Authenticate with a "

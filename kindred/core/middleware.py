@@ -52,20 +52,6 @@ class RequestContextMiddleware:
         return response
 
 
-class NoStoreMiddleware:
-    """Nothing Kindred renders may be kept by a browser or proxy cache: pages carry
-    clinical data. Static files are served before this by WhiteNoise."""
-
-    def __init__(self, get_response: Callable[[HttpRequest], HttpResponse]):
-        self.get_response = get_response
-
-    def __call__(self, request: HttpRequest) -> HttpResponse:
-        response = self.get_response(request)
-        if "Cache-Control" not in response:
-            response["Cache-Control"] = "no-store"
-        return response
-
-
 class DatabaseUnavailableMiddleware:
     """A database outage answers 503 with Retry-After instead of a 500."""
 
