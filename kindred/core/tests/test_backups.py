@@ -107,7 +107,7 @@ def test_backup_refuses_to_overwrite_an_existing_file(db, tmp_path):
 @pytest.mark.parametrize(
     ("where", "message"),
     [
-        ("middle", "integrity check at record"),
+        ("middle", "failed its integrity check at"),
         ("first-record", "integrity check at its first record"),
         ("header", "integrity check at its first record"),
         ("magic", "not a Kindred backup"),
