@@ -56,6 +56,10 @@ if not KINDRED_FIELD_KEYS and not DEBUG and not TESTING:
         "encrypt psychotherapy notes. Generate one with: python -c 'import base64, os; "
         'print("k1:" + base64.b64encode(os.urandom(32)).decode())\''
     )
+# Key of encrypted backups (kindred/core/backups.py; docs/backups.md): "id:base64key,..."
+# with the current key first, kept apart from the field keys. DEBUG and tests derive a
+# development key; in production `backup` and `restore` refuse to run without it.
+KINDRED_BACKUP_KEY: str = secret("KINDRED_BACKUP_KEY") or ""
 
 ALLOWED_HOSTS: list[str] = env.list(
     "ALLOWED_HOSTS", default=["127.0.0.1", "localhost", "[::1]"] if DEBUG or TESTING else []
