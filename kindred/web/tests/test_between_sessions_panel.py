@@ -8,6 +8,8 @@ from django.db import connection
 from django.test.utils import CaptureQueriesContext
 from django.utils import timezone
 
+from kindred.accounts.models import User
+from kindred.clients.models import Client
 from kindred.core.testing import Cast
 from kindred.goals.models import CheckIn, Goal, GoalStatus
 from kindred.goals.services import monday_of
@@ -31,7 +33,7 @@ def _card(cast: Cast, status: str) -> Strategy:
     )
 
 
-def _goal(cast: Cast, client, user, what: str) -> Goal:  # type: ignore[no-untyped-def]
+def _goal(cast: Cast, client: Client, user: User, what: str) -> Goal:
     return Goal.objects.create(
         client=client, user=user, group=cast.group_a, what=what, status=GoalStatus.ACTIVE
     )
