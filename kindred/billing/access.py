@@ -21,6 +21,7 @@ from django.utils.translation import gettext as _
 
 from kindred.clients.models import Client
 from kindred.core.access import deny
+from kindred.core.access import parse_object_id as _int_or_none
 from kindred.core.errors import NotPermitted
 from kindred.practice import roles as role_checks
 from kindred.practice.roles import Capability, Role
@@ -130,11 +131,3 @@ def get_charge_for(actor: User | None, charge_id: object) -> Charge:
     if charge is None:
         deny(actor, Charge, charge_id)
     return charge
-
-
-def _int_or_none(value: object) -> int | None:
-    try:
-        number = int(str(value))
-    except (TypeError, ValueError):
-        return None
-    return number if 0 < number < 2**63 else None

@@ -23,3 +23,13 @@ def deny(actor: User | None, model: type[models.Model], object_id: object) -> No
         object_id=str(object_id)[:64],
     )
     raise NotFound(f"No {model._meta.verbose_name} with that id.")
+
+
+def parse_object_id(value: object) -> int | None:
+    """An id from a URL or a request body as a positive 64-bit integer, else None (so a
+    look-up with it finds nothing instead of raising on bad input)."""
+    try:
+        number = int(str(value))
+    except (TypeError, ValueError):
+        return None
+    return number if 0 < number < 2**63 else None

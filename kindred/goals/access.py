@@ -23,6 +23,7 @@ from typing import TYPE_CHECKING
 from django.db.models import Exists, OuterRef, Q, QuerySet
 
 from kindred.core.access import deny
+from kindred.core.access import parse_object_id as _int_or_none
 from kindred.goals.models import Goal, GoalStatus
 from kindred.groups.access import clinician_of, visible_groups
 from kindred.groups.models import ENDED_STATUSES, Enrollment, EnrollmentStatus, TherapyGroup
@@ -113,14 +114,6 @@ def visible_goals(actor: User | None) -> QuerySet[Goal]:
         return Goal.objects.filter(Q(client=client) | Q(pk__in=peers.values("pk")))
     groups = staff_goal_groups(actor)
     return Goal.objects.filter(group__in=groups.values("pk"))
-
-
-def _int_or_none(value: object) -> int | None:
-    try:
-        number = int(str(value))
-    except (TypeError, ValueError):
-        return None
-    return number if 0 < number < 2**63 else None
 
 
 def _role_for(actor: User | None, goal: Goal) -> GoalRole:

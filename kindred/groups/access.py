@@ -20,6 +20,7 @@ from django.db.models import Q, QuerySet
 from django.utils.translation import gettext as _
 
 from kindred.core.access import deny
+from kindred.core.access import parse_object_id as _int_or_none
 from kindred.core.errors import NotPermitted
 from kindred.groups.models import Enrollment, TherapyGroup
 from kindred.practice import roles as role_checks
@@ -119,11 +120,3 @@ def get_enrollment_for(
     if write and not role_checks.has(actor, Capability.MANAGE_GROUPS):
         raise NotPermitted(_("You can see this enrollment but not change it."))
     return enrollment
-
-
-def _int_or_none(value: object) -> int | None:
-    try:
-        number = int(str(value))
-    except (TypeError, ValueError):
-        return None
-    return number if 0 < number < 2**63 else None

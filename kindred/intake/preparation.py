@@ -22,6 +22,7 @@ from django.utils.translation import gettext as _
 
 from kindred.audit.services import audit_change
 from kindred.core.access import deny
+from kindred.core.access import parse_object_id as _int_or_none
 from kindred.core.errors import InvalidState, NotPermitted, ValidationFailed
 from kindred.groups.access import get_group_for
 from kindred.groups.models import SEAT_STATUSES, Enrollment, TherapyGroup
@@ -35,14 +36,6 @@ TITLE_MAX = 150
 BODY_MAX = 10000
 #: A group's preparation is meant to be read in one sitting.
 MAX_ITEMS = 30
-
-
-def _int_or_none(value: object) -> int | None:
-    try:
-        number = int(str(value))
-    except (TypeError, ValueError):
-        return None
-    return number if 0 < number < 2**63 else None
 
 
 def can_edit_preparation(actor: User | None, group: TherapyGroup) -> bool:

@@ -29,6 +29,7 @@ from kindred.accounts.models import User, UserKind
 from kindred.clients.access import visible_clients
 from kindred.clients.models import Client
 from kindred.core.access import deny
+from kindred.core.access import parse_object_id as _int_or_none
 from kindred.core.errors import NotPermitted
 from kindred.groups.access import clinician_of
 from kindred.groups.models import SEAT_STATUSES, Enrollment, GroupStatus, TherapyGroup
@@ -214,11 +215,3 @@ def screener_choices(actor: User | None) -> QuerySet[User]:
 def may_be_screener(user: User) -> bool:
     """Can ``user`` be named as a screener (the same rule as ``screener_choices``)?"""
     return may_screen(user)
-
-
-def _int_or_none(value: object) -> int | None:
-    try:
-        number = int(str(value))
-    except (TypeError, ValueError):
-        return None
-    return number if 0 < number < 2**63 else None

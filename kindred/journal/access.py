@@ -18,6 +18,7 @@ from django.db.models import Q, QuerySet
 
 from kindred.clients.models import Client
 from kindred.core.access import deny
+from kindred.core.access import parse_object_id as _int_or_none
 from kindred.groups.access import clinician_of
 from kindred.groups.models import Enrollment, EnrollmentStatus, TherapyGroup
 from kindred.journal.models import JournalEntry
@@ -25,14 +26,6 @@ from kindred.space.access import visible_space_groups
 
 if TYPE_CHECKING:
     from kindred.accounts.models import User
-
-
-def _int_or_none(value: object) -> int | None:
-    try:
-        number = int(str(value))
-    except (TypeError, ValueError):
-        return None
-    return number if 0 < number < 2**63 else None
 
 
 def journal_client(actor: User | None) -> Client | None:

@@ -27,8 +27,9 @@ from django.utils.translation import gettext_lazy
 from kindred.audit.services import audit_access
 from kindred.clients.models import Client
 from kindred.core.access import deny
+from kindred.core.access import parse_object_id as _int_or_none
 from kindred.core.errors import NotPermitted
-from kindred.groups.access import _int_or_none, get_group_for, visible_groups
+from kindred.groups.access import get_group_for, visible_groups
 from kindred.groups.models import SEAT_STATUSES, Enrollment, TherapyGroup
 from kindred.measures.definitions import Definition, Item
 from kindred.measures.library import definition_for_version

@@ -19,6 +19,7 @@ from django.db.models import Case, F, IntegerField, Q, QuerySet, Value, When
 
 from kindred.audit.services import audit_access
 from kindred.core.access import deny
+from kindred.core.access import parse_object_id as _int_or_none
 from kindred.core.errors import NotPermitted
 from kindred.measures.models import AlertStatus, SafetyAlert
 from kindred.practice import roles as role_checks
@@ -166,14 +167,6 @@ def open_alert_count(*, actor: User) -> int:
     count = visible_alerts(actor).filter(status=AlertStatus.OPEN).count()
     cache.set(key, count, COUNT_CACHE_SECONDS)
     return count
-
-
-def _int_or_none(value: object) -> int | None:
-    try:
-        number = int(str(value))
-    except (TypeError, ValueError):
-        return None
-    return number if 0 < number < 2**63 else None
 
 
 def alerts_nav_label(actor: User) -> str:

@@ -24,6 +24,7 @@ from django.utils.translation import gettext as _
 
 from kindred.audit.services import audit_change
 from kindred.core.access import deny
+from kindred.core.access import parse_object_id as _int_or_none
 from kindred.core.errors import Conflict, InvalidState, NotPermitted, ValidationFailed
 from kindred.groups.models import Enrollment, EnrollmentStatus
 from kindred.milestones.models import MESSAGE_MAX, REASON_MAX, Milestone, MilestoneState
@@ -35,14 +36,6 @@ if TYPE_CHECKING:
 
 #: How long after graduating a member may still share a milestone of that group.
 GRADUATED_SHARE_DAYS = 30
-
-
-def _int_or_none(value: object) -> int | None:
-    try:
-        number = int(str(value))
-    except (TypeError, ValueError):
-        return None
-    return number if 0 < number < 2**63 else None
 
 
 def own_milestone(actor: User, milestone_id: object) -> Milestone:

@@ -20,8 +20,9 @@ from django.db.models import QuerySet
 from django.utils.translation import gettext as _
 
 from kindred.core.access import deny
+from kindred.core.access import parse_object_id as _int_or_none
 from kindred.core.errors import NotPermitted
-from kindred.groups.access import _int_or_none, clinician_of, facilitated_groups_q
+from kindred.groups.access import clinician_of, facilitated_groups_q
 from kindred.groups.models import TherapyGroup
 from kindred.practice import roles as role_checks
 from kindred.practice.models import ClinicianProfile

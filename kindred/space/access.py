@@ -20,6 +20,7 @@ from typing import TYPE_CHECKING
 from django.db.models import Exists, OuterRef, Q, QuerySet
 
 from kindred.core.access import deny
+from kindred.core.access import parse_object_id as _int_or_none
 from kindred.groups.access import clinician_of
 from kindred.groups.models import ENDED_STATUSES, Enrollment, EnrollmentStatus, TherapyGroup
 from kindred.space.models import Conversation, DirectMessage, Post, PostStatus, Space, Thread
@@ -87,14 +88,6 @@ def space_of(group: TherapyGroup) -> Space:
     """The group's space, made on first use (post-moderation, not paused)."""
     space, _created = Space.objects.get_or_create(group=group)
     return space
-
-
-def _int_or_none(value: object) -> int | None:
-    try:
-        number = int(str(value))
-    except (TypeError, ValueError):
-        return None
-    return number if 0 < number < 2**63 else None
 
 
 def _access(actor: User | None, group_id: object, *, allow_former: bool) -> SpaceAccess | None:

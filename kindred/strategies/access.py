@@ -21,6 +21,7 @@ from typing import TYPE_CHECKING
 from django.db.models import Q, QuerySet
 
 from kindred.core.access import deny
+from kindred.core.access import parse_object_id as _int_or_none
 from kindred.groups.models import ENDED_STATUSES, Enrollment, EnrollmentStatus, TherapyGroup
 from kindred.practice.roles import Role
 from kindred.space.access import space_of, visible_space_groups
@@ -76,14 +77,6 @@ def is_admin(actor: User | None) -> bool:
     return (
         _active(actor) and getattr(actor, "is_staff_member", False) and Role.ADMIN in actor.roles  # type: ignore[union-attr]
     )
-
-
-def _int_or_none(value: object) -> int | None:
-    try:
-        number = int(str(value))
-    except (TypeError, ValueError):
-        return None
-    return number if 0 < number < 2**63 else None
 
 
 def _access(actor: User | None, group_id: object, *, allow_former: bool) -> LibraryAccess | None:

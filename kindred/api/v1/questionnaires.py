@@ -43,8 +43,8 @@ from kindred.api.actors import actor_of, require_staff
 from kindred.clients.access import get_client_for
 from kindred.clients.models import Client
 from kindred.core.access import deny
+from kindred.core.access import parse_object_id as _int_or_none
 from kindred.core.errors import NotFound, ValidationFailed
-from kindred.groups.access import _int_or_none
 from kindred.measures import administrations as admins
 from kindred.measures.answering import administration_send, administration_submit, answer_save
 from kindred.measures.models import (

@@ -24,8 +24,8 @@ from django.utils.translation import gettext as _
 from django.views.decorators.http import require_http_methods, require_POST, require_safe
 
 from kindred.core.access import deny
+from kindred.core.access import parse_object_id as _int_or_none
 from kindred.core.errors import KindredError, NotPermitted
-from kindred.groups.access import _int_or_none
 from kindred.groups.models import TherapyGroup
 from kindred.measures import administrations as admins
 from kindred.measures.answering import administration_send
