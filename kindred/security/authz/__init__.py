@@ -1,0 +1,1 @@
+"""Security battery part: authz (see kindred/security/__init__.py)."""

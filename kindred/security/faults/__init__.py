@@ -1,0 +1,1 @@
+"""Security battery part: faults (see kindred/security/__init__.py)."""

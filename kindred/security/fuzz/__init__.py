@@ -1,0 +1,1 @@
+"""Security battery part: fuzz (see kindred/security/__init__.py)."""

@@ -1,0 +1,1 @@
+"""Security battery part: static (see kindred/security/__init__.py)."""

@@ -1,0 +1,1 @@
+"""Security battery part: xss (see kindred/security/__init__.py)."""
