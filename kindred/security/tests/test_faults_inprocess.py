@@ -109,14 +109,13 @@ def _lossy_writes(cast: Cast, *, keyed: bool, writes: int) -> dict[str, Any]:
     for i in range(writes):
         write = ledger.begin(f"{prefix}{i}", f"k-{uuid.uuid4()}" if keyed else None)
         headers = {"Idempotency-Key": write.key} if write.key else {}
+
+        def send(w: Write = write, h: dict[str, str] = headers) -> Answer:
+            body = {"body": w.payload}
+            return _answer(http.post(path, body, content_type="application/json", headers=h))
+
         send_until_answered(
-            ledger,
-            write,
-            lambda w=write, h=headers: _answer(
-                http.post(path, {"body": w.payload}, content_type="application/json", headers=h)
-            ),
-            deadline=time.monotonic() + 30,
-            lose_first_answer=True,
+            ledger, write, send, deadline=time.monotonic() + 30, lose_first_answer=True
         )
     stored = Post.objects.filter(thread_id=post.thread_id, body__startswith=prefix)
     return reconcile(ledger.writes, stored.values_list("body", flat=True)).as_dict()
