@@ -4,9 +4,12 @@ from __future__ import annotations
 
 import logging
 import re
+import sys
 import uuid
 from collections.abc import Callable
+from typing import Any
 
+from django.core.signals import got_request_exception
 from django.db import InterfaceError, OperationalError
 from django.http import HttpRequest, HttpResponse
 from django.template.loader import render_to_string
@@ -52,8 +55,26 @@ class RequestContextMiddleware:
         return response
 
 
+_OUTAGE = "_kindred_database_outage"
+
+
+def _note_database_outage(sender: Any, request: HttpRequest | None = None, **kwargs: Any) -> None:
+    """Django turns an exception raised in a middleware into a 500 right where it is
+    raised, so it never reaches ``DatabaseUnavailableMiddleware``; this receiver of
+    ``got_request_exception`` (sent while the exception is handled) marks the request
+    instead, and the middleware turns that 500 into the 503."""
+    exc = sys.exc_info()[1]
+    if request is not None and isinstance(exc, (OperationalError, InterfaceError)):
+        setattr(request, _OUTAGE, exc)
+
+
+got_request_exception.connect(_note_database_outage, dispatch_uid="kindred.database_outage")
+
+
 class DatabaseUnavailableMiddleware:
-    """A database outage answers 503 with Retry-After instead of a 500."""
+    """A database outage answers 503 with Retry-After instead of a 500, whether the
+    failed query was in the view or in a middleware after this one (the session, the
+    signed-in user, an API token, an Idempotency-Key)."""
 
     retry_after_seconds = 5
 
@@ -62,9 +83,13 @@ class DatabaseUnavailableMiddleware:
 
     def __call__(self, request: HttpRequest) -> HttpResponse:
         try:
-            return self.get_response(request)
+            response = self.get_response(request)
         except (OperationalError, InterfaceError) as exc:
             return self._unavailable(request, exc)
+        outage = getattr(request, _OUTAGE, None)
+        if outage is not None and response.status_code >= 500:
+            return self._unavailable(request, outage)
+        return response
 
     def process_exception(self, request: HttpRequest, exc: Exception) -> HttpResponse | None:
         if isinstance(exc, (OperationalError, InterfaceError)):
