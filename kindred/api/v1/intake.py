@@ -115,6 +115,7 @@ class ReferralInputSerializer(serializers.Serializer[Any]):
 
     def service_kwargs(self) -> dict[str, Any]:
         data = dict(self.validated_data)
+        data.setdefault("date_of_birth", None)  # optional here, a required keyword there
         data["availability"] = [
             AvailabilityRow(row["weekday"], row["start"], row["end"])
             for row in data.get("availability", [])

@@ -503,7 +503,12 @@ class LocationListView(GenericAPIView[Location]):
     serializer_class = LocationSerializer
     queryset = Location.objects.none()
 
-    @extend_schema(operation_id="locations_list", parameters=[StatusFilter], summary="Locations")
+    @extend_schema(
+        operation_id="locations_list",
+        parameters=[StatusFilter],
+        responses=LocationSerializer(many=True),
+        summary="Locations",
+    )
     def get(self, request: Request) -> Response:
         qs = selectors.location_list(actor=actor_of(request), status=_status(request))
         page = self.paginate_queryset(qs)
@@ -579,7 +584,11 @@ class RoomListView(GenericAPIView[Room]):
     serializer_class = RoomSerializer
     queryset = Room.objects.none()
 
-    @extend_schema(operation_id="location_rooms_list", summary="The rooms of a location")
+    @extend_schema(
+        operation_id="location_rooms_list",
+        responses=RoomSerializer(many=True),
+        summary="The rooms of a location",
+    )
     def get(self, request: Request, location_id: int) -> Response:
         actor = actor_of(request)
         location = access.get_location_for(actor, location_id)
@@ -658,7 +667,11 @@ class CompactListView(GenericAPIView[Compact]):
     serializer_class = CompactSerializer
     queryset = Compact.objects.none()
 
-    @extend_schema(operation_id="compacts_list", summary="Compacts with their member states")
+    @extend_schema(
+        operation_id="compacts_list",
+        responses=CompactSerializer(many=True),
+        summary="Compacts with their member states",
+    )
     def get(self, request: Request) -> Response:
         page = self.paginate_queryset(selectors.compact_list(actor=actor_of(request)))
         return self.get_paginated_response(CompactSerializer(page, many=True).data)
@@ -707,7 +720,11 @@ class MemberStateListView(GenericAPIView[CompactMemberState]):
     serializer_class = MemberStateSerializer
     queryset = CompactMemberState.objects.none()
 
-    @extend_schema(operation_id="compact_member_states_list", summary="A compact's members")
+    @extend_schema(
+        operation_id="compact_member_states_list",
+        responses=MemberStateSerializer(many=True),
+        summary="A compact's members",
+    )
     def get(self, request: Request, compact_id: int) -> Response:
         actor = actor_of(request)
         compact = access.get_compact_for(actor, compact_id)
@@ -775,7 +792,12 @@ class StaffListView(GenericAPIView[User]):
     serializer_class = StaffSerializer
     queryset = User.objects.none()
 
-    @extend_schema(operation_id="staff_list", parameters=[StatusFilter], summary="Staff")
+    @extend_schema(
+        operation_id="staff_list",
+        parameters=[StatusFilter],
+        responses=StaffSerializer(many=True),
+        summary="Staff",
+    )
     def get(self, request: Request) -> Response:
         qs = selectors.staff_list(actor=actor_of(request), status=_status(request))
         page = self.paginate_queryset(qs)
@@ -912,7 +934,12 @@ class ClinicianListView(GenericAPIView[ClinicianProfile]):
     serializer_class = ClinicianSerializer
     queryset = ClinicianProfile.objects.none()
 
-    @extend_schema(operation_id="clinicians_list", parameters=[StatusFilter], summary="Clinicians")
+    @extend_schema(
+        operation_id="clinicians_list",
+        parameters=[StatusFilter],
+        responses=ClinicianSerializer(many=True),
+        summary="Clinicians",
+    )
     def get(self, request: Request) -> Response:
         qs = selectors.clinician_list(actor=actor_of(request), status=_status(request))
         page = self.paginate_queryset(qs)
@@ -995,7 +1022,11 @@ class LicenseListView(GenericAPIView[License]):
     serializer_class = LicenseSerializer
     queryset = License.objects.none()
 
-    @extend_schema(operation_id="clinician_licenses_list", summary="A clinician's licenses")
+    @extend_schema(
+        operation_id="clinician_licenses_list",
+        responses=LicenseSerializer(many=True),
+        summary="A clinician's licenses",
+    )
     def get(self, request: Request, clinician_id: int) -> Response:
         actor = actor_of(request)
         clinician = access.get_clinician_for(actor, clinician_id)
@@ -1082,7 +1113,9 @@ class PrivilegeListView(GenericAPIView[CompactPrivilege]):
     queryset = CompactPrivilege.objects.none()
 
     @extend_schema(
-        operation_id="clinician_privileges_list", summary="A clinician's compact privileges"
+        operation_id="clinician_privileges_list",
+        responses=PrivilegeSerializer(many=True),
+        summary="A clinician's compact privileges",
     )
     def get(self, request: Request, clinician_id: int) -> Response:
         actor = actor_of(request)
