@@ -29,6 +29,7 @@ from kindred.groups.access import clinician_of, visible_groups
 from kindred.groups.models import ENDED_STATUSES, Enrollment, EnrollmentStatus, TherapyGroup
 from kindred.practice import roles as role_checks
 from kindred.practice.roles import Capability
+from kindred.space.access import member_client
 
 if TYPE_CHECKING:
     from kindred.accounts.models import User
@@ -54,15 +55,6 @@ class GoalAccess:
     @property
     def is_staff(self) -> bool:
         return self.role == GoalRole.STAFF
-
-
-def member_client(actor: User | None) -> Client | None:
-    """The client record of a signed-in, active member; None for anyone else."""
-    if actor is None or not actor.is_authenticated or not actor.is_active:
-        return None
-    if not getattr(actor, "is_member", False):
-        return None
-    return getattr(actor, "client", None)
 
 
 def active_groups_of(client: Client) -> QuerySet[TherapyGroup]:

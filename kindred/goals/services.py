@@ -482,31 +482,22 @@ def checkin_record(
 def _space_state(goal: Goal, actor: User) -> None:
     """The group space's pause and mutes apply to replies too."""
     from kindred.space.models import Space
-    from kindred.space.services import active_mute
+    from kindred.space.services import check_not_paused_or_muted
 
     if goal.group_id is None:
         return
     space = Space.objects.filter(group_id=goal.group_id).first()
     if space is None:
         return
-    if space.paused:
-        message = _("The group's space is paused, so nobody can send replies right now.")
-        if space.paused_reason:
-            message += " " + _("The facilitator says: %(reason)s") % {"reason": space.paused_reason}
-        raise InvalidState(message, code="paused")
-    mute = active_mute(space, actor)
-    if mute is not None:
-        raise InvalidState(
-            _(
-                "A facilitator has paused your posting in this group until %(until)s, "
-                "replies included. You can still read. Reason given: %(reason)s"
-            )
-            % {
-                "until": date_format(timezone.localtime(mute.until), "DATETIME_FORMAT"),
-                "reason": mute.reason,
-            },
-            code="muted",
-        )
+    check_not_paused_or_muted(
+        actor,
+        space,
+        paused=_("The group's space is paused, so nobody can send replies right now."),
+        muted=_(
+            "A facilitator has paused your posting in this group until %(until)s, "
+            "replies included. You can still read. Reason given: %(reason)s"
+        ),
+    )
 
 
 def reply_create(

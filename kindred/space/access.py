@@ -54,7 +54,9 @@ class SpaceAccess:
         return self.role == SpaceRole.MEMBER
 
 
-def _client_of(actor: User | None) -> Client | None:
+def member_client(actor: User | None) -> Client | None:
+    """The client record of a signed-in, active member; None for anyone else (staff,
+    the signed-out, a switched-off account)."""
     if actor is None or not actor.is_authenticated or not actor.is_active:
         return None
     if not getattr(actor, "is_member", False):
@@ -67,7 +69,7 @@ def visible_space_groups(actor: User | None) -> QuerySet[TherapyGroup]:
     or co-facilitator."""
     if actor is None or not actor.is_authenticated or not actor.is_active:
         return TherapyGroup.objects.none()
-    client = _client_of(actor)
+    client = member_client(actor)
     if client is not None:
         return TherapyGroup.objects.filter(
             pk__in=Enrollment.objects.filter(client=client, status=EnrollmentStatus.ACTIVE).values(
@@ -90,29 +92,39 @@ def space_of(group: TherapyGroup) -> Space:
     return space
 
 
+def former_member_group(client: Client, group_pk: int) -> TherapyGroup | None:
+    """Group ``group_pk`` if ``client`` held a place in it that has ended (its space
+    loaded with it); None otherwise. For refusing a former member's write plainly."""
+    return (
+        TherapyGroup.objects.filter(
+            pk=group_pk, enrollments__client=client, enrollments__status__in=ENDED_STATUSES
+        )
+        .select_related("space")
+        .first()
+    )
+
+
+def loaded_space(group: TherapyGroup) -> Space:
+    """The space of a group fetched with ``select_related("space")``, made on first use."""
+    try:
+        return group.space
+    except Space.DoesNotExist:
+        return space_of(group)
+
+
 def _access(actor: User | None, group_id: object, *, allow_former: bool) -> SpaceAccess | None:
     pk = _int_or_none(group_id)
     if pk is None:
         return None
-    client = _client_of(actor)
+    client = member_client(actor)
     role = SpaceRole.MEMBER if client is not None else SpaceRole.FACILITATOR
     group = visible_space_groups(actor).filter(pk=pk).select_related("space").first()
     if group is None and allow_former and client is not None:
         role = SpaceRole.FORMER
-        group = (
-            TherapyGroup.objects.filter(
-                pk=pk, enrollments__client=client, enrollments__status__in=ENDED_STATUSES
-            )
-            .select_related("space")
-            .first()
-        )
+        group = former_member_group(client, pk)
     if group is None:
         return None
-    try:
-        space = group.space
-    except Space.DoesNotExist:
-        space = space_of(group)
-    return SpaceAccess(space=space, group=group, role=role, client=client)
+    return SpaceAccess(space=loaded_space(group), group=group, role=role, client=client)
 
 
 def get_space_for(

@@ -99,27 +99,42 @@ def _when(moment: datetime) -> str:
     return date_format(timezone.localtime(moment), "DATETIME_FORMAT")
 
 
-def _check_can_write(actor: User, access: SpaceAccess, *, thread: Thread | None = None) -> None:
-    """Why ``actor`` may not post here right now, as an error; nothing if they may."""
-    _require_reader(access)
-    if access.is_facilitator:
-        return
-    space = access.space
+def check_not_paused_or_muted(actor: User, space: Space, *, paused: str, muted: str) -> None:
+    """Refuse a member's write while the group's space is paused or a facilitator has
+    muted them there: the one rule behind posts, direct messages, coping-strategy cards
+    and goal replies.
+
+    ``paused`` and ``muted`` are the caller's own (translated) words for what cannot be
+    done; ``muted`` names ``%(until)s`` and ``%(reason)s``. The facilitator's reason for
+    a pause is added after ``paused``. Raises ``InvalidState`` with code ``paused`` or
+    ``muted``; returns nothing when the member may write."""
     if space.paused:
-        message = _("The space is paused, so nobody can post right now.")
+        message = paused
         if space.paused_reason:
             message += " " + _("The facilitator says: %(reason)s") % {"reason": space.paused_reason}
         raise InvalidState(message, code="paused")
     mute = active_mute(space, actor)
     if mute is not None:
         raise InvalidState(
-            _(
-                "A facilitator has paused your posting in this space until %(until)s. "
-                "You can still read it. Reason given: %(reason)s"
-            )
-            % {"until": _when(mute.until), "reason": mute.reason},
-            code="muted",
+            muted % {"until": _when(mute.until), "reason": mute.reason}, code="muted"
         )
+
+
+def _check_can_write(actor: User, access: SpaceAccess, *, thread: Thread | None = None) -> None:
+    """Why ``actor`` may not post here right now, as an error; nothing if they may."""
+    _require_reader(access)
+    if access.is_facilitator:
+        return
+    space = access.space
+    check_not_paused_or_muted(
+        actor,
+        space,
+        paused=_("The space is paused, so nobody can post right now."),
+        muted=_(
+            "A facilitator has paused your posting in this space until %(until)s. "
+            "You can still read it. Reason given: %(reason)s"
+        ),
+    )
     if thread is not None and thread.locked:
         raise InvalidState(
             _("This conversation is locked: a facilitator has closed it to new replies."),
@@ -735,21 +750,15 @@ def _check_can_message(actor: User, access: SpaceAccess) -> None:
             ),
             code="direct_messages_off",
         )
-    if space.paused:
-        message = _("The space is paused, so nobody can send messages right now.")
-        if space.paused_reason:
-            message += " " + _("The facilitator says: %(reason)s") % {"reason": space.paused_reason}
-        raise InvalidState(message, code="paused")
-    mute = active_mute(space, actor)
-    if mute is not None:
-        raise InvalidState(
-            _(
-                "A facilitator has paused your posting and messaging in this space until "
-                "%(until)s. You can still read it. Reason given: %(reason)s"
-            )
-            % {"until": _when(mute.until), "reason": mute.reason},
-            code="muted",
-        )
+    check_not_paused_or_muted(
+        actor,
+        space,
+        paused=_("The space is paused, so nobody can send messages right now."),
+        muted=_(
+            "A facilitator has paused your posting and messaging in this space until "
+            "%(until)s. You can still read it. Reason given: %(reason)s"
+        ),
+    )
     if not DisplayName.objects.filter(space=space, user=actor).exists():
         raise InvalidState(
             _("Choose the name you will use in this group's space before you send a message."),

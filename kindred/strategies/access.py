@@ -22,9 +22,14 @@ from django.db.models import Q, QuerySet
 
 from kindred.core.access import deny
 from kindred.core.access import parse_object_id as _int_or_none
-from kindred.groups.models import ENDED_STATUSES, Enrollment, EnrollmentStatus, TherapyGroup
+from kindred.groups.models import Enrollment, EnrollmentStatus, TherapyGroup
 from kindred.practice.roles import Role
-from kindred.space.access import space_of, visible_space_groups
+from kindred.space.access import (
+    former_member_group,
+    loaded_space,
+    member_client,
+    visible_space_groups,
+)
 from kindred.space.models import Space
 from kindred.strategies.models import Strategy, StrategyStatus
 
@@ -67,12 +72,6 @@ def _active(actor: User | None) -> bool:
     return actor is not None and actor.is_authenticated and actor.is_active
 
 
-def client_of(actor: User | None) -> Client | None:
-    if not _active(actor) or not getattr(actor, "is_member", False):
-        return None
-    return getattr(actor, "client", None)
-
-
 def is_admin(actor: User | None) -> bool:
     return (
         _active(actor) and getattr(actor, "is_staff_member", False) and Role.ADMIN in actor.roles  # type: ignore[union-attr]
@@ -83,7 +82,7 @@ def _access(actor: User | None, group_id: object, *, allow_former: bool) -> Libr
     pk = _int_or_none(group_id)
     if pk is None or not _active(actor):
         return None
-    client = client_of(actor)
+    client = member_client(actor)
     role = LibraryRole.MEMBER if client is not None else LibraryRole.FACILITATOR
     group = visible_space_groups(actor).filter(pk=pk).select_related("space").first()
     if group is None and client is None and is_admin(actor):
@@ -91,20 +90,10 @@ def _access(actor: User | None, group_id: object, *, allow_former: bool) -> Libr
         group = TherapyGroup.objects.filter(pk=pk).select_related("space").first()
     if group is None and allow_former and client is not None:
         role = LibraryRole.FORMER
-        group = (
-            TherapyGroup.objects.filter(
-                pk=pk, enrollments__client=client, enrollments__status__in=ENDED_STATUSES
-            )
-            .select_related("space")
-            .first()
-        )
+        group = former_member_group(client, pk)
     if group is None:
         return None
-    try:
-        space = group.space
-    except Space.DoesNotExist:
-        space = space_of(group)
-    return LibraryAccess(group=group, space=space, role=role, client=client)
+    return LibraryAccess(group=group, space=loaded_space(group), role=role, client=client)
 
 
 def get_library_for(
@@ -136,7 +125,7 @@ def may_read_library(actor: User | None) -> bool:
         return False
     if getattr(actor, "is_staff_member", False):
         return True
-    client = client_of(actor)
+    client = member_client(actor)
     return (
         client is not None
         and Enrollment.objects.filter(client=client, status=EnrollmentStatus.ACTIVE).exists()

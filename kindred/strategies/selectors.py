@@ -21,11 +21,11 @@ from kindred.clients.models import ConcernTag
 from kindred.core.markdown import render_markdown
 from kindred.groups.access import clinician_of
 from kindred.groups.models import EnrollmentStatus, TherapyGroup
+from kindred.space.access import member_client
 from kindred.space.models import DisplayName
 from kindred.strategies.access import (
     LibraryAccess,
     cards_for,
-    client_of,
     is_admin,
     library_cards,
 )
@@ -276,7 +276,7 @@ class GroupLine:
 
 def member_groups(actor: User) -> list[GroupLine]:
     """A member's active groups with how many cards each shares. One query."""
-    client = client_of(actor)
+    client = member_client(actor)
     if client is None:
         return []
     groups = (
@@ -328,7 +328,7 @@ def member_panel(actor: User) -> dict[str, Any] | None:
     """Member home: the cards shared in their groups and the library, and the
     encouragement their own cards earned. Three queries; nothing for someone without
     an active place in a group."""
-    client = client_of(actor)
+    client = member_client(actor)
     if client is None:
         return None
     active = list(

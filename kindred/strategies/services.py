@@ -13,7 +13,6 @@ messages say which. Risk language in a card raises a SafetyAlert in the same tra
 from __future__ import annotations
 
 from collections.abc import Iterable
-from datetime import datetime
 from functools import partial
 from typing import TYPE_CHECKING
 
@@ -21,7 +20,6 @@ from django.db import IntegrityError, transaction
 from django.db.models import Q
 from django.urls import reverse
 from django.utils import timezone
-from django.utils.formats import date_format
 from django.utils.translation import gettext as _
 
 from kindred.audit.services import audit_change
@@ -29,7 +27,7 @@ from kindred.clients.models import ConcernTag
 from kindred.core.errors import Conflict, InvalidState, NotPermitted, ValidationFailed
 from kindred.notifications.services import notify
 from kindred.space import risk
-from kindred.space.services import active_mute
+from kindred.space.services import check_not_paused_or_muted
 from kindred.strategies.access import CardAccess, LibraryAccess, LibraryRole, is_admin
 from kindred.strategies.models import (
     CONCERNS_MAX,
@@ -55,10 +53,6 @@ NOTIFY_PROMOTED = "strategy_promoted"
 # --- helpers ---------------------------------------------------------------------------
 
 
-def _when(moment: datetime) -> str:
-    return date_format(timezone.localtime(moment), "DATETIME_FORMAT")
-
-
 def _require_not_former(access: LibraryAccess) -> None:
     if access.role == LibraryRole.FORMER:
         raise InvalidState(
@@ -80,23 +74,16 @@ def check_can_share(actor: User, access: LibraryAccess) -> None:
                 "can add them to the practice library."
             )
         )
-    space = access.space
-    if space.paused:
-        message = _("The group's space is paused, so nobody can share a card right now.")
-        if space.paused_reason:
-            message += " " + _("The facilitator says: %(reason)s") % {"reason": space.paused_reason}
-        raise InvalidState(message, code="paused")
-    mute = active_mute(space, actor)
-    if mute is not None:
-        raise InvalidState(
-            _(
-                "A facilitator has paused your posting in this group's space until "
-                "%(until)s, and that includes sharing cards. You can still read them. "
-                "Reason given: %(reason)s"
-            )
-            % {"until": _when(mute.until), "reason": mute.reason},
-            code="muted",
-        )
+    check_not_paused_or_muted(
+        actor,
+        access.space,
+        paused=_("The group's space is paused, so nobody can share a card right now."),
+        muted=_(
+            "A facilitator has paused your posting in this group's space until "
+            "%(until)s, and that includes sharing cards. You can still read them. "
+            "Reason given: %(reason)s"
+        ),
+    )
 
 
 def _clean_text(value: str, *, field: str, limit: int, empty: str, what: str) -> tuple[str, str]:

@@ -30,7 +30,6 @@ from kindred.goals.access import (
     GoalAccess,
     get_goal_for,
     get_staff_group_for,
-    member_client,
 )
 from kindred.goals.models import (
     NEXT_STEP_MAX,
@@ -46,6 +45,7 @@ from kindred.goals.models import (
     ReplyStatus,
     SupportReply,
 )
+from kindred.space.access import member_client
 
 GOAL_SCOPES = {"read": Scope.SPACE_READ, "write": Scope.SPACE_WRITE}
 REPLY_CHANGES = [("hide", "Hide"), ("restore", "Restore")]

@@ -28,10 +28,10 @@ from kindred.goals.access import (
     active_groups_of,
     get_goal_for,
     get_staff_group_for,
-    member_client,
     staff_goal_groups,
 )
 from kindred.goals.models import GoalStatus, SupportReply
+from kindred.space.access import member_client
 from kindred.web.forms import apply_error
 from kindred.web.goals.forms import CheckInForm, GoalForm, HideForm, ReplyForm
 from kindred.web.pages import actor_of
