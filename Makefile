@@ -1,7 +1,7 @@
 # Shortcuts for ./dev, the project's real entry point (it sets up .venv itself).
 # `make bench` is the documented way to run the benchmarks (docs/benchmarks.md).
 
-.PHONY: help run test browser lint bench demo
+.PHONY: help run test browser lint bench demo security faults
 
 help:
 	@sed -n 's/^## //p' Makefile
@@ -29,3 +29,12 @@ bench:
 ## make demo      load the synthetic demo practice into the development database
 demo:
 	./dev manage seed_demo --if-empty
+
+## make security  the security battery (authz, fuzz, xss, static gates) as JSON figures in
+##                bench/results/security/; SECURITY_ARGS="--full" or "--only static"
+security:
+	./dev security $(SECURITY_ARGS)
+
+## make faults    the fault-injection part (database crash, Redis down, worker killed)
+faults:
+	./dev faults $(FAULTS_ARGS)

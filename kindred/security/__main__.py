@@ -1,0 +1,7 @@
+"""``python -m kindred.security``: the battery runner (kindred/security/runner.py)."""
+
+import sys
+
+from kindred.security.runner import main
+
+sys.exit(main())
