@@ -8,13 +8,9 @@ one-time mark in their own session, so nobody else ever sees it).
 
 from __future__ import annotations
 
-from collections.abc import Callable
-from functools import wraps
 from typing import Any
 
 from django.contrib import messages
-from django.contrib.auth.decorators import login_required
-from django.core.exceptions import PermissionDenied
 from django.http import Http404, HttpRequest, HttpResponse
 from django.shortcuts import redirect, render
 from django.urls import reverse
@@ -34,30 +30,13 @@ from kindred.goals.models import GoalStatus, SupportReply
 from kindred.space.access import member_client
 from kindred.web.forms import apply_error
 from kindred.web.goals.forms import CheckInForm, GoalForm, HideForm, ReplyForm
-from kindred.web.pages import actor_of
+from kindred.web.pages import actor_of, member_client_or_404, signed_in_page
 
-View = Callable[..., HttpResponse]
 SECTION = "goals"
 CRISIS_KEY = "goals_crisis"
 
 
-def goals_page(view: View) -> View:
-    @login_required
-    @wraps(view)
-    def wrapper(request: HttpRequest, *args: Any, **kwargs: Any) -> HttpResponse:
-        try:
-            return view(request, *args, **kwargs)
-        except NotPermitted as exc:
-            raise PermissionDenied(exc.message) from exc
-
-    return wrapper
-
-
-def _member(request: HttpRequest) -> Any:
-    client = member_client(actor_of(request))
-    if client is None:
-        raise Http404("Not found.")
-    return client
+goals_page = signed_in_page
 
 
 def _flag_crisis(request: HttpRequest, flagged: bool) -> None:
@@ -108,7 +87,7 @@ def home(request: HttpRequest) -> HttpResponse:
 @goals_page
 @require_http_methods(["GET", "HEAD", "POST"])
 def new(request: HttpRequest) -> HttpResponse:
-    client = _member(request)
+    client = member_client_or_404(request)
     groups = _groups(client)
     form = GoalForm(request.POST or None, groups=groups, initial={"nudges": True})
     if request.method == "POST" and form.is_valid():
@@ -320,7 +299,7 @@ def reply_moderate(request: HttpRequest, reply_id: int) -> HttpResponse:
 @goals_page
 @require_safe
 def shared(request: HttpRequest) -> HttpResponse:
-    client = _member(request)
+    client = member_client_or_404(request)
     groups = selectors.group_shared_goals(client, actor_of(request))
     return render(
         request,

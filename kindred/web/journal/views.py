@@ -7,13 +7,7 @@ everyone else); every change goes through ``kindred.journal.services``.
 
 from __future__ import annotations
 
-from collections.abc import Callable
-from functools import wraps
-from typing import Any
-
 from django.contrib import messages
-from django.contrib.auth.decorators import login_required
-from django.core.exceptions import PermissionDenied
 from django.http import HttpRequest, HttpResponse
 from django.shortcuts import redirect, render
 from django.urls import reverse
@@ -21,7 +15,7 @@ from django.utils.translation import gettext as _
 from django.views.decorators.http import require_http_methods, require_POST, require_safe
 
 from kindred.clients.models import Client
-from kindred.core.errors import KindredError, NotPermitted
+from kindred.core.errors import KindredError
 from kindred.core.markdown import render_markdown
 from kindred.journal import selectors, services
 from kindred.journal.access import (
@@ -36,25 +30,15 @@ from kindred.scheduling.models import GroupSession
 from kindred.space.risk import CATEGORY_LABELS, RiskCategory
 from kindred.web.forms import apply_error
 from kindred.web.journal.forms import EntryForm
-from kindred.web.pages import actor_of
+from kindred.web.pages import actor_of, signed_in_page
 from kindred.web.paging import paginate
 
-View = Callable[..., HttpResponse]
 SECTION = "journal"
 PAGE_SIZE = 20
 GROUP_PAGE_SIZE = 10
 
 
-def journal_page(view: View) -> View:
-    @login_required
-    @wraps(view)
-    def wrapper(request: HttpRequest, *args: Any, **kwargs: Any) -> HttpResponse:
-        try:
-            return view(request, *args, **kwargs)
-        except NotPermitted as exc:
-            raise PermissionDenied(exc.message) from exc
-
-    return wrapper
+journal_page = signed_in_page
 
 
 def _tz(client: Client) -> str:

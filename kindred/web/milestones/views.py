@@ -9,21 +9,17 @@ lead and co-facilitators; 404 and a denied event for anyone else). Changes go th
 
 from __future__ import annotations
 
-from collections.abc import Callable
-from functools import wraps
 from typing import Any
 
 from django.contrib import messages
-from django.contrib.auth.decorators import login_required
-from django.core.exceptions import PermissionDenied
-from django.http import Http404, HttpRequest, HttpResponse
+from django.http import HttpRequest, HttpResponse
 from django.shortcuts import redirect, render
 from django.urls import reverse
 from django.utils.translation import gettext as _
 from django.views.decorators.http import require_http_methods, require_POST, require_safe
 
 from kindred.core.access import deny
-from kindred.core.errors import KindredError, NotPermitted
+from kindred.core.errors import KindredError
 from kindred.groups.models import TherapyGroup
 from kindred.milestones import selectors, services, words
 from kindred.milestones.models import Milestone
@@ -31,29 +27,12 @@ from kindred.milestones.trends import MIN_CELL, group_trends
 from kindred.space.access import SpaceAccess, get_space_for
 from kindred.web.forms import apply_error
 from kindred.web.milestones.forms import HideForm, ShareForm
-from kindred.web.pages import actor_of
+from kindred.web.pages import actor_of, member_client_or_404, signed_in_page
 
-View = Callable[..., HttpResponse]
 SECTION = "milestones"
 
 
-def milestones_page(view: View) -> View:
-    @login_required
-    @wraps(view)
-    def wrapper(request: HttpRequest, *args: Any, **kwargs: Any) -> HttpResponse:
-        try:
-            return view(request, *args, **kwargs)
-        except NotPermitted as exc:
-            raise PermissionDenied(exc.message) from exc
-
-    return wrapper
-
-
-def _member_client(request: HttpRequest) -> Any:
-    client = selectors.client_of(actor_of(request))
-    if client is None:
-        raise Http404
-    return client
+milestones_page = signed_in_page
 
 
 # --- the member's own ------------------------------------------------------------------
@@ -62,7 +41,7 @@ def _member_client(request: HttpRequest) -> Any:
 @milestones_page
 @require_safe
 def mine(request: HttpRequest) -> HttpResponse:
-    client = _member_client(request)
+    client = member_client_or_404(request)
     selectors.detect_lazily(client)
     rows = selectors.own_milestones(client)
     shared = request.GET.get("shared", "")

@@ -8,13 +8,9 @@ plain link does the same without JavaScript.
 
 from __future__ import annotations
 
-from collections.abc import Callable
-from functools import wraps
 from typing import Any
 
 from django.contrib import messages
-from django.contrib.auth.decorators import login_required
-from django.core.exceptions import PermissionDenied
 from django.http import HttpRequest, HttpResponse
 from django.shortcuts import redirect, render
 from django.urls import reverse
@@ -22,7 +18,7 @@ from django.utils.translation import gettext as _
 from django.views.decorators.http import require_http_methods, require_POST, require_safe
 
 from kindred.core.access import deny
-from kindred.core.errors import KindredError, NotFound, NotPermitted
+from kindred.core.errors import KindredError, NotFound
 from kindred.core.markdown import render_markdown
 from kindred.milestones import selectors as milestone_selectors
 from kindred.space import selectors, services
@@ -34,7 +30,7 @@ from kindred.space.access import (
 )
 from kindred.space.models import Mute, Post, PostStatus, Report, Space, Thread
 from kindred.web.forms import apply_error
-from kindred.web.pages import actor_of
+from kindred.web.pages import actor_of, signed_in_page
 from kindred.web.space.forms import (
     DisplayNameForm,
     MuteForm,
@@ -47,21 +43,11 @@ from kindred.web.space.forms import (
     ThreadForm,
 )
 
-View = Callable[..., HttpResponse]
 SECTION = "space"
 POLL_SECONDS = 15
 
 
-def space_page(view: View) -> View:
-    @login_required
-    @wraps(view)
-    def wrapper(request: HttpRequest, *args: Any, **kwargs: Any) -> HttpResponse:
-        try:
-            return view(request, *args, **kwargs)
-        except NotPermitted as exc:
-            raise PermissionDenied(exc.message) from exc
-
-    return wrapper
+space_page = signed_in_page
 
 
 def _context(access: SpaceAccess, **extra: Any) -> dict[str, Any]:

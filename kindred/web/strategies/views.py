@@ -10,13 +10,9 @@ mark bar in place.
 
 from __future__ import annotations
 
-from collections.abc import Callable
-from functools import wraps
 from typing import Any
 
 from django.contrib import messages
-from django.contrib.auth.decorators import login_required
-from django.core.exceptions import PermissionDenied
 from django.http import Http404, HttpRequest, HttpResponse
 from django.shortcuts import redirect, render
 from django.urls import reverse
@@ -24,7 +20,7 @@ from django.utils.translation import gettext as _
 from django.views.decorators.http import require_http_methods, require_POST, require_safe
 
 from kindred.core.access import deny
-from kindred.core.errors import KindredError, NotPermitted
+from kindred.core.errors import KindredError
 from kindred.strategies import selectors, services
 from kindred.strategies.access import (
     CardAccess,
@@ -37,23 +33,13 @@ from kindred.strategies.access import (
 )
 from kindred.strategies.models import Strategy, StrategyStatus
 from kindred.web.forms import apply_error
-from kindred.web.pages import actor_of
+from kindred.web.pages import actor_of, signed_in_page
 from kindred.web.strategies.forms import CardForm, DeclineForm, PromoteForm
 
-View = Callable[..., HttpResponse]
 SECTION = "strategies"
 
 
-def strategies_page(view: View) -> View:
-    @login_required
-    @wraps(view)
-    def wrapper(request: HttpRequest, *args: Any, **kwargs: Any) -> HttpResponse:
-        try:
-            return view(request, *args, **kwargs)
-        except NotPermitted as exc:
-            raise PermissionDenied(exc.message) from exc
-
-    return wrapper
+strategies_page = signed_in_page
 
 
 def _paging(request: HttpRequest) -> str:
