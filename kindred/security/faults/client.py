@@ -111,6 +111,18 @@ class Browser:
     def get(self, path: str) -> Answer:
         return self.request("GET", path)
 
+    def get_following(self, path: str, *, hops: int = 3) -> Answer:
+        """GET, following redirects within this site (at most ``hops``)."""
+        answer = self.get(path)
+        for _ in range(hops):
+            if answer.status not in {301, 302, 303, 307, 308} or not answer.location:
+                break
+            target = urllib.parse.urlsplit(answer.location)
+            if target.netloc not in {"", HOST}:
+                break
+            answer = self.get(target.path + (f"?{target.query}" if target.query else ""))
+        return answer
+
     def post_form(self, path: str, fields: dict[str, str]) -> Answer:
         data = {"csrfmiddlewaretoken": self.csrf_token, **fields}
         return self.request(

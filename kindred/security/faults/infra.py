@@ -267,6 +267,26 @@ def kindred_env(
     return env
 
 
+def static_root() -> Path:
+    """Where the run keeps its collected static files between runs (the production
+    storage hashes and compresses every file: minutes on a busy machine)."""
+    data = Path(os.environ.get("KINDRED_DATA_DIR", ROOT / ".kindred"))
+    return data / "faults-static"
+
+
+def static_is_current(root: Path) -> bool:
+    """The manifest exists and is newer than every static source file of Kindred."""
+    manifest = root / "staticfiles.json"
+    if not manifest.exists():
+        return False
+    built = manifest.stat().st_mtime
+    for folder in (ROOT / "kindred").glob("*/static"):
+        for path in folder.rglob("*"):
+            if path.is_file() and path.stat().st_mtime > built:
+                return False
+    return True
+
+
 def manage(env: dict[str, str], *args: str, timeout: float = 600) -> str:
     done = subprocess.run(
         [sys.executable, "manage.py", *args],

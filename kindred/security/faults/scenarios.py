@@ -257,6 +257,7 @@ def pg_crash(  # noqa: PLR0915 - one fault, step by step
 
     result = reconcile(ledger.writes, stored_payloads(fixture.thread_id, prefix))
     figures = result.as_dict()
+    figures["after_abandon_window"] = retry_stuck_keys(stack, ledger, path, prefix)
     figures.update(
         {
             "writers": writers,
@@ -284,6 +285,16 @@ def pg_crash(  # noqa: PLR0915 - one fault, step by step
             "answers of 5xx other than 503 during the outage (should be 503 + Retry-After)",
             server_errors=result.server_errors,
         )
+    late = figures["after_abandon_window"]
+    if late["duplicates"]:
+        stack.finding(
+            "pg_crash",
+            "high",
+            "a write whose key was left 'in progress' by the crash is stored twice when "
+            "its client retries after ABANDONED_AFTER (kindred/api/idempotency.py): the "
+            "view's writes commit apart from the key's answer",
+            duplicates=late["duplicates"],
+        )
     if figures["answered_503_without_retry_after"]:
         stack.finding("pg_crash", "low", "503 without Retry-After")
     if result.unacknowledged_missing:
@@ -295,6 +306,48 @@ def pg_crash(  # noqa: PLR0915 - one fault, step by step
             count=result.unacknowledged_missing,
         )
     return figures
+
+
+def retry_stuck_keys(stack: Stack, ledger: Ledger, path: str, prefix: str) -> dict[str, Any]:
+    """Writes still answered 409 ("in progress") at the end: their request died with
+    the database, leaving the key claimed but unfinished. The middleware treats such a
+    key as abandoned after ``ABANDONED_AFTER``; the run moves those rows' clock that far
+    back (instead of waiting) and retries each once with its key, then reconciles
+    again."""
+    from django.db.models import F
+
+    from kindred.api.idempotency import ABANDONED_AFTER
+    from kindred.api.models import IdempotencyKey
+
+    stuck = [
+        w for w in ledger.writes if not w.acknowledged and w.outcomes and w.outcomes[-1] == 409
+    ]
+    if not stuck:
+        return {"stuck_keys": 0, "retried": 0, "acknowledged": 0, "duplicates": 0, "lost": 0}
+    close_db()
+    aged = IdempotencyKey.objects.filter(
+        key__in=[w.key for w in stuck], status_code__isnull=True
+    ).update(created_at=F("created_at") - ABANDONED_AFTER - timedelta(minutes=1))
+    browser = Browser(stack.web.port)
+    browser.bearer = stack.fixture.facilitator_token
+    for write in stuck:
+        send_until_answered(
+            ledger,
+            write,
+            lambda w=write: browser.send_json(  # type: ignore[misc]
+                "POST", path, {"body": w.payload}, key=w.key
+            ),
+            deadline=time.monotonic() + 30,
+        )
+    after = reconcile(ledger.writes, stored_payloads(stack.fixture.thread_id, prefix))
+    return {
+        "stuck_keys": len(stuck),
+        "aged": aged,
+        "acknowledged": sum(1 for w in stuck if w.acknowledged),
+        "duplicates": after.duplicates,
+        "lost": after.lost,
+        "duplicated_examples": after.duplicated_payloads[:5],
+    }
 
 
 # --- The broken variant: a writer that retries without the key -------------------------
@@ -382,7 +435,7 @@ def redis_down(stack: Stack, *, page_rounds: int) -> dict[str, Any]:
     for _ in range(page_rounds):
         for name, (browser, path) in pages.items():
             try:
-                note(name, browser.get(path))
+                note(name, browser.get_following(path))
             except OSError:
                 note(name, None)
     down_for = time.monotonic() - killed
@@ -449,8 +502,28 @@ def worker_killed(  # noqa: PLR0915 - one fault, step by step
     first = TaskWorker(stack.env, stack.base, "first")
     started = time.monotonic()
     first.start()
-    target = max(1, int(outside_expected * kill_at))
-    wait_for(lambda: sent_outside() >= target, seconds=300, what="reminders going out", step=0.02)
+    # Not on a batch boundary (100 reminders a task), so the kill lands inside a task.
+    target = max(1, int(outside_expected * kill_at) + 7)
+
+    def going_out() -> bool:
+        if first.process is not None and first.process.poll() is not None:
+            raise RuntimeError(f"the task worker exited by itself: see {first.log_path}")
+        return sent_outside() >= target
+
+    wait_for(going_out, seconds=300, what="reminders going out", step=0.02)
+
+    def mid_send() -> bool:
+        """A task is running and one of its emails or texts is claimed, not yet done."""
+        return (
+            DBTaskResult.objects.filter(status=TaskResultStatus.RUNNING).exists()
+            and rows.filter(status=ReminderStatus.SENDING).exists()
+        )
+
+    try:
+        wait_for(mid_send, seconds=10, what="a reminder being sent", step=0.005)
+        killed_mid_send = True
+    except TimeoutError:
+        killed_mid_send = False
     first.kill()
     killed_after = time.monotonic() - started
     close_db()
@@ -464,13 +537,14 @@ def worker_killed(  # noqa: PLR0915 - one fault, step by step
     phq9_submit(phq9, seconds=60)
     phq9_figures = phq9_result(phq9)
 
-    # Recovery, as production does it: a new worker, and the every-minute
-    # send_due_reminders (its reaper resolves claims older than CLAIM_TIMEOUT; the run
-    # passes a clock that far ahead instead of waiting ten minutes).
-    second = TaskWorker(stack.env, stack.base, "second")
-    second.start()
+    # Recovery, as production does it: the every-minute send_due_reminders (its reaper
+    # resolves claims older than CLAIM_TIMEOUT; the run passes a clock that far ahead
+    # instead of waiting ten minutes, and so reaps before the new worker starts: with
+    # the clock ahead, a live worker's claim would look abandoned too), then a new worker.
     reaped = reminders_reap(now=timezone.now() + CLAIM_TIMEOUT + timedelta(minutes=1))
     requeued = reminders_enqueue_due()
+    second = TaskWorker(stack.env, stack.base, "second")
+    second.start()
 
     def settled() -> bool:
         close_db()
@@ -534,6 +608,7 @@ def worker_killed(  # noqa: PLR0915 - one fault, step by step
         "reminders": len(ids),
         "queued": queued,
         "killed_after_seconds": round(killed_after, 2),
+        "killed_while_a_reminder_was_claimed": killed_mid_send,
         "at_kill": at_kill,
         "reaped": {"retried": reaped.retried, "sent": reaped.sent, "failed": reaped.failed},
         "requeued_after_restart": requeued,
