@@ -8,9 +8,8 @@ from typing import Any
 import pytest
 from rest_framework.test import APIClient
 
-from kindred.accounts.models import ApiToken
 from kindred.accounts.scopes import Scope
-from kindred.accounts.tokens import new_token
+from kindred.api.testing import session, token
 from kindred.audit.models import AuditEvent
 from kindred.core.testing import Cast
 from kindred.goals.models import CheckIn, Goal, SupportReply
@@ -19,22 +18,6 @@ from kindred.space.access import get_space_for
 from kindred.space.services import space_pause
 
 BASE = "/api/v1/goals"
-
-
-def session(user: Any) -> APIClient:
-    client = APIClient()
-    client.force_login(user, backend="allauth.account.auth_backends.AuthenticationBackend")
-    return client
-
-
-def token(user: Any, *scopes: str) -> APIClient:
-    raw, prefix, digest = new_token()
-    ApiToken.objects.create(
-        user=user, name="t", prefix=prefix, token_hash=digest, scopes=list(scopes)
-    )
-    client = APIClient()
-    client.credentials(HTTP_AUTHORIZATION=f"Bearer {raw}")
-    return client
 
 
 def make(http: APIClient, **extra: Any) -> dict[str, Any]:

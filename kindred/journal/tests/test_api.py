@@ -3,14 +3,10 @@ session for a group's shared entries; every token refused; others get 404."""
 
 from __future__ import annotations
 
-from typing import Any
-
 import pytest
-from rest_framework.test import APIClient
 
-from kindred.accounts.models import ApiToken
 from kindred.accounts.scopes import Scope
-from kindred.accounts.tokens import new_token
+from kindred.api.testing import session, token
 from kindred.audit.models import AuditEvent
 from kindred.core.testing import Cast
 from kindred.journal.models import JournalEntry
@@ -18,22 +14,6 @@ from kindred.measures.models import SafetyAlert
 
 BASE = "/api/v1/journal"
 RISKY = "Honestly I want to die some nights."
-
-
-def session(user: Any) -> APIClient:
-    client = APIClient()
-    client.force_login(user, backend="allauth.account.auth_backends.AuthenticationBackend")
-    return client
-
-
-def token(user: Any, *scopes: str) -> APIClient:
-    raw, prefix, digest = new_token()
-    ApiToken.objects.create(
-        user=user, name="t", prefix=prefix, token_hash=digest, scopes=list(scopes)
-    )
-    client = APIClient()
-    client.credentials(HTTP_AUTHORIZATION=f"Bearer {raw}")
-    return client
 
 
 def test_member_writes_reads_changes_shares_and_deletes(cast: Cast) -> None:

@@ -3,15 +3,11 @@ space scopes; the same access and services as the pages."""
 
 from __future__ import annotations
 
-from typing import Any
-
 import pytest
 from django.core.cache import cache
-from rest_framework.test import APIClient
 
-from kindred.accounts.models import ApiToken
 from kindred.accounts.scopes import Scope
-from kindred.accounts.tokens import new_token
+from kindred.api.testing import session, token
 from kindred.audit.models import AuditEvent
 from kindred.core.testing import Cast
 from kindred.measures.models import SafetyAlert
@@ -24,22 +20,6 @@ BASE = "/api/v1/milestones"
 @pytest.fixture(autouse=True)
 def _fresh_cache() -> None:
     cache.clear()
-
-
-def session(user: Any) -> APIClient:
-    client = APIClient()
-    client.force_login(user, backend="allauth.account.auth_backends.AuthenticationBackend")
-    return client
-
-
-def token(user: Any, *scopes: str) -> APIClient:
-    raw, prefix, digest = new_token()
-    ApiToken.objects.create(
-        user=user, name="t", prefix=prefix, token_hash=digest, scopes=list(scopes)
-    )
-    client = APIClient()
-    client.credentials(HTTP_AUTHORIZATION=f"Bearer {raw}")
-    return client
 
 
 def test_member_lists_shares_and_dismisses(cast: Cast) -> None:

@@ -8,10 +8,9 @@ from typing import Any
 import pytest
 from rest_framework.test import APIClient
 
-from kindred.accounts.models import ApiToken
 from kindred.accounts.scopes import Scope
 from kindred.accounts.token_services import allowed_scopes
-from kindred.accounts.tokens import new_token
+from kindred.api.testing import session, token
 from kindred.audit.models import AuditEvent
 from kindred.core.testing import Cast
 from kindred.groups.models import Enrollment
@@ -25,12 +24,6 @@ BASE = "/api/v1/space"
 def api(user: Any) -> APIClient:
     client = APIClient()
     client.force_authenticate(user)
-    return client
-
-
-def session(user: Any) -> APIClient:
-    client = APIClient()
-    client.force_login(user, backend="allauth.account.auth_backends.AuthenticationBackend")
     return client
 
 
@@ -49,25 +42,13 @@ def test_scopes_go_to_clinicians_only(cast: Cast) -> None:
     assert Scope.SPACE_READ not in allowed_scopes(cast.billing)
 
 
-def _token(user: Any, *scopes: str) -> APIClient:
-    """A token row for ``user`` (made directly: the cast's facilitators may not make
-    tokens themselves; an admin who also facilitates could)."""
-    raw, prefix, digest = new_token()
-    ApiToken.objects.create(
-        user=user, name="t", prefix=prefix, token_hash=digest, scopes=list(scopes)
-    )
-    client = APIClient()
-    client.credentials(HTTP_AUTHORIZATION=f"Bearer {raw}")
-    return client
-
-
 def test_a_token_needs_the_space_scope(cast: Cast) -> None:
     url = f"{BASE}/groups/{cast.group_a.pk}/threads/"
-    assert _token(cast.facilitator, Scope.SPACE_READ).get(url).status_code == 200
-    assert _token(cast.facilitator, Scope.GROUPS_READ).get(url).status_code == 403
-    writer = _token(cast.facilitator, Scope.SPACE_READ)
+    assert token(cast.facilitator, Scope.SPACE_READ).get(url).status_code == 200
+    assert token(cast.facilitator, Scope.GROUPS_READ).get(url).status_code == 403
+    writer = token(cast.facilitator, Scope.SPACE_READ)
     assert writer.post(url, {"title": "x", "body": "y"}).status_code == 403
-    writer = _token(cast.facilitator, Scope.SPACE_WRITE)
+    writer = token(cast.facilitator, Scope.SPACE_WRITE)
     assert writer.post(url, {"title": "Welcome", "body": "Hello all"}).status_code == 201
 
 

@@ -11,6 +11,7 @@ from typing import Any
 import pytest
 from django.urls import reverse
 
+from kindred.api.testing import session
 from kindred.audit.models import AuditEvent
 from kindred.core.errors import Conflict, InvalidState, NotFound, NotPermitted, ValidationFailed
 from kindred.core.testing import Cast, signed_in
@@ -360,18 +361,10 @@ def test_conversation_pages_use_constant_queries(
 # --- API -----------------------------------------------------------------------------------
 
 
-def _session(user: Any) -> Any:
-    from rest_framework.test import APIClient
-
-    client = APIClient()
-    client.force_login(user, backend="allauth.account.auth_backends.AuthenticationBackend")
-    return client
-
-
 def test_api_conversations_messages_moderation_and_refusals(cast: Cast) -> None:
     base = "/api/v1/space"
     g = cast.group_a.pk
-    a, b, fac = _session(cast.member), _session(cast.member_b), _session(cast.facilitator)
+    a, b, fac = session(cast.member), session(cast.member_b), session(cast.facilitator)
     assert a.put(f"{base}/groups/{g}/display-name/", {"name": "Sky"}).status_code == 200
     assert b.put(f"{base}/groups/{g}/display-name/", {"name": "River"}).status_code == 200
     off = a.post(f"{base}/groups/{g}/conversations/", {"member": cast.member_b.pk})
@@ -414,7 +407,7 @@ def test_api_conversations_messages_moderation_and_refusals(cast: Cast) -> None:
     assert hidden.json()["body"] == "<b>hi</b> there"  # facilitators still read it
     member_view = b.get(f"{base}/conversations/{cid}/").json()
     assert member_view["messages"][0]["body"] is None
-    assert _session(cast.outsider).get(f"{base}/conversations/{cid}/").status_code == 404
+    assert session(cast.outsider).get(f"{base}/conversations/{cid}/").status_code == 404
     fac.patch(f"{base}/groups/{g}/", {"direct_messages_allowed": False}, format="json")
     after = b.get(f"{base}/conversations/{cid}/").json()
     assert after["can_send"] is False

@@ -6,11 +6,9 @@ from __future__ import annotations
 from typing import Any
 
 import pytest
-from rest_framework.test import APIClient
 
-from kindred.accounts.models import ApiToken
 from kindred.accounts.scopes import Scope
-from kindred.accounts.tokens import new_token
+from kindred.api.testing import session, token
 from kindred.audit.models import AuditEvent
 from kindred.core.testing import Cast
 from kindred.groups.models import Enrollment
@@ -27,22 +25,6 @@ CARD = {
     "what_it_is": "I make a cup of tea and look out of the window until it cools.",
     "when_it_helps": "After a hard phone call.",
 }
-
-
-def session(user: Any) -> APIClient:
-    client = APIClient()
-    client.force_login(user, backend="allauth.account.auth_backends.AuthenticationBackend")
-    return client
-
-
-def token(user: Any, *scopes: str) -> APIClient:
-    raw, prefix, digest = new_token()
-    ApiToken.objects.create(
-        user=user, name="t", prefix=prefix, token_hash=digest, scopes=list(scopes)
-    )
-    client = APIClient()
-    client.credentials(HTTP_AUTHORIZATION=f"Bearer {raw}")
-    return client
 
 
 def shared_and_approved(cast: Cast) -> int:
