@@ -166,31 +166,42 @@ if len(PAYLOADS) > 100:  # two marker digits
     raise RuntimeError("the corpus outgrew its markers")
 
 TEXT_PAYLOADS: tuple[int, ...] = tuple(i for i, p in enumerate(PAYLOADS) if p.use == "text")
+# For single-line fields (CharField): no payload with a line break, joined with spaces. A
+# line break in a name is refused or breaks other formats (e-mail headers, calendar
+# lines) rather than HTML; the e-mail check reports refused headers on its own.
+LINE_PAYLOADS: tuple[int, ...] = tuple(
+    i
+    for i in TEXT_PAYLOADS
+    if "\n" not in PAYLOADS[i].template and "\r" not in PAYLOADS[i].template
+)
 EMAIL_PAYLOADS: tuple[int, ...] = tuple(i for i, p in enumerate(PAYLOADS) if p.use == "email")
 URL_PAYLOADS: tuple[int, ...] = tuple(i for i, p in enumerate(PAYLOADS) if p.use == "url")
 POLYGLOTS: tuple[int, ...] = tuple(i for i, p in enumerate(PAYLOADS) if p.kind == "polyglot")
 SEPARATOR = "\n\n"
+LINE_SEPARATOR = " "
 
 
 def pack(pool: tuple[int, ...], capacity: int | None, start: int) -> list[int]:
-    """The payload indexes for one value: for the text pool, the longest polyglot that fits
-    first, then the others in turn from ``start`` while they fit in ``capacity``
-    characters (``None``: no limit, so every payload); for the e-mail and URL pools, one
-    payload (a value must stay one valid address). Empty when not even one fits."""
+    """The payload indexes for one value: for the text and line pools, the longest
+    polyglot that fits first, then the others in turn from ``start`` while they fit in
+    ``capacity`` characters (``None``: no limit, so every payload); for the e-mail and
+    URL pools, one payload (a value must stay one valid address). Empty when not even one
+    fits."""
     room = capacity if capacity is not None else 1 << 30
     chosen: list[int] = []
     used = 0
+    gap = len(LINE_SEPARATOR) if pool == LINE_PAYLOADS else len(SEPARATOR)
 
     def take(index: int) -> bool:
         nonlocal used
-        extra = PAYLOADS[index].length + (len(SEPARATOR) if chosen else 0)
+        extra = PAYLOADS[index].length + (gap if chosen else 0)
         if used + extra > room:
             return False
         chosen.append(index)
         used += extra
         return True
 
-    if pool != TEXT_PAYLOADS:
+    if pool not in (TEXT_PAYLOADS, LINE_PAYLOADS):
         for offset in range(len(pool)):
             if take(pool[(start + offset) % len(pool)]):
                 break
@@ -205,5 +216,7 @@ def pack(pool: tuple[int, ...], capacity: int | None, start: int) -> list[int]:
     return chosen
 
 
-def value(field: int, indexes: list[int]) -> str:
-    return SEPARATOR.join(PAYLOADS[i].render(field, i) for i in indexes)
+def value(field: int, indexes: list[int], *, line: bool = False) -> str:
+    return (LINE_SEPARATOR if line else SEPARATOR).join(
+        PAYLOADS[i].render(field, i) for i in indexes
+    )
