@@ -325,6 +325,29 @@ def _facilitator(access: SpaceAccess, actor: User, group_id: object) -> SpaceAcc
     return access
 
 
+def _moderation_asked(
+    request: Request,
+    access: SpaceAccess,
+    actor: User,
+    model: type[Post | DirectMessage],
+    object_id: object,
+) -> tuple[str, str]:
+    """The change a facilitator asks for on a post or direct message, and their reason
+    ("" when none); for anyone else a denied event and 404, before the input is read."""
+    if not access.is_facilitator:
+        deny(actor, model, object_id)
+    serializer = ModerateInputSerializer(data=request.data)
+    serializer.is_valid(raise_exception=True)
+    return serializer.validated_data["change"], serializer.validated_data.get("reason", "")
+
+
+def _report_asked(request: Request) -> tuple[str, str]:
+    """The reason and note of a member's report of a post or direct message."""
+    serializer = ReportInputSerializer(data=request.data)
+    serializer.is_valid(raise_exception=True)
+    return serializer.validated_data["reason"], serializer.validated_data.get("note", "")
+
+
 # --- views ---------------------------------------------------------------------------------
 
 
@@ -608,14 +631,9 @@ class ReportCreateView(GenericAPIView[Any]):
     def post(self, request: Request, post_id: int) -> Response:
         actor = actor_of(request)
         access, post = get_post_for(actor, post_id, allow_former=True)
-        serializer = ReportInputSerializer(data=request.data)
-        serializer.is_valid(raise_exception=True)
+        reason, note = _report_asked(request)
         report = services.report_create(
-            actor=actor,
-            access=access,
-            post=post,
-            reason=serializer.validated_data["reason"],
-            note=serializer.validated_data.get("note", ""),
+            actor=actor, access=access, post=post, reason=reason, note=note
         )
         return Response(ReportSerializer(report).data, status=status.HTTP_201_CREATED)
 
@@ -632,12 +650,7 @@ class PostModerationView(GenericAPIView[Any]):
     def post(self, request: Request, post_id: int) -> Response:
         actor = actor_of(request)
         access, post = get_post_for(actor, post_id)
-        if not access.is_facilitator:
-            deny(actor, Post, post_id)
-        serializer = ModerateInputSerializer(data=request.data)
-        serializer.is_valid(raise_exception=True)
-        action = serializer.validated_data["change"]
-        reason = serializer.validated_data.get("reason", "")
+        action, reason = _moderation_asked(request, access, actor, Post, post_id)
         if action == "hide":
             post = services.post_hide(actor=actor, access=access, post=post, reason=reason)
         elif action == "restore":
@@ -802,11 +815,10 @@ class StartConversationInputSerializer(serializers.Serializer[Any]):
     member = serializers.IntegerField(help_text="The other member's user id.")
 
 
-class MessageModerateInputSerializer(serializers.Serializer[Any]):
-    # The same choices as for posts (one enum in the schema); "approve" is refused:
-    # direct messages never wait for approval.
-    change = serializers.ChoiceField(choices=MODERATION_ACTIONS)
-    reason = serializers.CharField(max_length=REASON_MAX, required=False, allow_blank=True)
+class MessageModerateInputSerializer(ModerateInputSerializer):
+    # The same fields and choices as for posts (one enum in the schema), named apart in
+    # the schema; "approve" is refused: direct messages never wait for approval.
+    pass
 
 
 class MessageReportSerializer(serializers.Serializer[Any]):
@@ -987,11 +999,7 @@ class MessageModerationView(GenericAPIView[Any]):
     def post(self, request: Request, message_id: int) -> Response:
         actor = actor_of(request)
         access, message = get_message_for(actor, message_id)
-        if not access.is_facilitator:
-            deny(actor, DirectMessage, message_id)
-        serializer = MessageModerateInputSerializer(data=request.data)
-        serializer.is_valid(raise_exception=True)
-        change = serializer.validated_data["change"]
+        change, reason = _moderation_asked(request, access, actor, DirectMessage, message_id)
         if change == "approve":
             raise ValidationFailed(
                 _("Direct messages never wait for approval: choose hide or restore."),
@@ -999,10 +1007,7 @@ class MessageModerationView(GenericAPIView[Any]):
             )
         if change == "hide":
             message = services.message_hide(
-                actor=actor,
-                access=access,
-                message=message,
-                reason=serializer.validated_data.get("reason", ""),
+                actor=actor, access=access, message=message, reason=reason
             )
         else:
             message = services.message_restore(actor=actor, access=access, message=message)
@@ -1021,13 +1026,8 @@ class MessageReportCreateView(GenericAPIView[Any]):
     def post(self, request: Request, message_id: int) -> Response:
         actor = actor_of(request)
         access, message = get_message_for(actor, message_id, allow_former=True)
-        serializer = ReportInputSerializer(data=request.data)
-        serializer.is_valid(raise_exception=True)
+        reason, note = _report_asked(request)
         report = services.message_report_create(
-            actor=actor,
-            access=access,
-            message=message,
-            reason=serializer.validated_data["reason"],
-            note=serializer.validated_data.get("note", ""),
+            actor=actor, access=access, message=message, reason=reason, note=note
         )
         return Response(MessageReportSerializer(report).data, status=status.HTTP_201_CREATED)

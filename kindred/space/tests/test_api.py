@@ -16,7 +16,7 @@ from kindred.core.testing import Cast
 from kindred.groups.models import Enrollment
 from kindred.groups.services import enrollment_withdraw
 from kindred.measures.models import SafetyAlert
-from kindred.space.models import POST_MAX, Post, PostStatus
+from kindred.space.models import POST_MAX, DirectMessage, Post, PostStatus
 
 BASE = "/api/v1/space"
 
@@ -188,3 +188,49 @@ def test_facilitator_moderates_through_the_api(
     )
     spaces = b.get(f"{BASE}/groups/").json()
     assert [s["group_id"] for s in spaces] == [g]
+
+
+def test_moderation_and_report_input_of_posts_and_messages(
+    cast: Cast, ready: tuple[APIClient, APIClient, APIClient]
+) -> None:
+    """Posts and direct messages share one reading of a moderation request (only the
+    group's facilitators, refused before the input is read) and of a report."""
+    a, b, fac = ready
+    g = cast.group_a.pk
+    post_id = a.post(f"{BASE}/groups/{g}/threads/", {"title": "x", "body": "hi"}).json()["post"][
+        "id"
+    ]
+    assert fac.patch(f"{BASE}/groups/{g}/", {"direct_messages_allowed": True}).status_code == 200
+    cid = a.post(f"{BASE}/groups/{g}/conversations/", {"member": cast.member_b.pk}).json()["id"]
+    message_id = a.post(f"{BASE}/conversations/{cid}/messages/", {"body": "hello"}).json()[
+        "message"
+    ]["id"]
+    for kind, model, pk in (("posts", Post, post_id), ("messages", DirectMessage, message_id)):
+        url = f"{BASE}/{kind}/{pk}/moderation/"
+        denied = AuditEvent.objects.filter(action=f"space.{model._meta.model_name}.denied")
+        before = denied.count()
+        # A member is refused as if the thing did not exist, whatever they send.
+        assert b.post(url, {"change": "nonsense"}).status_code == 404
+        assert denied.count() == before + 1
+        bad = fac.post(url, {"change": "nonsense"})
+        assert bad.status_code == 400
+        assert "change" in str(bad.json())
+        too_long = fac.post(url, {"change": "hide", "reason": "x" * 5000})
+        assert too_long.status_code == 400
+        assert "reason" in str(too_long.json())
+        report_url = f"{BASE}/{kind}/{pk}/reports/"
+        unknown = b.post(report_url, {"reason": "nonsense"})
+        assert unknown.status_code == 400
+        assert "reason" in str(unknown.json())
+        assert b.post(report_url, {"reason": "hurtful", "note": "Unkind"}).status_code == 201
+    approve = fac.post(f"{BASE}/messages/{message_id}/moderation/", {"change": "approve"})
+    assert approve.status_code == 400
+    assert "never wait for approval" in str(approve.json())
+    hidden = fac.post(f"{BASE}/posts/{post_id}/moderation/", {"change": "hide", "reason": "Names"})
+    assert hidden.status_code == 200
+    assert Post.objects.get(pk=post_id).status == PostStatus.HIDDEN
+    restored = fac.post(
+        f"{BASE}/posts/{post_id}/moderation/", {"change": "restore", "reason": "Fine after all"}
+    )
+    assert restored.status_code == 200
+    assert Post.objects.get(pk=post_id).status == PostStatus.VISIBLE
