@@ -119,6 +119,8 @@ MIDDLEWARE = [
     # outside the others, so it also marks answers other middleware produce.
     "kindred.core.cache_control.CacheControlMiddleware",
     "kindred.core.middleware.RequestContextMiddleware",
+    # Oversized bodies and unwanted files refused before anything reads the body (issue 9).
+    "kindred.core.upload_limits.RequestSizeLimitMiddleware",
     "kindred.core.middleware.DatabaseUnavailableMiddleware",
     "django.contrib.sessions.middleware.SessionMiddleware",
     "django.middleware.csp.ContentSecurityPolicyMiddleware",
@@ -139,6 +141,16 @@ MIDDLEWARE = [
     # django-axes must stay last.
     "axes.middleware.AxesMiddleware",
 ]
+
+# Request size limits (issue 9; kindred/core/upload_limits.py). One figure for every body:
+# Django's in-memory limits equal it, so an accepted upload never goes to a temporary file.
+KINDRED_MAX_REQUEST_BYTES = env.int("KINDRED_MAX_REQUEST_BYTES", default=2_621_440)
+DATA_UPLOAD_MAX_MEMORY_SIZE = KINDRED_MAX_REQUEST_BYTES
+FILE_UPLOAD_MAX_MEMORY_SIZE = KINDRED_MAX_REQUEST_BYTES
+DATA_UPLOAD_MAX_NUMBER_FIELDS = 1000
+DATA_UPLOAD_MAX_NUMBER_FILES = 10
+# The only views that take files (by URL name); each installs its own size-limited handler.
+KINDRED_UPLOAD_VIEWS = ["web:instrument_load"]
 
 ROOT_URLCONF = "kindred.urls"
 FORM_RENDERER = "kindred.web.forms.KindredFormRenderer"
