@@ -161,7 +161,7 @@ class TokenListView(APIView):
             400: OpenApiResponse(description="Field errors"),
             403: inline_serializer(
                 "TokenCreateRefused",
-                {"detail": serializers.CharField(), "code": serializers.CharField()},
+                {"detail": serializers.CharField(), "code": serializers.CharField(required=False)},
             ),
         },
     )

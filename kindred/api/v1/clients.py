@@ -27,6 +27,7 @@ from kindred.clients.models import (
     Client,
     ClientStatus,
     ConcernTag,
+    Gender,
     InvitationStatus,
     PortalInvitation,
 )
@@ -58,6 +59,8 @@ class ConcernInputSerializer(serializers.Serializer[Any]):
 
 class ClientSerializer(serializers.ModelSerializer[Client]):
     display_name = serializers.CharField(read_only=True)
+    # Declared so the schema allows "" (not given): a read-only model field loses allow_blank.
+    gender = serializers.ChoiceField(choices=Gender.choices, allow_blank=True, read_only=True)
     has_portal_account = serializers.SerializerMethodField()
     concerns: serializers.PrimaryKeyRelatedField[ConcernTag] = serializers.PrimaryKeyRelatedField(
         many=True, read_only=True

@@ -90,13 +90,16 @@ class OwnClosureView(APIView):
     @extend_schema(
         operation_id="me_closure",
         summary="Your latest request to close your account, if any",
-        responses={200: ClosureSerializer},
+        description="204 (no body) when you have never asked.",
+        responses={200: ClosureSerializer, 204: None},
     )
     def get(self, request: Request) -> Response:
         actor = actor_of(request)
         own_client(actor)
         last = ClosureRequest.objects.filter(user=actor).order_by("-requested_at", "-id").first()
-        return Response(ClosureSerializer(last).data if last else None)
+        if last is None:
+            return Response(status=204)  # an empty 200 would claim JSON and send none
+        return Response(ClosureSerializer(last).data)
 
     @extend_schema(
         operation_id="me_closure_request",

@@ -24,7 +24,7 @@ from rest_framework.response import Response
 from kindred.accounts.scopes import Scope
 from kindred.api.actors import require_staff
 from kindred.clients.access import get_client_for
-from kindred.clients.models import ConcernTag
+from kindred.clients.models import GROUP_GENDER_CHOICES, ConcernTag
 from kindred.core.access import deny
 from kindred.core.errors import NotPermitted
 from kindred.groups import access, selectors, services
@@ -52,6 +52,19 @@ GROUP_SCOPES = {"read": Scope.GROUPS_READ, "write": Scope.GROUPS_WRITE}
 
 
 class GroupSerializer(serializers.ModelSerializer[TherapyGroup]):
+    # Declared so the schema allows "" (open to everyone): a read-only model field loses
+    # allow_blank.
+    gender_focus = serializers.ChoiceField(
+        choices=GROUP_GENDER_CHOICES,
+        allow_blank=True,
+        read_only=True,
+        help_text='"" for a group open to everyone, or the gender it is for.',
+    )
+    # A URL or "" (none): as URLField the schema would refuse "".
+    external_video_link = serializers.CharField(
+        read_only=True,
+        help_text='Only for the fixed-link video provider; never sent by email. "" when none.',
+    )
     seats_taken = serializers.SerializerMethodField(
         help_text="Places held (invited or active members)."
     )

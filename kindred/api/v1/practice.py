@@ -53,9 +53,10 @@ REAUTH_MESSAGE = _(
 REAUTH_RESPONSE = OpenApiResponse(
     response=inline_serializer(
         "ReauthenticationRequired",
-        {"detail": serializers.CharField(), "code": serializers.CharField()},
+        {"detail": serializers.CharField(), "code": serializers.CharField(required=False)},
     ),
-    description="A browser session that has not re-authenticated recently.",
+    description="A browser session that has not re-authenticated recently (code "
+    '"reauthentication_required"), or a token without the scope (detail only).',
 )
 
 
@@ -78,6 +79,9 @@ def _lookup[M: Model](queryset: QuerySet[M], pk: int | None, field: str, message
 
 
 class PracticeSerializer(serializers.ModelSerializer[Practice]):
+    # An address or "" (none given): as EmailField the schema would refuse "".
+    contact_email = serializers.CharField(read_only=True, help_text='An email address, or "".')
+
     class Meta:
         model = Practice
         fields = (

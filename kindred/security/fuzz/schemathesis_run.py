@@ -94,14 +94,18 @@ def _describe(exc: FailureGroup) -> tuple[str, str]:
 class _Run:
     result: FuzzResult
     target: Target
-    examples: int
     deadline: float
     seen: set[tuple[str, str, str, int]] = field(default_factory=set)
 
 
 def _one(run: _Run, credential: Credential, operation: Operation, case: Any) -> None:
     result = run.result
-    response = case.call(**run.target.call_kwargs())
+    kwargs = run.target.call_kwargs()
+    if credential.headers:
+        kwargs["headers"] = dict(credential.headers)
+    if credential.cookies:
+        kwargs["cookies"] = dict(credential.cookies)
+    response = case.call(**kwargs)
     result.cases += 1
     status = int(response.status_code)
     result.statuses[status] += 1
@@ -113,7 +117,7 @@ def _one(run: _Run, credential: Credential, operation: Operation, case: Any) -> 
             text = f"{credential.role} ({credential.kind}) got {status}; declared scope {scope}"
             found.append(Finding("authz", credential.role, operation.label, status, text))
     try:
-        case.validate_response(response, checks=CHECKS)
+        case.validate_response(response, checks=CHECKS, headers=kwargs.get("headers"))
     except FailureGroup as exc:
         kind, text = _describe(exc)
         found.append(Finding(kind, credential.role, operation.label, status, text))
@@ -124,11 +128,12 @@ def _one(run: _Run, credential: Credential, operation: Operation, case: Any) -> 
             result.findings.append(finding)
 
 
-def _exercise(
-    run: _Run, credential: Credential, operation: Operation, strategy: Any
-) -> Callable[[], None]:
+def _generate(strategy: Any, examples: int) -> list[Any]:
+    """Up to ``examples`` cases drawn from ``strategy`` (deterministically)."""
+    cases: list[Any] = []
+
     @hypothesis_settings(
-        max_examples=run.examples,
+        max_examples=examples,
         deadline=None,
         database=None,
         derandomize=True,
@@ -136,37 +141,65 @@ def _exercise(
         suppress_health_check=list(HealthCheck),
     )
     @given(case=strategy)
-    def exercise(case: Any) -> None:
-        if time.monotonic() > run.deadline:
-            return
-        try:
-            _one(run, credential, operation, case)
-        except Exception as exc:  # an exception escaping the app is a finding too
-            run.result.findings.append(
-                Finding("server_error", credential.role, operation.label, None, repr(exc))
-            )
+    def collect(case: Any) -> None:
+        cases.append(case)
 
-    return exercise
+    collect()
+    return cases[:examples]
 
 
-def _strategy(
-    api_operation: Any,
-    credential: Credential,
-    operation: Operation,
-    known_ids: dict[str, Any] | None,
-) -> Any:
-    kwargs: dict[str, Any] = {}
-    if credential.headers:
-        kwargs["headers"] = dict(credential.headers)
-    if credential.cookies:
-        kwargs["cookies"] = dict(credential.cookies)
-    if known_ids is not None:
+#: JSON Schema's "time" format is RFC 3339 full-time, which needs an offset; Kindred's
+#: times are wall-clock times in the group's (or member's) own time zone, sent as DRF
+#: writes them ("18:00:00"). The fuzzer reads "format: time" as this pattern instead (and
+#: the report says so); everything else in the schema is taken as it is.
+WALL_CLOCK_TIME = r"^([01][0-9]|2[0-3]):[0-5][0-9](:[0-5][0-9](\.[0-9]{1,6})?)?$"
+
+
+def wall_clock_times(node: Any) -> Any:
+    """A copy of ``node`` with every ``format: time`` string read as WALL_CLOCK_TIME."""
+    if isinstance(node, dict):
+        copied = {key: wall_clock_times(value) for key, value in node.items()}
+        if copied.get("format") == "time" and copied.get("type") == "string":
+            del copied["format"]
+            copied["pattern"] = WALL_CLOCK_TIME
+        return copied
+    if isinstance(node, list):
+        return [wall_clock_times(value) for value in node]
+    return node
+
+
+def generate_cases(
+    schema: dict[str, Any],
+    operations: Sequence[Operation],
+    *,
+    examples: int,
+    known_ids: dict[str, Any] | None = None,
+    seconds: float = 600,
+) -> tuple[list[tuple[Operation, Any]], list[str]]:
+    """The cases every role is sent: ``examples`` generated per operation, and as many
+    again with ``known_ids`` as path parameters where all of them are known. Returns the
+    cases and the operations that could not be generated."""
+    loaded = schemathesis.openapi.from_dict(wall_clock_times(schema))
+    by_label = {operation.label: operation for operation in operations}
+    deadline = time.monotonic() + seconds
+    cases: list[tuple[Operation, Any]] = []
+    failed: list[str] = []
+    for item in loaded.get_all_operations():
+        api_operation = item.ok()  # type: ignore[union-attr]
+        operation = by_label.get(f"{api_operation.method.upper()} {api_operation.path}")
+        if operation is None or time.monotonic() > deadline:
+            continue
+        strategies = [api_operation.as_strategy()]
         wanted = operation.path_parameters()
-        if wanted and all(name in known_ids for name in wanted):
-            kwargs["path_parameters"] = {name: known_ids[name] for name in wanted}
-        else:
-            return None
-    return api_operation.as_strategy(**kwargs)
+        if known_ids and wanted and all(name in known_ids for name in wanted):
+            fixed = {name: known_ids[name] for name in wanted}
+            strategies.append(api_operation.as_strategy(path_parameters=fixed))
+        for strategy in strategies:
+            try:
+                cases.extend((operation, case) for case in _generate(strategy, examples))
+            except HypothesisException as exc:
+                failed.append(f"{operation.label}: {exc!r}")
+    return cases, failed
 
 
 def run(
@@ -180,36 +213,32 @@ def run(
     known_ids: dict[str, Any] | None = None,
     progress: Callable[[str], None] | None = None,
 ) -> FuzzResult:
-    """Fuzz ``operations`` as each credential: ``examples`` generated cases each (plus as
-    many with ``known_ids`` as path parameters where all of them are known), stopping
-    when ``seconds`` have passed."""
-    loaded = schemathesis.openapi.from_dict(schema)
-    by_label = {operation.label: operation for operation in operations}
-    api_operations: list[tuple[Operation, Any]] = []
-    for item in loaded.get_all_operations():
-        api_operation = item.ok()  # type: ignore[union-attr]
-        label = f"{api_operation.method.upper()} {api_operation.path}"
-        if label in by_label:
-            api_operations.append((by_label[label], api_operation))
-    result = FuzzResult(operations=len(api_operations), roles=len(credentials))
-    run_ = _Run(result, target, examples, time.monotonic() + seconds)
+    """Fuzz ``operations`` as each credential (the same cases for every role: see
+    generate_cases), stopping when ``seconds`` have passed."""
+    deadline = time.monotonic() + seconds
+    cases, failed = generate_cases(
+        schema, operations, examples=examples, known_ids=known_ids, seconds=seconds
+    )
+    result = FuzzResult(
+        operations=len({operation.label for operation, _ in cases}), roles=len(credentials)
+    )
+    result.findings.extend(Finding("generation", "-", text, None, text) for text in failed)
+    run_ = _Run(result, target, deadline)
     for credential in credentials:
         if progress:
-            progress(f"schemathesis: {credential.role}")
-        for operation, api_operation in api_operations:
-            for ids in ([known_ids] if known_ids else []) + [None]:
-                if time.monotonic() > run_.deadline:
-                    result.timed_out = True
-                    return result
-                strategy = _strategy(api_operation, credential, operation, ids)
-                if strategy is None:
-                    continue
-
-                exercise = _exercise(run_, credential, operation, strategy)
-                try:
-                    exercise()
-                except HypothesisException as exc:
-                    result.findings.append(
-                        Finding("generation", credential.role, operation.label, None, repr(exc))
-                    )
+            progress(f"schemathesis: {credential.role} ({len(cases)} cases)")
+        sent: set[str] = set()
+        for operation, case in cases:
+            if credential.kind == "anonymous" and operation.label in sent:
+                continue  # anonymous is refused before any input is read: one case is enough
+            sent.add(operation.label)
+            if time.monotonic() > deadline:
+                result.timed_out = True
+                return result
+            try:
+                _one(run_, credential, operation, case)
+            except Exception as exc:  # an exception escaping the app is a finding too
+                result.findings.append(
+                    Finding("server_error", credential.role, operation.label, None, repr(exc))
+                )
     return result

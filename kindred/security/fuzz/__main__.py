@@ -1,0 +1,436 @@
+"""``python -m kindred.security.fuzz --out FILE.json [--full]``: the fuzz part of the
+security battery against a live loopback Kindred (docs/security.md).
+
+1. A throwaway PostgreSQL database (kindred_fuzz_<pid>), migrated, with the test cast.
+2. gunicorn on 127.0.0.1:<free port> (live_settings: records the query keys views read)
+   and a canary server (canary_settings: one view concatenating SQL).
+3. Every HTML page and API GET is walked once per role with ``?_probe=1``: the recorder
+   notes the parameters each view reads.
+4. Schemathesis: every operation as every role (bounded examples and time).
+5. sqlmap: the canary first (it must be found injectable, else the harness is broken and
+   the run exits 2), then every query parameter of every API list operation and HTML
+   page that reads one, path ids and a representative set of JSON body fields.
+
+Exit 0: nothing found; 1: findings; 2: could not run.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import os
+import re
+import sys
+import tempfile
+import time
+from pathlib import Path
+from typing import TYPE_CHECKING, Any
+
+from kindred.security.fuzz.live import (
+    CANARY_SETTINGS,
+    LIVE_SETTINGS,
+    CannotRun,
+    Gunicorn,
+    ThrowawayDatabase,
+    migrate,
+    server_env,
+)
+
+if TYPE_CHECKING:
+    from kindred.security.fuzz.openapi import Operation
+    from kindred.security.fuzz.roles import Credential
+    from kindred.security.fuzz.sqli import Outcome, Target
+
+QUICK = {"examples": 1, "schemathesis_seconds": 600, "sqlmap_targets": 12, "sqlmap_seconds": 600}
+FULL = {
+    "examples": 3,
+    "schemathesis_seconds": 1500,
+    "sqlmap_targets": 10_000,
+    "sqlmap_seconds": 2700,
+}
+PER_SQLMAP_RUN = 150.0
+#: HTML prefixes not walked: the API (fuzzed through its schema), sign-in flows, files.
+SKIP_PAGES = ("/api/", "/fhir/", "/accounts/", "/static/", "/bench/", "/canary/", "/media/")
+#: Representative JSON bodies for sqlmap (path, body); values are valid starting points.
+JSON_BODIES: tuple[tuple[str, dict[str, object]], ...] = (
+    (
+        "/api/v1/clients/",
+        {
+            "legal_first_name": "Sam",
+            "legal_last_name": "Fuzz",
+            "date_of_birth": "1990-01-01",
+            "state_of_residence": "IL",
+            "email": "sam.fuzz@example.test",
+        },
+    ),
+    (
+        "/api/v1/referrals/",
+        {
+            "source": "clinician",
+            "referrer_name": "Dr Probe",
+            "first_name": "Robin",
+            "last_name": "Probe",
+            "state": "IL",
+            "email": "robin.probe@example.test",
+        },
+    ),
+    ("/api/v1/concerns/", {"name": "Sleep"}),
+    ("/api/v1/locations/", {"name": "North office", "address_line1": "1 Main St"}),
+)
+
+
+def _log(text: str) -> None:
+    sys.stderr.write(f"[fuzz {time.strftime('%H:%M:%S')}] {text}\n")
+    sys.stderr.flush()
+
+
+def _setup_django(database_url: str) -> None:
+    os.environ["DJANGO_SETTINGS_MODULE"] = LIVE_SETTINGS
+    os.environ["KINDRED_TESTING"] = "1"
+    os.environ["DATABASE_URL"] = database_url
+    os.environ["CONN_MAX_AGE"] = "0"
+    os.environ.pop("REDIS_URL", None)
+    import django
+
+    django.setup()
+
+
+def _http_session(credential: Credential) -> Any:
+    import requests
+
+    session = requests.Session()
+    session.headers.update(credential.headers)
+    for name, value in credential.cookies.items():
+        session.cookies.set(name, value, domain="127.0.0.1")
+    return session
+
+
+def _auth(credential: Credential) -> tuple[tuple[str, ...], str]:
+    headers = tuple(f"{k}: {v}" for k, v in credential.headers.items())
+    cookie = "; ".join(f"{k}={v}" for k, v in credential.cookies.items())
+    return headers, cookie
+
+
+def _pages(known_ids: dict[str, Any]) -> list[str]:
+    from kindred.security.fuzz.completeness import concrete_path
+    from kindred.security.fuzz.openapi import served_endpoints
+
+    found: list[str] = []
+    for endpoint in served_endpoints(prefixes=("/",)):
+        template = endpoint.template
+        if template.startswith(SKIP_PAGES) or "(" in template:
+            continue
+        names = re.findall(r"\{([^}]+)\}", template)
+        if all(name in known_ids for name in names):
+            found.append(concrete_path(template, known_ids))
+    return sorted(set(found))
+
+
+def _walk(
+    base_url: str,
+    ops: list[Operation],
+    creds: list[Credential],
+    known_ids: dict[str, Any],
+    deadline: float,
+) -> dict[str, str]:
+    """GET every page and API GET operation as the staff admin, a facilitator and the
+    member with ``?_probe=1``; returns page path -> the role that got a 200 first."""
+    from kindred.security.fuzz.completeness import PROBE_KEY, concrete_path
+
+    pages = _pages(known_ids)
+    api = [concrete_path(op.path, known_ids) for op in ops if op.method == "get"]
+    first_ok: dict[str, str] = {}
+    for credential in creds:
+        http = _http_session(credential)
+        for path in [*pages, *api]:
+            if time.monotonic() > deadline:
+                return first_ok
+            response = http.get(
+                f"{base_url}{path}?{PROBE_KEY}=1", timeout=30, allow_redirects=False
+            )
+            if response.status_code == 200 and path not in first_ok:
+                first_ok[path] = credential.role
+    return first_ok
+
+
+def _sqlmap_targets(
+    *,
+    base_url: str,
+    schema: dict[str, Any],
+    ops: list[Operation],
+    creds: list[Credential],
+    known_ids: dict[str, Any],
+    reads: dict[tuple[str, str], set[str]],
+    first_ok: dict[str, str],
+) -> list[Target]:
+    from kindred.security.fuzz.completeness import FRAMEWORK_KEYS, PROBE_KEY, concrete_path
+    from kindred.security.fuzz.recorder import ALL_KEYS
+    from kindred.security.fuzz.roles import may_succeed
+    from kindred.security.fuzz.sqli import json_target, path_target, query_target
+
+    by_role = {c.role: c for c in creds}
+    skip = {ALL_KEYS, PROBE_KEY, *FRAMEWORK_KEYS}
+    targets: list[Target] = []
+    api_paths = set(schema.get("paths", {}))
+    # API list operations: the declared query parameters, as a role that may use them.
+    for op in ops:
+        if op.method != "get" or not op.query_parameters():
+            continue
+        names = re.findall(r"\{([^}]+)\}", op.path)
+        if not all(name in known_ids for name in names):
+            continue
+        who = next((c for c in creds if c.kind != "anonymous" and may_succeed(c, op)), None)
+        if who is None:
+            continue
+        headers, cookie = _auth(who)
+        params = sorted(op.query_parameters() - skip)
+        path = concrete_path(op.path, known_ids)
+        targets.append(
+            query_target(
+                f"{op.label} as {who.role}", base_url, path, params, headers=headers, cookie=cookie
+            )
+        )
+    # HTML pages: the parameters their views read.
+    for (template, method), keys in sorted(reads.items()):
+        if method != "get" or template in api_paths or template.startswith(SKIP_PAGES):
+            continue
+        params = sorted(keys - skip)
+        path = concrete_path(template, known_ids)
+        role = first_ok.get(path)
+        if not params or role is None:
+            continue
+        headers, cookie = _auth(by_role[role])
+        targets.append(
+            query_target(
+                f"GET {template} (page) as {role}",
+                base_url,
+                path,
+                params,
+                headers=headers,
+                cookie=cookie,
+            )
+        )
+    # Path ids: a string id (FHIR), a slug, integer ids of an API resource and a page.
+    admin_headers, _ = _auth(by_role["admin"])
+    _, admin_cookie = _auth(by_role["admin_session"]) if "admin_session" in by_role else ("", "")
+    client_id = known_ids["client_id"]
+    for label, path in (
+        ("FHIR Patient id", f"/fhir/r4/Patient/{client_id}*"),
+        ("API client id", f"/api/v1/clients/{client_id}*/"),
+        ("API directory slug", f"/api/v1/directory/groups/{known_ids['slug']}*/"),
+    ):
+        targets.append(path_target(label, base_url, path, headers=admin_headers))
+    if admin_cookie:
+        targets.append(
+            path_target("page client id", base_url, f"/clients/{client_id}*/", cookie=admin_cookie)
+        )
+    # JSON bodies of representative writes.
+    for path, body in JSON_BODIES:
+        targets.append(
+            json_target(f"POST {path} body", base_url, path, body, headers=admin_headers)
+        )
+    return targets
+
+
+def _canary_targets(canary_url: str) -> tuple[Target, Target]:
+    from kindred.security.fuzz.sqli import query_target
+
+    return (
+        query_target("canary (concatenated SQL)", canary_url, "/canary/sqli/", ["q"]),
+        query_target("canary (bound parameter)", canary_url, "/canary/safe/", ["q"]),
+    )
+
+
+def run(out: Path, *, full: bool, database_server: str) -> int:
+    mode = FULL if full else QUICK
+    started = time.monotonic()
+    report: dict[str, Any] = {"part": "fuzz", "passed": False, "mode": "full" if full else "quick"}
+    figures: dict[str, Any] = {
+        "operations": 0,
+        "roles": 0,
+        "schemathesis_cases": 0,
+        "server_errors": 0,
+        "schema_violations": 0,
+        "authz_violations": 0,
+        "undeclared_parameters": 0,
+        "sqlmap_targets": 0,
+        "sqlmap_parameters_tested": 0,
+        "sqlmap_injectable": 0,
+        "sqlmap_untested_targets": 0,
+        "canary_caught": False,
+        "seconds": 0.0,
+    }
+    findings: list[dict[str, Any]] = []
+    notes: list[str] = []
+    report["figures"], report["findings"], report["notes"] = figures, findings, notes
+    code = 2
+    try:
+        code = _run(mode, database_server, figures, findings, notes)
+    except CannotRun as exc:
+        findings.append({"kind": "could_not_run", "detail": str(exc)})
+        code = 2
+    figures["seconds"] = round(time.monotonic() - started, 1)
+    report["passed"] = code == 0
+    out.write_text(json.dumps(report, indent=2, sort_keys=False) + "\n", encoding="utf-8")
+    _log(f"wrote {out}: exit {code}")
+    return code
+
+
+def _run(
+    mode: dict[str, int],
+    database_server: str,
+    figures: dict[str, Any],
+    findings: list[dict[str, Any]],
+    notes: list[str],
+) -> int:
+    from kindred.security.fuzz.sqli import sqlmap_runs
+
+    if not sqlmap_runs():
+        raise CannotRun("sqlmap does not run in this environment")
+    work = Path(tempfile.mkdtemp(prefix="kindred-fuzz-"))
+    reads_file = work / "reads.jsonl"
+    with ThrowawayDatabase(database_server) as db:
+        _log(f"database {db.name}: migrating")
+        env = server_env(db.url, LIVE_SETTINGS, reads_file)
+        migrate(env)
+        _setup_django(db.url)
+        from kindred.core.testing import build_cast
+        from kindred.security.fuzz import openapi, recorder, roles, schemathesis_run, sqli
+        from kindred.security.fuzz.completeness import undeclared_reads
+
+        cast = build_cast()
+        creds = roles.credentials(cast)
+        admin_session = roles._session("admin_session", cast.admin)
+        known_ids = roles.known_ids(cast)
+        schema = openapi.generate_schema()
+        ops = openapi.operations(schema, openapi.served_endpoints())
+        canary_env = server_env(db.url, CANARY_SETTINGS, work / "canary-reads.jsonl")
+        with (
+            Gunicorn(env, work / "server.log") as server,
+            Gunicorn(canary_env, work / "canary.log", workers=1) as canary,
+        ):
+            _log(f"serving on {server.base_url} (canary {canary.base_url})")
+            walkers = [c for c in creds if c.role in {"facilitator", "member"}]
+            first_ok = _walk(
+                server.base_url,
+                ops,
+                [admin_session, *walkers],
+                known_ids,
+                time.monotonic() + 300,
+            )
+            _log(f"walked: {len(first_ok)} pages and operations answered 200")
+            result = schemathesis_run.run(
+                schema,
+                ops,
+                creds,
+                schemathesis_run.Target(base_url=server.base_url, timeout=10),
+                examples=mode["examples"],
+                seconds=mode["schemathesis_seconds"],
+                known_ids=known_ids,
+                progress=_log,
+            )
+            figures.update(
+                operations=result.operations,
+                roles=result.roles,
+                schemathesis_cases=result.cases,
+                server_errors=len(result.of("server_error")),
+                schema_violations=len(result.of("schema")),
+                authz_violations=len(result.of("authz")),
+                statuses={str(k): v for k, v in sorted(result.statuses.items())},
+            )
+            if result.timed_out:
+                notes.append("schemathesis stopped at its time cap")
+            findings.extend(f.as_dict() for f in result.findings)
+            reads = recorder.read_file(str(reads_file))
+            gaps = undeclared_reads(schema, reads)
+            figures["undeclared_parameters"] = len(gaps)
+            findings.extend({"kind": "undeclared_parameter", "detail": gap} for gap in gaps)
+
+            # sqlmap: the canaries first, then the plan.
+            injectable_canary, safe_canary = _canary_targets(canary.base_url)
+            caught = sqli.run_one(injectable_canary, seconds=PER_SQLMAP_RUN)
+            control = sqli.run_one(safe_canary, seconds=PER_SQLMAP_RUN)
+            figures["canary_caught"] = "q" in caught.injectable
+            figures["canary_false_positive"] = bool(control.injectable)
+            if not figures["canary_caught"] or control.injectable:
+                findings.append(
+                    {
+                        "kind": "harness",
+                        "detail": "sqlmap did not report the canary injectable (or reported "
+                        f"the safe one): caught={sorted(caught.injectable)} "
+                        f"safe={sorted(control.injectable)} {caught.error[-300:]}",
+                    }
+                )
+                return 2
+            admin_session_cred = admin_session
+            targets = _sqlmap_targets(
+                base_url=server.base_url,
+                schema=schema,
+                ops=ops,
+                creds=[*creds, admin_session_cred],
+                known_ids=known_ids,
+                reads=reads,
+                first_ok=first_ok,
+            )[: mode["sqlmap_targets"]]
+            figures["sqlmap_targets"] = len(targets)
+            outcomes, left = sqli.run_all(
+                targets,
+                per_run_seconds=PER_SQLMAP_RUN,
+                total_seconds=mode["sqlmap_seconds"],
+                progress=_log,
+            )
+            _sqlmap_figures(outcomes, left, figures, findings, notes)
+    bad = [f for f in findings if f.get("kind") not in {"note"}]
+    return 1 if bad else 0
+
+
+def _sqlmap_figures(
+    outcomes: list[Outcome],
+    left: list[Target],
+    figures: dict[str, Any],
+    findings: list[dict[str, Any]],
+    notes: list[str],
+) -> None:
+    tested = 0
+    untested: list[str] = []
+    for outcome in outcomes:
+        tested += len(outcome.tested)
+        findings.extend(
+            {"kind": "sqli", "operation": outcome.target.label, "detail": f"{name} injectable"}
+            for name in sorted(outcome.injectable)
+        )
+        if not outcome.tested:
+            untested.append(f"{outcome.target.label}: {outcome.error[-200:]}")
+        if outcome.timed_out:
+            notes.append(f"sqlmap hit its per-run cap on {outcome.target.label}")
+    figures["sqlmap_parameters_tested"] = tested
+    figures["sqlmap_injectable"] = sum(len(o.injectable) for o in outcomes)
+    figures["sqlmap_untested_targets"] = len(untested) + len(left)
+    figures["sqlmap_runs"] = [
+        {
+            "target": o.target.label,
+            "tested": sorted(o.tested),
+            "injectable": sorted(o.injectable),
+            "seconds": o.seconds,
+        }
+        for o in outcomes
+    ]
+    notes.extend(f"sqlmap tested nothing at {text}" for text in untested)
+    notes.extend(f"sqlmap not run (total cap): {t.label}" for t in left)
+
+
+def main(argv: list[str] | None = None) -> int:
+    parser = argparse.ArgumentParser(prog="python -m kindred.security.fuzz", description=__doc__)
+    parser.add_argument("--out", required=True, type=Path, help="where to write the JSON")
+    parser.add_argument("--full", action="store_true", help="more cases, every sqlmap target")
+    parser.add_argument(
+        "--database-server",
+        default=os.environ.get("KINDRED_FUZZ_PG", "postgres://postgres@127.0.0.1:5432"),
+        help="a loopback PostgreSQL where a throwaway database may be created",
+    )
+    args = parser.parse_args(argv)
+    return run(args.out, full=args.full, database_server=args.database_server)
+
+
+if __name__ == "__main__":
+    sys.exit(main())
