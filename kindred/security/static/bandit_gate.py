@@ -221,7 +221,31 @@ def describe(report: BanditReport) -> str:
     return "\n".join(lines)
 
 
+def proposal(report: BanditReport) -> str:
+    """TOML entries for the new findings, with empty reasons: the loader refuses an entry
+    until someone has looked at the line and written why it is acceptable."""
+    rows: list[str] = []
+    seen: set[tuple[str, str, str]] = set()
+    for f in report.new:
+        if (f.test_id, f.path, f.code) in seen:
+            continue
+        seen.add((f.test_id, f.path, f.code))
+        rows += [
+            f"# {f.path}:{f.line} {f.severity}/{f.confidence}: {f.text}",
+            "[[accepted]]",
+            f"test_id = {json.dumps(f.test_id)}",
+            f"path = {json.dumps(f.path)}",
+            f"code = {json.dumps(f.code)}",
+            'reason = ""',
+            "",
+        ]
+    return "\n".join(rows)
+
+
 if __name__ == "__main__":
     result = gate()
     say(describe(result))
+    if "--propose" in sys.argv[1:] and result.new:
+        say("\n# Entries to review and add to bandit_accepted.toml (fill in every reason):")
+        say(proposal(result))
     sys.exit(result.exit_code)

@@ -133,3 +133,20 @@ def test_the_static_part_writes_its_contract(tmp_path: Path) -> None:
     assert code == (
         0 if data["passed"] else (2 if data["figures"]["advisory_could_not_check"] else 1)
     )
+
+
+def test_a_proposal_for_new_findings_cannot_be_loaded_until_reasons_are_written(
+    tmp_path: Path,
+) -> None:
+    report = gate(bad_tree(tmp_path), accepted=[], root=tmp_path)
+    proposed = tmp_path / "proposed.toml"
+    proposed.write_text(bandit_gate.proposal(report))
+    with pytest.raises(ValueError, match="has no reason"):
+        load_accepted(proposed)
+    proposed.write_text(
+        bandit_gate.proposal(report).replace('reason = ""', 'reason = "reviewed for the test"')
+    )
+    accepted = load_accepted(proposed)
+    rerun = gate(tmp_path / "badpkg", accepted=accepted, root=tmp_path)
+    assert rerun.new == []
+    assert rerun.exit_code == 0
