@@ -33,7 +33,7 @@ from kindred.scheduling.models import GroupSession
 
 STAFF_ROLES = ("admin", "coordinator", "facilitator", "facilitator2", "supervisor", "billing")
 ALL_ROLES = (*STAFF_ROLES, "member", "member2", "visitor")
-QUICK_ROLES = ("admin", "coordinator", "facilitator", "member", "visitor")
+QUICK_ROLES = ("admin", "coordinator", "facilitator", "billing", "member", "visitor")
 STARTS = ["/", "/home/", "/find-a-group/", "/help/", "/refer/", "/notifications/", "/account/"]
 AUTH_BACKEND = "allauth.account.auth_backends.AuthenticationBackend"
 
@@ -162,6 +162,54 @@ def _make_rows(people: People) -> dict[str, Callable[[], object]]:
             conversation=conversation(), sender=member, body="hello", created_at=now
         )
 
+    def agreement_draft() -> object:
+        from kindred.intake.models import AgreementDraft, AgreementTemplate
+
+        template = AgreementTemplate.objects.exclude(draft__isnull=False).first()
+        if template is None:
+            raise LookupError("no agreement template without a draft")
+        return AgreementDraft.objects.create(
+            template=template, body="body", summary_of_changes="what", updated_by=people.admin
+        )
+
+    def proposal_line() -> object:
+        from kindred.intake.models import WaitlistEntry
+        from kindred.matching.models import MatchRun, ProposalLine
+
+        entry = WaitlistEntry.objects.select_related("client").first()
+        if entry is None:
+            raise LookupError("no waitlist entry")
+        run = MatchRun.objects.create(started_by=people.users["coordinator"], started_at=now)
+        return ProposalLine.objects.create(
+            run=run, position=1, entry=entry, client=entry.client, group=group
+        )
+
+    def addendum() -> object:
+        from kindred.notes.models import Addendum, GroupNote
+
+        note = GroupNote.objects.exclude(status="draft").first()
+        if note is None:
+            raise LookupError("no signed group note")
+        return Addendum.objects.create(
+            group_note=note, author=note.author, reason="why", text="text", created_at=now
+        )
+
+    def reminder() -> object:
+        from kindred.scheduling.models import Reminder
+
+        session = GroupSession.objects.filter(group=group).order_by("-starts_at").first()
+        if session is None:
+            raise LookupError("no session")
+        return Reminder.objects.create(
+            session=session,
+            user=member,
+            channel="email",
+            minutes_before=1440,
+            due_at=session.starts_at - timedelta(days=1),
+            status="failed",
+            last_error="error",
+        )
+
     def a_post() -> Post:
         post = Post.objects.filter(space=space()).exclude(author=member).first()
         if post is None:
@@ -169,6 +217,10 @@ def _make_rows(people: People) -> dict[str, Callable[[], object]]:
         return post
 
     return {
+        "intake.AgreementDraft": agreement_draft,
+        "matching.ProposalLine": proposal_line,
+        "notes.Addendum": addendum,
+        "scheduling.Reminder": reminder,
         "accounts.ApiToken": lambda: ApiToken.objects.create(
             user=people.admin, name="token", prefix="kxss0001", token_hash="0" * 64
         ),

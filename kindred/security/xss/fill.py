@@ -52,18 +52,22 @@ def value_for(
 ) -> tuple[tuple[int, ...], str]:
     capacity = field.max_length
     if capacity is not None and per_row and field.pool in ("text", "line"):
-        capacity -= ROW_SUFFIX
+        # Room for " r<row>" when the field is long enough to spare it; a short one gets
+        # its payloads in the first row only.
+        capacity -= ROW_SUFFIX if capacity >= 40 else 0
     chosen = corpus.pack(field.pool_indexes, capacity, _rotation(field, round_no))
     return tuple(chosen), corpus.value(field.index, chosen, line=field.pool == "line")
 
 
-def _row_value(field: FreeTextField, text: str, row: int, per_row: bool) -> str:
-    if not per_row:
+def _row_value(field: FreeTextField, text: str, row: int, per_row: bool) -> str | None:
+    """The value for one row; None leaves the row as it is (no room for a distinct one)."""
+    if not per_row or row == 0:
         return text
     if field.pool == "email":
         local, _, domain = text.rpartition("@")
         return f"{local}@r{row}.{domain}"
-    return f"{text} r{row}"
+    distinct = f"{text} r{row}"
+    return distinct if field.max_length is None or len(distinct) <= field.max_length else None
 
 
 def _audit_rows(field: FreeTextField, text: str) -> int:
@@ -95,6 +99,8 @@ def fill_field(field: FreeTextField, round_no: int, *, per_row: bool = False) ->
     rows = 0
     for row, obj in enumerate(manager.order_by("pk").iterator()):
         content = _row_value(field, text, row, per_row)
+        if content is None:
+            continue
         if isinstance(column, EncryptedTextField):
             stored: str = Ciphertext(encrypt(content, aad=column.aad_for(obj)))
         else:

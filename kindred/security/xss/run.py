@@ -47,7 +47,7 @@ class Options:
     full: bool = False
     rounds: int = 1
     roles: tuple[str, ...] = dataset.QUICK_ROLES
-    pages_per_role: int = 70
+    pages_per_role: int = 110
     per_shape: int = 1
     seconds_per_role: float = 60.0
     lay_out_pdfs: bool = False
