@@ -178,6 +178,13 @@ def run_part(
     else:
         result.status = "could_not_run"
         result.problem = f"exit {result.exit_code}"
+        # The part's own words, so the progress line says why (the rest is in the JSON).
+        reasons = [f for f in data["findings"] if isinstance(f, dict)]
+        unchecked = [f for f in reasons if {"could_not_check", "could_not_run"} & set(f)]
+        if unchecked or reasons:
+            first = (unchecked or reasons)[0]
+            text = first.get("could_not_check") or first.get("could_not_run") or first
+            result.problem += f": {str(text)[:200]}"
     return result
 
 

@@ -38,6 +38,11 @@ PARTS = {
         write({"part": "broken", "passed": "yes", "findings": []})
         sys.exit(0)
     """,
+    "unchecked": """
+        write({"part": "unchecked", "passed": False, "figures": {},
+               "findings": [{"gate": "x", "could_not_check": "no database anywhere"}]})
+        sys.exit(2)
+    """,
     "slow": """
         import time
         time.sleep(60)
@@ -74,7 +79,7 @@ def fake_parts(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Path:
 def test_each_status_is_told_apart_and_only_the_honest_pass_counts(
     fake_parts: Path, capsys: pytest.CaptureFixture[str]
 ) -> None:
-    parts = ["good", "bad", "crash", "liar", "broken", "slow", "nomain"]
+    parts = ["good", "bad", "crash", "liar", "broken", "slow", "nomain", "unchecked"]
     combined, path = runner.run(parts, full=True, out_dir=fake_parts, package=PACKAGE, time_limit=8)
     status = {name: combined["parts"][name]["status"] for name in parts}
     assert status == {
@@ -85,6 +90,7 @@ def test_each_status_is_told_apart_and_only_the_honest_pass_counts(
         "broken": "could_not_run",
         "slow": "timed_out",
         "nomain": "missing",
+        "unchecked": "could_not_run",
     }
     assert combined["passed"] is False
     assert runner.exit_code(combined) == 2
@@ -98,6 +104,7 @@ def test_each_status_is_told_apart_and_only_the_honest_pass_counts(
     )
     assert "passed/figures of the wrong type" in combined["parts"]["broken"]["problem"]
     assert combined["summary"]["missing"] == ["nomain"]
+    assert combined["parts"]["unchecked"]["problem"] == "exit 2: no database anywhere"
     # One combined file, timestamped, and latest.json with the same content.
     assert json.loads(path.read_text()) == json.loads((fake_parts / "latest.json").read_text())
     assert path.name.endswith("Z.json")
@@ -105,9 +112,9 @@ def test_each_status_is_told_apart_and_only_the_honest_pass_counts(
         assert combined[key]
     assert len(combined["machine"]["load_average_before"]) == 3
     lines = capsys.readouterr().out.splitlines()
-    assert "[1/7] good    passed in" in "\n".join(lines)
-    assert any(line.startswith("[6/7] slow    TIMED OUT") for line in lines)
-    assert any(line.startswith("[7/7] nomain  MISSING") for line in lines)
+    assert "[1/8] good    passed in" in "\n".join(lines)
+    assert any(line.startswith("[6/8] slow    TIMED OUT") for line in lines)
+    assert any(line.startswith("[7/8] nomain  MISSING") for line in lines)
 
 
 def test_all_passing_parts_pass_and_findings_alone_exit_1(fake_parts: Path) -> None:
