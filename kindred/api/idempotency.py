@@ -11,6 +11,12 @@ call accepts an idempotency key). Rules in docs/api-idempotency.md; in short:
   first still runs gets 409; after it finished, the same request gets the stored answer
   with ``Idempotent-Replayed: true`` without running the view again; a different request
   (method, path, query or body) gets 422.
+* The view runs in one transaction with the recording of its answer, holding a lock on
+  the key's row: if the process or the database dies in between, neither the work nor
+  the answer is kept, and (PostgreSQL) the unlocked, unfinished key is taken again by
+  the client's next try after ``CLAIM_GRACE`` instead of answering 409 for
+  ``ABANDONED_AFTER`` and then doing the work a second time (found by the fault run,
+  kindred/security/faults). Released answers (below) roll the work back too.
 * Only JSON answers are kept (encrypted, 24 hours). Nothing from psychotherapy-notes or
   record exports is kept; a replay of such a request, or of one whose answer was not JSON,
   gets 409 saying so. Answers that are worth retrying (5xx, 401, 403, 408, 425, 429)
@@ -28,7 +34,7 @@ from typing import Any
 
 from django.conf import settings
 from django.core.exceptions import RequestDataTooBig
-from django.db import IntegrityError, transaction
+from django.db import DatabaseError, IntegrityError, connection, transaction
 from django.http import HttpRequest, HttpResponse
 from django.urls import Resolver404, resolve
 from django.utils import timezone
@@ -45,6 +51,11 @@ KEEP_FOR = timedelta(hours=24)
 # A request still marked as running after this long died with its process: its key may be
 # taken again rather than answering 409 for a day.
 ABANDONED_AFTER = timedelta(minutes=5)
+# On PostgreSQL a running request holds a row lock on its key for as long as its work is
+# uncommitted, so a key that is unfinished and unlocked belongs to a request that died
+# (its work rolled back with it) and may be taken at once; only a key claimed this
+# recently is left alone (its request is between claiming and locking it).
+CLAIM_GRACE = timedelta(seconds=10)
 _KEY_RE = re.compile(r"^[\x21-\x7e]{1,255}$")
 # Answers a client should be free to retry with the same key.
 RETRYABLE = frozenset({401, 403, 408, 425, 429})
@@ -159,9 +170,7 @@ def _claim(
             existing = IdempotencyKey.objects.filter(owner=caller, key=key).first()
             if existing is None:  # released in between: try once more
                 continue
-            stale = existing.expires_at <= now or (
-                existing.status_code is None and existing.created_at <= now - ABANDONED_AFTER
-            )
+            stale = existing.expires_at <= now or _abandoned(existing, now)
             if not stale:
                 return None, existing
             # Expired or abandoned: remove exactly that row (another request may have
@@ -171,6 +180,30 @@ def _claim(
             return row, None
     existing = IdempotencyKey.objects.filter(owner=caller, key=key).first()
     return None, existing
+
+
+def _abandoned(existing: IdempotencyKey, now: datetime) -> bool:
+    """Whether an unfinished key's request is gone: older than ``ABANDONED_AFTER``, or
+    (PostgreSQL) past ``CLAIM_GRACE`` and not locked by a running request. Its work was
+    rolled back with it (the view runs in the transaction that records the answer)."""
+    if existing.status_code is not None:
+        return False
+    if existing.created_at <= now - ABANDONED_AFTER:
+        return True
+    if not connection.features.has_select_for_update_nowait:
+        return False
+    if existing.created_at > now - CLAIM_GRACE:
+        return False
+    try:
+        with transaction.atomic():
+            list(
+                IdempotencyKey.objects.select_for_update(nowait=True)
+                .filter(pk=existing.pk, status_code__isnull=True)
+                .values_list("pk", flat=True)
+            )
+    except DatabaseError:  # locked: its request is still running
+        return False
+    return True
 
 
 def _replay(request: HttpRequest, row: IdempotencyKey, digest: str) -> HttpResponse:
@@ -190,11 +223,14 @@ def _replay(request: HttpRequest, row: IdempotencyKey, digest: str) -> HttpRespo
     return response
 
 
+def _released(response: HttpResponse) -> bool:
+    """Answers worth retrying with the same key: the key is released (and the request's
+    work rolled back)."""
+    return response.status_code >= 500 or response.status_code in RETRYABLE
+
+
 def _finish(request: HttpRequest, row: IdempotencyKey, response: HttpResponse) -> None:
     status = response.status_code
-    if status >= 500 or status in RETRYABLE:
-        IdempotencyKey.objects.filter(pk=row.pk).delete()
-        return
     row.status_code = status
     row.content_type = response.get("Content-Type", "")[:100]
     row.body_kept = keeps_body(request, response)
@@ -233,11 +269,25 @@ class IdempotencyMiddleware:
                 return _problem(409, "in_progress")
             return _replay(request, existing, digest)
         try:
-            response = self.get_response(request)
+            # The view's work and the key's answer commit together: a crash in between
+            # leaves neither, so the key can be taken again without doing the work
+            # twice. The row lock tells other requests this one is still running.
+            with transaction.atomic():
+                list(
+                    IdempotencyKey.objects.select_for_update()
+                    .filter(pk=claimed.pk)
+                    .values_list("pk", flat=True)
+                )
+                response = self.get_response(request)
+                if _released(response):
+                    transaction.set_rollback(True)
+                else:
+                    _finish(request, claimed, response)
         except BaseException:
             IdempotencyKey.objects.filter(pk=claimed.pk).delete()
             raise
-        _finish(request, claimed, response)
+        if _released(response):
+            IdempotencyKey.objects.filter(pk=claimed.pk).delete()
         return response
 
 
