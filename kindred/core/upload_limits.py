@@ -25,9 +25,9 @@ from __future__ import annotations
 import html
 import json
 import logging
-from collections.abc import Callable, Collection
+from collections.abc import Callable, Collection, Mapping
 from io import BytesIO
-from typing import Any
+from typing import IO, Any
 
 from django.conf import settings
 from django.core.exceptions import (
@@ -42,6 +42,8 @@ from django.core.handlers.wsgi import LimitedStream
 from django.http import HttpRequest, HttpResponse
 from django.http.multipartparser import MultiPartParserError
 from django.urls import Resolver404, resolve
+from rest_framework.exceptions import ParseError
+from rest_framework.parsers import JSONParser
 
 log = logging.getLogger(__name__)
 
@@ -179,6 +181,25 @@ class RequestSizeLimitMiddleware:
         except MultiPartParserError:
             return _refusal(request, 400, UNREADABLE)
         return None
+
+
+# --- JSON bodies -----------------------------------------------------------------------
+
+
+class BoundedJSONParser(JSONParser):
+    """DRF's JSON parser, except that a body nested too deeply for Python's decoder (a
+    100 KB ``[[[[...`` is enough) is a 400 like any other malformed JSON, not a 500."""
+
+    def parse(
+        self,
+        stream: IO[Any],
+        media_type: str | None = None,
+        parser_context: Mapping[str, Any] | None = None,
+    ) -> Any:
+        try:
+            return super().parse(stream, media_type, parser_context)
+        except RecursionError as exc:
+            raise ParseError("JSON parse error - the document is nested too deeply.") from exc
 
 
 # --- upload type checks --------------------------------------------------------------

@@ -121,3 +121,22 @@ def test_the_limit_comes_before_every_middleware_that_may_read_the_body(reader: 
     assert stack.index("kindred.core.upload_limits.RequestSizeLimitMiddleware") < stack.index(
         reader
     )
+
+
+NESTED = b"[" * 50_000 + b"]" * 50_000  # 100 KB, far under the size limit
+
+
+def test_too_deep_a_json_document_is_a_parse_error_not_a_crash() -> None:
+    from io import BytesIO
+
+    from rest_framework.exceptions import ParseError
+    from rest_framework.parsers import JSONParser
+
+    from kindred.core.upload_limits import BoundedJSONParser
+
+    with pytest.raises(ParseError, match="nested too deeply"):
+        BoundedJSONParser().parse(BytesIO(NESTED), "application/json", {})
+    assert BoundedJSONParser().parse(BytesIO(b'{"a": [1]}'), "application/json", {}) == {"a": [1]}
+    # The broken variant: DRF's own parser lets the RecursionError through (a 500).
+    with pytest.raises(RecursionError):
+        JSONParser().parse(BytesIO(NESTED), "application/json", {})

@@ -340,3 +340,13 @@ def test_the_one_view_that_takes_files_still_gets_them(cast: Cast) -> None:
     response = http.generic("POST", "/instruments/load/", body, content_type=ctype)
     assert response.status_code == 200  # the form again, with the view's own error
     assert b"does not accept files" not in response.content
+
+
+def test_a_deeply_nested_json_body_is_a_400_on_the_api(cast: Cast) -> None:
+    http = signed_in(cast.member)
+    before = row_counts()
+    for body in (b"[" * 50_000 + b"]" * 50_000, b'{"a": ' * 50_000 + b"1" + b"}" * 50_000):
+        response = http.generic("POST", API, body, content_type="application/json")
+        assert response.status_code == 400
+        assert "nested too deeply" in response.json()["detail"]
+    assert row_counts() == before
