@@ -3,12 +3,15 @@ of the orchestrator that need no PostgreSQL (the full run is `make bench`)."""
 
 import importlib
 import os
+from datetime import timedelta
 from typing import Any
 
 import pytest
+import time_machine
 from django.conf import settings
 from django.test import Client as HttpClient
 from django.urls import Resolver404, resolve
+from django.utils import timezone
 
 from kindred.bench import inprocess, load, run, targets
 from kindred.bench.stats import percentiles
@@ -110,6 +113,21 @@ def test_session_cookies_open_the_pages(db):
     http = HttpClient()
     http.cookies[name] = value
     assert http.get("/home/coordinator/").status_code == 200
+
+
+def test_session_cookies_outlast_the_staff_idle_time_out(cast):
+    # A slow HTTP phase may take a staff cookie up 20 minutes after it was made; the
+    # default staff idle time-out (15 minutes) would turn the target into a redirect.
+    people = inprocess.bench_people()
+    cookies = inprocess.session_cookies(people)
+    name, value = cookies["billing"].split("=", 1)
+    http = HttpClient(HTTP_X_FORWARDED_PROTO="https")
+    http.cookies[name] = value
+    with time_machine.travel(timezone.now() + timedelta(minutes=40)):
+        response = http.get("/home/", secure=True)
+    assert response.status_code in (200, 302)
+    assert "/accounts/login" not in response.get("Location", "")
+    assert response.wsgi_request.user == people["billing"]
 
 
 def test_path_values_point_at_real_data(cast):
