@@ -23,20 +23,24 @@ if TYPE_CHECKING:
     from kindred.core.testing import Cast
     from kindred.security.fuzz.openapi import Operation
 
-STAFF_ROLES = ("admin", "coordinator", "facilitator", "supervisor", "billing")
+STAFF_ROLES = ("billing", "supervisor", "facilitator", "coordinator", "admin")
 SESSION_ROLES = ("member",)
-ROLES = (*STAFF_ROLES, *SESSION_ROLES, "anonymous")
+#: Least power first: a role's writes (archiving the member's client, cancelling group A)
+#: must not take away what the roles after it are tested with.
+ROLES = ("anonymous", *SESSION_ROLES, *STAFF_ROLES)
 
 #: What a member's browser session may succeed at: their own things (me/, notifications,
-#: their journal), the public directory, and the group spaces, goals, milestones and
-#: strategies of their own groups (object access decides which). Reviewed by hand against
+#: their journal), the public directory, and the group spaces, goals, milestones,
+#: strategies, agreement and preparation of their own groups, and their signatures
+#: (object access decides which). Reviewed by hand against
 #: the member pages; anything else answering 2xx to a member is a finding.
 MEMBER_MAY = re.compile(
     r"^/api/v1/("
     r"me/.*|notifications/.*|journal/.*|directory/.*"
     r"|groups/\{group_id\}/space/.*|space/.*"
     r"|goals/.*|milestones/.*|strategies/.*"
-    r"|groups/\{group_id\}/agreement/.*"
+    r"|groups/\{group_id\}/(agreement|preparation)/.*"
+    r"|agreement-versions/\{version_id\}/|agreement-signatures/\{signature_id\}/.*"
     r")$"
 )
 

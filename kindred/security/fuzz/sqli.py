@@ -41,7 +41,7 @@ _TESTED = re.compile(
     r"(?:testing if |heuristic \(basic\) test shows that |)"
     r"(?:\(custom\) )?(?:GET|POST|URI|JSON|Cookie|\(custom\) POST)? ?parameter '([^']+)'"
 )
-_POINT = re.compile(r"^Parameter: (.+?) \(([^)]+)\)\s*$", re.MULTILINE)
+_POINT = re.compile(r"^Parameter: (.+?) \((.+)\)\s*$", re.MULTILINE)
 
 
 @dataclass(frozen=True)
