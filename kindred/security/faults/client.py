@@ -5,6 +5,7 @@ kept per browser, the real sign-in form (and the two-factor step for staff)."""
 from __future__ import annotations
 
 import base64
+import contextlib
 import hashlib
 import hmac
 import http.client
@@ -78,7 +79,10 @@ class Browser:
         sent.update(headers or {})
         conn = http.client.HTTPConnection(HOST, self.port, timeout=self.timeout)
         try:
-            conn.request(method, path, body=body, headers=sent)
+            # The server may answer and close before reading the whole body (a
+            # request-size limit does that): its answer can still be read.
+            with contextlib.suppress(BrokenPipeError, ConnectionResetError):
+                conn.request(method, path, body=body, headers=sent)
             response = conn.getresponse()
             data = response.read()
             got = {k.lower(): v for k, v in response.getheaders()}
