@@ -1,7 +1,7 @@
 """The XSS battery (SECURITY.md: an XSS corpus into every free-text field × every surface
 where it is shown: zero injected elements), run on the demo practice in the test
 database. The quick run (CI) crawls as five roles for one round; with
-KINDRED_SECURITY_FULL=1 the thorough run crawls as every role for three rounds and lays
+KINDRED_SECURITY_FULL=1 the thorough run crawls as every role for two rounds and lays
 the PDFs out (``python -m kindred.security.xss --full`` does the same from the command
 line).
 
@@ -138,3 +138,18 @@ def test_a_header_with_a_line_break_is_refused_not_sent():
     result = send_every_email([("split", split_subject)])
     assert result.refused_headers == 1
     assert result.captured == []
+
+
+def test_a_covered_field_without_rows_fails_the_run():
+    """A new free-text field is covered at once; with no row to hold its payloads (no
+    maker in dataset.py) the run fails rather than silently skipping it."""
+    from kindred.security.xss.fill import Placed
+    from kindred.security.xss.run import Report
+
+    field = inventory().covered[0]
+    report = Report(fields=[field], placed=[Placed(field, (0,), 0)])
+    assert report.unfilled == [field.label]
+    assert not report.passed
+    filled = Report(fields=[field], placed=[Placed(field, (0,), 3)])
+    assert filled.unfilled == []
+    assert filled.passed

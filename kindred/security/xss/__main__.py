@@ -31,7 +31,7 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument(
         "--full",
         action="store_true",
-        help="every role, three rounds, a larger crawl, PDFs laid out (minutes)",
+        help="every role, two rounds, a larger crawl, PDFs laid out (minutes)",
     )
     args = parser.parse_args(argv)
     os.environ["KINDRED_TESTING"] = "1"  # test settings: throwaway database, local cache

@@ -34,7 +34,23 @@ from kindred.scheduling.models import GroupSession
 STAFF_ROLES = ("admin", "coordinator", "facilitator", "facilitator2", "supervisor", "billing")
 ALL_ROLES = (*STAFF_ROLES, "member", "member2", "visitor")
 QUICK_ROLES = ("admin", "coordinator", "facilitator", "billing", "member", "visitor")
-STARTS = ["/", "/home/", "/find-a-group/", "/help/", "/refer/", "/notifications/", "/account/"]
+STARTS = [
+    "/",
+    "/home/",
+    "/find-a-group/",
+    "/help/",
+    "/refer/",
+    "/notifications/",
+    "/account/",
+    # A member's own places (also linked from the home page; listed so that a home page
+    # that fails does not hide them). Staff get 403 or 404 here, cheaply.
+    "/my/sessions/",
+    "/goals/",
+    "/journal/",
+    "/strategies/",
+    "/milestones/",
+    "/my/progress/",
+]
 AUTH_BACKEND = "allauth.account.auth_backends.AuthenticationBackend"
 
 

@@ -1,9 +1,10 @@
 """Which fields are free text: every CharField and TextField (and their kinds: e-mail, URL,
 slug, encrypted text) on Kindred's models, each either covered (it gets payloads) or
-excluded for a reason written here. Every field not excluded is covered, so
-a new model field gets payloads at once; it fails the run when no row of its model exists
-to hold them (then the data set, dataset.py, needs one) or its value never reaches a surface
-the run scans while its model's other fields do.
+excluded for a reason written here. Every field not excluded is covered, so a new model
+field gets payloads at once; the run fails when no row of its model exists to hold them
+(then the data set, dataset.py, needs a maker). Covered fields whose value no scanned
+surface showed are listed in the report (``fields_never_seen``): text shown only in
+states the data set does not reach, or on pages past the crawl's bounds.
 
 Rules exclude three kinds without listing them: fields with choices (an enumeration: the
 forms and serializers refuse anything else, and pages show the label), fields the app

@@ -62,11 +62,11 @@ class Options:
     def thorough(cls) -> Options:
         return cls(
             full=True,
-            rounds=3,
+            rounds=2,
             roles=dataset.ALL_ROLES,
-            pages_per_role=400,
-            per_shape=3,
-            seconds_per_role=300.0,
+            pages_per_role=250,
+            per_shape=2,
+            seconds_per_role=150.0,
             lay_out_pdfs=True,
         )
 
