@@ -11,9 +11,8 @@ from __future__ import annotations
 
 from collections.abc import Callable
 from functools import wraps
-from typing import TYPE_CHECKING, Any, cast
+from typing import TYPE_CHECKING, Any
 
-from allauth.account.decorators import reauthentication_required as allauth_reauth
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
 from django.core.exceptions import PermissionDenied
@@ -23,6 +22,7 @@ from django.urls import reverse
 from django.utils.translation import gettext as _
 from django.views.decorators.http import require_http_methods, require_POST, require_safe
 
+from kindred.accounts.reauth import sensitive
 from kindred.core.access import deny
 from kindred.core.errors import KindredError, NotPermitted
 from kindred.core.markdown import render_markdown
@@ -304,7 +304,7 @@ def _signature_pdf(request: HttpRequest, signature_id: int) -> HttpResponse:
 
 # Staff download other people's signed agreements: a sensitive export, so a recent
 # sign-in is asked for first (as for the licensure report's downloads).
-_staff_signature_pdf = cast("View", allauth_reauth(_signature_pdf))
+_staff_signature_pdf = sensitive(_signature_pdf)
 
 
 @login_required

@@ -11,9 +11,8 @@ the services (kindred/billing/services.py) and renders. Every export is audited.
 from __future__ import annotations
 
 from datetime import date
-from typing import TYPE_CHECKING, Any, cast
+from typing import TYPE_CHECKING, Any
 
-from allauth.account.decorators import reauthentication_required as allauth_reauth
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
 from django.http import Http404, HttpRequest, HttpResponse
@@ -22,6 +21,7 @@ from django.urls import reverse
 from django.utils.translation import gettext as _
 from django.views.decorators.http import require_http_methods, require_POST, require_safe
 
+from kindred.accounts.reauth import sensitive
 from kindred.audit.services import audit_access
 from kindred.billing import pdf, report, selectors, services
 from kindred.billing.access import (
@@ -47,7 +47,7 @@ from kindred.web.billing.forms import (
     to_cents,
 )
 from kindred.web.forms import apply_error
-from kindred.web.pages import View, actor_of, staff_page_for
+from kindred.web.pages import actor_of, staff_page_for
 
 if TYPE_CHECKING:
     from kindred.accounts.models import User
@@ -292,7 +292,7 @@ def _staff_pdf(request: HttpRequest, client_id: int, kind: str) -> HttpResponse:
 
 
 # Staff download another person's billing record: a recent sign-in is asked for first.
-_staff_pdf_reauth = cast("View", allauth_reauth(_staff_pdf))
+_staff_pdf_reauth = sensitive(_staff_pdf)
 
 
 @billing_page

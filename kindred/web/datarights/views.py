@@ -8,9 +8,6 @@ recent sign-in (password confirmed in the last 10 minutes).
 
 from __future__ import annotations
 
-from typing import cast
-
-from allauth.account.decorators import reauthentication_required as allauth_reauth
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
 from django.core.exceptions import PermissionDenied
@@ -19,6 +16,7 @@ from django.shortcuts import redirect, render
 from django.utils.translation import gettext as _
 from django.views.decorators.http import require_http_methods, require_POST, require_safe
 
+from kindred.accounts.reauth import sensitive
 from kindred.core.errors import KindredError, NotFound, NotPermitted, ValidationFailed
 from kindred.datarights import closure
 from kindred.datarights.export import FORMATS, own_client, own_export
@@ -27,11 +25,7 @@ from kindred.practice import roles
 from kindred.practice.roles import Capability
 from kindred.web.datarights.forms import ClosureConfirmForm, ClosureRequestForm
 from kindred.web.forms import apply_error
-from kindred.web.pages import View, actor_of
-
-
-def reauthentication_required(view: View) -> View:
-    return cast("View", allauth_reauth(view))
+from kindred.web.pages import actor_of
 
 
 def _no_store(response: HttpResponse) -> HttpResponse:
@@ -63,8 +57,7 @@ def my_data(request: HttpRequest) -> HttpResponse:
     )
 
 
-@login_required
-@reauthentication_required
+@sensitive
 @require_http_methods(["GET", "POST"])
 def close_account(request: HttpRequest) -> HttpResponse:
     actor = actor_of(request)
@@ -124,8 +117,7 @@ def closures(request: HttpRequest) -> HttpResponse:
     )
 
 
-@login_required
-@reauthentication_required
+@sensitive
 @require_http_methods(["GET", "POST"])
 def closure_detail(request: HttpRequest, request_id: int) -> HttpResponse:
     _staff(request)

@@ -1,7 +1,7 @@
 """Staff accounts: list, invite, edit, roles, deactivate and reactivate.
 
-Every change to a staff account needs a recent re-authentication (allauth's
-``reauthentication_required``): creating an account can grant the admin role, an email
+Every change to a staff account needs a recent re-authentication
+(``kindred.accounts.reauth.sensitive``): creating an account can grant the admin role, an email
 change redirects password resets, role changes and deactivation are sensitive by
 SECURITY.md. Access is checked first, so a person without MANAGE_STAFF gets a 404 rather
 than a pointless password prompt.
@@ -10,9 +10,8 @@ than a pointless password prompt.
 from __future__ import annotations
 
 from functools import wraps
-from typing import Any, cast
+from typing import Any
 
-from allauth.account.decorators import reauthentication_required as allauth_reauth
 from django.contrib import messages
 from django.http import HttpRequest, HttpResponse
 from django.shortcuts import redirect, render
@@ -22,6 +21,7 @@ from django.views.decorators.http import require_POST, require_safe
 
 from kindred.accounts import services as account_services
 from kindred.accounts.models import User
+from kindred.accounts.reauth import sensitive
 from kindred.core.errors import InvalidState
 from kindred.practice import access, selectors
 from kindred.practice.roles import Role
@@ -33,12 +33,6 @@ from kindred.web.practice.forms import (
     StaffRolesForm,
 )
 from kindred.web.practice.views import View, actor_of, form_page, staff_page, submit
-
-
-def reauthentication_required(view: View) -> View:
-    """allauth's decorator (untyped): a POST or GET without a recent sign-in or
-    re-authentication is sent to the password prompt and resumed afterwards."""
-    return cast("View", allauth_reauth(view))
 
 
 def staff_manager_page(view: View) -> View:
@@ -72,7 +66,7 @@ def staff_list(request: HttpRequest) -> HttpResponse:
 
 
 @staff_manager_page
-@reauthentication_required
+@sensitive
 def staff_create(request: HttpRequest) -> HttpResponse:
     actor = actor_of(request)
     form = StaffCreateForm(request.POST or None)
@@ -128,7 +122,7 @@ def staff_detail(request: HttpRequest, pk: int) -> HttpResponse:
 
 
 @staff_manager_page
-@reauthentication_required
+@sensitive
 def staff_edit(request: HttpRequest, pk: int) -> HttpResponse:
     actor = actor_of(request)
     user = access.get_staff_for(actor, pk)
@@ -165,7 +159,7 @@ def _after_own_change(request: HttpRequest, user: User) -> HttpResponse:
 
 
 @staff_manager_page
-@reauthentication_required
+@sensitive
 def staff_roles(request: HttpRequest, pk: int) -> HttpResponse:
     actor = actor_of(request)
     user = access.get_staff_for(actor, pk)
@@ -194,7 +188,7 @@ def staff_roles(request: HttpRequest, pk: int) -> HttpResponse:
 
 
 @staff_manager_page
-@reauthentication_required
+@sensitive
 def staff_deactivate(request: HttpRequest, pk: int) -> HttpResponse:
     actor = actor_of(request)
     user = access.get_staff_for(actor, pk)
@@ -230,7 +224,7 @@ def staff_deactivate(request: HttpRequest, pk: int) -> HttpResponse:
 
 @staff_manager_page
 @require_POST
-@reauthentication_required
+@sensitive
 def staff_reactivate(request: HttpRequest, pk: int) -> HttpResponse:
     actor = actor_of(request)
     user = access.get_staff_for(actor, pk)
@@ -241,7 +235,7 @@ def staff_reactivate(request: HttpRequest, pk: int) -> HttpResponse:
 
 @staff_manager_page
 @require_POST
-@reauthentication_required
+@sensitive
 def staff_send_link(request: HttpRequest, pk: int) -> HttpResponse:
     actor = actor_of(request)
     user = access.get_staff_for(actor, pk)

@@ -9,9 +9,8 @@ from __future__ import annotations
 
 from collections.abc import Callable
 from functools import wraps
-from typing import Any, cast
+from typing import Any
 
-from allauth.account.decorators import reauthentication_required as allauth_reauth
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
 from django.core.exceptions import PermissionDenied
@@ -20,6 +19,7 @@ from django.shortcuts import redirect, render
 from django.utils.translation import gettext as _
 from django.views.decorators.http import require_http_methods, require_safe
 
+from kindred.accounts.reauth import sensitive
 from kindred.clients.access import get_client_for
 from kindred.core.errors import KindredError, NotPermitted
 from kindred.psychnotes import audit, selectors, services
@@ -49,10 +49,6 @@ def clinician_page(view: View) -> View:
             raise PermissionDenied(exc.message) from exc
 
     return wrapper
-
-
-def reauthentication_required(view: View) -> View:
-    return cast("View", allauth_reauth(view))
 
 
 @clinician_page
@@ -174,7 +170,7 @@ def delete(request: HttpRequest, note_id: int) -> HttpResponse:
 
 
 @clinician_page
-@reauthentication_required
+@sensitive
 @require_safe
 def export(request: HttpRequest) -> HttpResponse:
     """The author's own notes as a download (all, or one client's with ``client``)."""

@@ -7,13 +7,11 @@ and records why (the purpose) in the audit event with the range.
 
 from __future__ import annotations
 
-from typing import cast
-
-from allauth.account.decorators import reauthentication_required as allauth_reauth
 from django.http import HttpRequest, HttpResponse
 from django.shortcuts import render
 from django.views.decorators.http import require_safe
 
+from kindred.accounts.reauth import sensitive
 from kindred.clients.access import get_client_for
 from kindred.clients.models import Client
 from kindred.core.errors import ValidationFailed
@@ -21,18 +19,14 @@ from kindred.practice import roles
 from kindred.practice.roles import Capability
 from kindred.records.export import record_export
 from kindred.web.forms import apply_error
-from kindred.web.pages import View, actor_of, staff_page_for
+from kindred.web.pages import actor_of, staff_page_for
 from kindred.web.records.forms import RecordExportForm
 
 staff_page = staff_page_for(Client, "client_id")
 
 
-def reauthentication_required(view: View) -> View:
-    return cast("View", allauth_reauth(view))
-
-
 @staff_page
-@reauthentication_required
+@sensitive
 @require_safe
 def export_record(request: HttpRequest, client_id: int) -> HttpResponse:
     actor = actor_of(request)

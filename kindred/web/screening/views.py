@@ -9,9 +9,8 @@ Members find nothing here; someone else's screening is a 404.
 from __future__ import annotations
 
 from functools import wraps
-from typing import TYPE_CHECKING, Any, cast
+from typing import TYPE_CHECKING, Any
 
-from allauth.account.decorators import reauthentication_required as allauth_reauth
 from django.contrib import messages
 from django.http import HttpRequest, HttpResponse
 from django.shortcuts import redirect, render
@@ -19,6 +18,7 @@ from django.utils import timezone
 from django.utils.translation import gettext as _
 from django.views.decorators.http import require_http_methods, require_safe
 
+from kindred.accounts.reauth import sensitive
 from kindred.audit.services import audit_access
 from kindred.core.errors import KindredError, NotPermitted
 from kindred.groups.models import SEAT_STATUSES, Enrollment
@@ -286,14 +286,8 @@ def funnel_report(request: HttpRequest) -> HttpResponse:
     )
 
 
-def reauthentication_required(view: View) -> View:
-    """allauth's decorator (untyped): without a recent sign-in, the password prompt
-    first, then the download."""
-    return cast("View", allauth_reauth(view))
-
-
 @_report_page
-@reauthentication_required
+@sensitive
 @require_safe
 def funnel_report_csv(request: HttpRequest) -> HttpResponse:
     """The funnel as a spreadsheet: an export, so it asks for a recent sign-in and is

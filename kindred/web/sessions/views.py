@@ -8,9 +8,8 @@ service (scheduling/attendance.py, gate.py, reports.py) and renders.
 from __future__ import annotations
 
 from functools import wraps
-from typing import TYPE_CHECKING, Any, cast
+from typing import TYPE_CHECKING, Any
 
-from allauth.account.decorators import reauthentication_required as allauth_reauth
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
 from django.http import Http404, HttpRequest, HttpResponse, HttpResponseRedirect
@@ -19,6 +18,7 @@ from django.utils import timezone
 from django.utils.translation import gettext as _
 from django.views.decorators.http import require_http_methods, require_safe
 
+from kindred.accounts.reauth import sensitive
 from kindred.core.access import deny
 from kindred.core.errors import InvalidState, KindredError
 from kindred.practice import roles as role_checks
@@ -317,14 +317,8 @@ CSV_EXPORTS = {
 }
 
 
-def reauthentication_required(view: View) -> View:
-    """allauth's decorator (untyped): without a recent sign-in, the password prompt
-    first, then the download."""
-    return cast("View", allauth_reauth(view))
-
-
 @_report_page
-@reauthentication_required
+@sensitive
 @require_safe
 def licensure_report_csv(request: HttpRequest, which: str) -> HttpResponse:
     """A download of one list: a sensitive export (it names members and where they
