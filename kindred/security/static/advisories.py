@@ -13,6 +13,13 @@ a work tree (read with ``git ls-tree``/``git cat-file``), or a ``git archive`` t
 (``.tar``/``.tar.gz``; the commit is in its pax header). Its location comes from
 ``KINDRED_ADVISORY_DB`` or, when unset, the first of :data:`DEFAULT_LOCATIONS` that
 exists. See docs/security.md for how CI gets a copy.
+
+A clean clone has none of those, so the repository carries a **snapshot**
+(``advisory-snapshot.json`` beside this module, the last default location): for every
+package the lock files named when it was built, the ids, aliases and affected versions
+and ranges of its advisories — facts only, no advisory text — and the source database's
+commit and date. A package the snapshot was not built for cannot be checked (exit 2):
+adding a dependency means rebuilding it (``--build-snapshot`` from a full database).
 """
 
 from __future__ import annotations
@@ -47,7 +54,10 @@ DEFAULT_LOCATIONS = (
     REPO_ROOT.parent / "shared" / "advisory-database",
     REPO_ROOT / ".kindred" / "advisory-database.tar.gz",
     REPO_ROOT / ".kindred" / "advisory-database",
+    Path(__file__).with_name("advisory-snapshot.json"),
 )
+SNAPSHOT_FILE = DEFAULT_LOCATIONS[-1]
+SNAPSHOT_FORMAT = 1
 # Global pip options that name no package and change nothing we check.
 _HARMLESS_OPTIONS = (
     "--index-url",
@@ -97,7 +107,7 @@ class Finding:
 @dataclass
 class DatabaseInfo:
     location: str
-    kind: str  # directory | git | tarball
+    kind: str  # directory | git | tarball | snapshot
     commit: str | None = None
     commit_date: str | None = None
     age_days: float | None = None
@@ -210,7 +220,11 @@ class Database:
 
     def __init__(self, location: Path) -> None:
         self.location = location
-        if location.is_file() and tarfile.is_tarfile(location):
+        self.snapshot_packages: set[str] = set()
+        if location.is_file() and location.suffix == ".json":
+            self.kind = "snapshot"
+            self._open_snapshot()
+        elif location.is_file() and tarfile.is_tarfile(location):
             self.kind = "tarball"
             self._open_tarball()
         elif (location / "vulns").is_dir():
@@ -277,7 +291,23 @@ class Database:
             raise CouldNotCheck(f"cannot read the advisory tarball {self.location}: {exc}") from exc
         self._files = {}
 
+    def _open_snapshot(self) -> None:
+        try:
+            data = json.loads(self.location.read_text(encoding="utf-8"))
+        except (OSError, ValueError) as exc:
+            raise CouldNotCheck(
+                f"cannot read the advisory snapshot {self.location}: {exc}"
+            ) from exc
+        if not isinstance(data, dict) or data.get("format") != SNAPSHOT_FORMAT:
+            raise CouldNotCheck(f"{self.location} is not a format-{SNAPSHOT_FORMAT} snapshot")
+        self._snapshot_docs: dict[str, dict[str, Any]] = dict(data.get("advisories") or {})
+        self.snapshot_packages = {canonicalize_name(n) for n in data.get("packages") or []}
+        self._snapshot_source: dict[str, Any] = dict(data.get("source") or {})
+        self._files = {}
+
     def names(self) -> list[str]:
+        if self.kind == "snapshot":
+            return list(self._snapshot_docs)
         if self.kind == "git":
             return list(self._git_blobs)
         if self.kind == "tarball":
@@ -285,6 +315,9 @@ class Database:
         return list(self._files)
 
     def read(self, paths: Sequence[str]) -> dict[str, bytes]:
+        if self.kind == "snapshot":
+            # JSON is YAML: the caller parses every kind the same way.
+            return {p: json.dumps(self._snapshot_docs[p]).encode() for p in paths}
         if self.kind == "git":
             ids = [self._git_blobs[p] for p in paths]
             raw = self._git("cat-file", "--batch", stdin=("\n".join(ids) + "\n").encode())
@@ -306,7 +339,12 @@ class Database:
     def info(self, now: datetime) -> DatabaseInfo:
         info = DatabaseInfo(location=str(self.location), kind=self.kind)
         when: datetime | None = None
-        if self.kind == "git":
+        if self.kind == "snapshot":
+            # The age is the source database's, not the file's: that is what is stale.
+            info.commit = self._snapshot_source.get("commit")
+            if self._snapshot_source.get("commit_date"):
+                when = datetime.fromisoformat(str(self._snapshot_source["commit_date"]))
+        elif self.kind == "git":
             out = self._git("log", "-1", "--format=%H %cI", "HEAD").decode().split()
             info.commit = out[0]
             when = datetime.fromisoformat(out[1])
@@ -434,7 +472,19 @@ def match(  # noqa: PLR0912 - the OSV affected-entry rules, one branch each
     )
 
 
-def check(
+def _covered_by_snapshot(db: Database, pins: list[Pin], report: Report) -> list[Pin]:
+    """The pins the snapshot was built for; the others go to "could not check"."""
+    for pin in pins:
+        if pin.name not in db.snapshot_packages:
+            report.could_not_check.append(
+                f"{pin.name}=={pin.version}: not in the advisory snapshot, which was built "
+                "for the lock files of its day; rebuild it from a full database: "
+                "python -m kindred.security.static.advisories --build-snapshot --db <dir>"
+            )
+    return [pin for pin in pins if pin.name in db.snapshot_packages]
+
+
+def check(  # noqa: PLR0912 - one branch per way a check can fall short
     lock_files: Sequence[Path] = LOCK_FILES,
     database: str | None = None,
     now: datetime | None = None,
@@ -451,6 +501,8 @@ def check(
             database_missing=isinstance(exc, NoDatabase),
         )
     report = Report(database=info, could_not_check=list(problems))
+    if db.kind == "snapshot":
+        pins = _covered_by_snapshot(db, pins, report)
     by_dir: dict[str, list[str]] = {}
     for path in db.names():
         parts = path.split("/")
@@ -491,6 +543,55 @@ def check(
     return report
 
 
+def build_snapshot(
+    database: str | None, lock_files: Sequence[Path] = LOCK_FILES, out: Path = SNAPSHOT_FILE
+) -> dict[str, Any]:
+    """Write the snapshot for the packages of ``lock_files`` from a full database: per
+    advisory only its id, aliases, withdrawn date and the affected entries (versions,
+    ranges) for those packages. Returns the snapshot."""
+    pins, problems = read_pins(lock_files)
+    if problems:
+        raise CouldNotCheck("; ".join(problems))
+    db = Database(locate_database(database))
+    if db.kind == "snapshot":
+        raise CouldNotCheck("a snapshot is built from a full database, not from a snapshot")
+    info = db.info(datetime.now(UTC))
+    names = sorted({pin.name for pin in pins})
+    wanted: list[str] = []
+    for path in db.names():
+        parts = path.split("/")
+        if len(parts) == 3 and canonicalize_name(parts[1]) in names:
+            wanted.append(path)
+    loader = getattr(yaml, "CSafeLoader", yaml.SafeLoader)
+    kept: dict[str, dict[str, Any]] = {}
+    for path, text in sorted(db.read(sorted(wanted)).items()):
+        document = yaml.load(text, Loader=loader)  # noqa: S506  # nosec B506 # a safe loader
+        if not isinstance(document, dict):
+            raise CouldNotCheck(f"{path}: not an advisory")
+        affected = [
+            {key: entry[key] for key in ("package", "versions", "ranges") if key in entry}
+            for entry in document.get("affected") or []
+            if canonicalize_name(str((entry.get("package") or {}).get("name", ""))) in names
+        ]
+        facts: dict[str, Any] = {"id": str(document.get("id") or path), "affected": affected}
+        for key in ("aliases", "withdrawn"):
+            if document.get(key):
+                facts[key] = document[key]
+        kept[path] = json.loads(json.dumps(facts, default=str))
+    snapshot = {
+        "format": SNAPSHOT_FORMAT,
+        "source": {
+            "database": "PyPA advisory database (OSV format)",
+            "commit": info.commit,
+            "commit_date": info.commit_date,
+        },
+        "packages": names,
+        "advisories": kept,
+    }
+    out.write_text(json.dumps(snapshot, indent=0, sort_keys=True) + "\n", encoding="utf-8")
+    return snapshot
+
+
 def describe(report: Report) -> str:
     lines: list[str] = []
     db = report.database
@@ -526,7 +627,23 @@ def main(argv: Sequence[str] | None = None) -> int:
     parser.add_argument("--db", help=f"database location (default: ${ENV_VAR} or shared/)")
     parser.add_argument("--lock", action="append", type=Path, help="lock file (repeatable)")
     parser.add_argument("--json", action="store_true", help="print the report as JSON")
+    parser.add_argument(
+        "--build-snapshot",
+        action="store_true",
+        help=f"write {SNAPSHOT_FILE.name} for the lock files from the full database --db",
+    )
     args = parser.parse_args(argv)
+    if args.build_snapshot:
+        try:
+            built = build_snapshot(args.db, args.lock or LOCK_FILES)
+        except CouldNotCheck as exc:
+            say(f"could not build the snapshot: {exc}")
+            return 2
+        say(
+            f"{SNAPSHOT_FILE}: {len(built['packages'])} packages, "
+            f"{len(built['advisories'])} advisories, source {built['source']['commit']}"
+        )
+        return 0
     report = check(args.lock or LOCK_FILES, args.db)
     if args.json:
         say(json.dumps(report.as_dict(), indent=2))

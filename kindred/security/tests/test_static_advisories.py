@@ -289,3 +289,56 @@ def test_every_pinned_package_is_checked_against_the_real_database() -> None:
     assert report.packages_checked == len(pins)
     assert report.database is not None
     assert report.database.commit_date is not None
+
+
+def test_a_snapshot_keeps_the_facts_and_finds_the_same(tmp_path: Path) -> None:
+    db = make_db(
+        tmp_path / "db",
+        {
+            "django/PYSEC-2099-1.yaml": advisory("PYSEC-2099-1", "django", VULNERABLE_RANGE),
+            "django/PYSEC-2099-2.yaml": advisory("PYSEC-2099-2", "django", SAFE_RANGE),
+            "flask/PYSEC-2099-3.yaml": advisory("PYSEC-2099-3", "flask", VULNERABLE_RANGE),
+        },
+    )
+    lock = write_lock(tmp_path)
+    out = tmp_path / "snapshot.json"
+    built = advisories.build_snapshot(str(db), [lock], out)
+    # Only the locked packages' advisories, and no advisory text.
+    assert built["packages"] == ["django", "nh3"]
+    assert sorted(built["advisories"]) == [
+        "vulns/django/PYSEC-2099-1.yaml",
+        "vulns/django/PYSEC-2099-2.yaml",
+    ]
+    assert "A test advisory" not in out.read_text(encoding="utf-8")
+    report = check([lock], str(out), now=NOW)
+    assert report.could_not_check == []
+    assert report.database is not None
+    assert report.database.kind == "snapshot"
+    assert [(f.id, f.fixed_in) for f in report.vulnerable] == [("PYSEC-2099-1", ["6.1.4"])]
+    assert report.exit_code == 1
+
+
+def test_a_package_the_snapshot_was_not_built_for_cannot_be_checked(tmp_path: Path) -> None:
+    db = make_db(
+        tmp_path / "db",
+        {"django/PYSEC-2099-2.yaml": advisory("PYSEC-2099-2", "django", SAFE_RANGE)},
+    )
+    out = tmp_path / "snapshot.json"
+    advisories.build_snapshot(str(db), [write_lock(tmp_path)], out)
+    grown = write_lock(tmp_path, LOCK + "flask==9.9.9 \\\n    --hash=sha256:f00\n")
+    report = check([grown], str(out), now=NOW)
+    assert report.exit_code == 2
+    assert any(
+        p.startswith("flask==9.9.9: not in the advisory snapshot") for p in report.could_not_check
+    )
+    assert report.packages_checked == 2
+
+
+def test_the_committed_snapshot_covers_every_pinned_package() -> None:
+    # Adding a dependency without rebuilding the snapshot fails here (and in CI's gate).
+    report = check(database=str(advisories.SNAPSHOT_FILE))
+    pins, _ = read_pins(advisories.LOCK_FILES)
+    assert report.could_not_check == []
+    assert report.packages_checked == len(pins)
+    assert report.database is not None
+    assert report.database.commit_date is not None
