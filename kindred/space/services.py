@@ -28,7 +28,7 @@ from django.utils.translation import gettext as _
 
 from kindred.audit.services import audit_change
 from kindred.core.errors import Conflict, InvalidState, NotPermitted, ValidationFailed
-from kindred.groups.models import EnrollmentStatus
+from kindred.groups.models import EnrollmentStatus, TherapyGroup
 from kindred.notifications.services import notify
 from kindred.space import risk
 from kindred.space.access import SpaceAccess, SpaceRole
@@ -175,11 +175,11 @@ def _check_reason(reason: str, *, required: bool, field: str = "reason") -> str:
     return reason
 
 
-def facilitator_users(access: SpaceAccess) -> list[User]:
-    """The group's lead and co-facilitators with an active account."""
+def facilitator_users(group: TherapyGroup) -> list[User]:
+    """The group's lead and co-facilitators with an active account (the people told
+    about posts, cards and reports waiting for them), oldest account first."""
     from kindred.accounts.models import User as UserModel
 
-    group = access.group
     return list(
         UserModel.objects.filter(is_active=True)
         .filter(Q(clinician__led_groups=group.pk) | Q(clinician__co_facilitated_groups=group.pk))
@@ -350,7 +350,7 @@ def _tell_reply(post_id: int) -> None:
 
 def _tell_pending(access: SpaceAccess, post_id: int) -> None:
     url = reverse("web:space_moderation", kwargs={"group_id": access.group.pk})
-    for person in facilitator_users(access):
+    for person in facilitator_users(access.group):
         notify(
             user=person,
             kind=NOTIFY_PENDING,
@@ -480,7 +480,7 @@ def report_create(
 
 def _tell_report(access: SpaceAccess, report_id: int) -> None:
     url = reverse("web:space_moderation", kwargs={"group_id": access.group.pk})
-    for person in facilitator_users(access):
+    for person in facilitator_users(access.group):
         notify(
             user=person,
             kind=NOTIFY_REPORT,
@@ -986,7 +986,7 @@ def message_report_create(
 
 def _tell_message_report(access: SpaceAccess, report_id: int) -> None:
     url = reverse("web:space_moderation", kwargs={"group_id": access.group.pk})
-    for person in facilitator_users(access):
+    for person in facilitator_users(access.group):
         notify(
             user=person,
             kind=NOTIFY_MESSAGE_REPORT,

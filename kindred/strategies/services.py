@@ -17,7 +17,6 @@ from functools import partial
 from typing import TYPE_CHECKING
 
 from django.db import IntegrityError, transaction
-from django.db.models import Q
 from django.urls import reverse
 from django.utils import timezone
 from django.utils.translation import gettext as _
@@ -27,7 +26,7 @@ from kindred.clients.models import ConcernTag
 from kindred.core.errors import Conflict, InvalidState, NotPermitted, ValidationFailed
 from kindred.notifications.services import notify
 from kindred.space import risk
-from kindred.space.services import check_not_paused_or_muted
+from kindred.space.services import check_not_paused_or_muted, facilitator_users
 from kindred.strategies.access import CardAccess, LibraryAccess, LibraryRole, is_admin
 from kindred.strategies.models import (
     CONCERNS_MAX,
@@ -164,19 +163,6 @@ def _check_reason(reason: str, *, required: bool) -> str:
     return reason
 
 
-def facilitator_users(access: LibraryAccess) -> list[User]:
-    """The group's lead and co-facilitators with an active account."""
-    from kindred.accounts.models import User as UserModel
-
-    group = access.group
-    return list(
-        UserModel.objects.filter(is_active=True)
-        .filter(Q(clinician__led_groups=group.pk) | Q(clinician__co_facilitated_groups=group.pk))
-        .distinct()
-        .order_by("pk")
-    )
-
-
 def _client_id(access: LibraryAccess | None) -> int | None:
     return access.client.pk if access is not None and access.client is not None else None
 
@@ -238,7 +224,7 @@ def strategy_share(
 
 def _tell_pending(access: LibraryAccess, card_id: int) -> None:
     url = reverse("web:strategies_queue", kwargs={"group_id": access.group.pk})
-    for person in facilitator_users(access):
+    for person in facilitator_users(access.group):
         notify(
             user=person,
             kind=NOTIFY_PENDING,

@@ -107,3 +107,14 @@ def test_a_muted_member_is_refused_until_the_mute_ends_or_is_lifted(cast: Cast) 
     Mute.objects.filter(pk=mute.pk).update(until=timezone.now() + timedelta(days=1))
     services.mute_lift(actor=cast.facilitator, access=fac, mute=Mute.objects.get(pk=mute.pk))
     services.check_not_paused_or_muted(cast.member_b, space, paused=PAUSED, muted=MUTED)
+
+
+def test_facilitator_users_are_the_groups_active_lead_and_co_facilitators(cast: Cast) -> None:
+    assert services.facilitator_users(cast.group_a) == [cast.facilitator]
+    assert cast.facilitator not in services.facilitator_users(cast.group_b)
+    cast.group_a.co_facilitators.add(cast.clinician_b)
+    both = services.facilitator_users(cast.group_a)
+    assert both == sorted([cast.facilitator, cast.facilitator_b], key=lambda user: user.pk)
+    cast.facilitator_b.is_active = False
+    cast.facilitator_b.save(update_fields=["is_active"])
+    assert services.facilitator_users(cast.group_a) == [cast.facilitator]
