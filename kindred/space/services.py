@@ -188,6 +188,15 @@ def facilitator_users(group: TherapyGroup) -> list[User]:
     )
 
 
+def tell_facilitators(
+    group: TherapyGroup, *, kind: str, title: str, url: str, dedupe_key: str
+) -> None:
+    """Notify each of the group's active lead and co-facilitators once about one thing
+    waiting for them (``dedupe_key`` names the thing; each person's id is added)."""
+    for person in facilitator_users(group):
+        notify(user=person, kind=kind, title=title, url=url, dedupe_key=f"{dedupe_key}:{person.pk}")
+
+
 def _thread_url(thread: Thread) -> str:
     return reverse("web:space_thread", kwargs={"thread_id": thread.pk})
 
@@ -349,16 +358,13 @@ def _tell_reply(post_id: int) -> None:
 
 
 def _tell_pending(access: SpaceAccess, post_id: int) -> None:
-    url = reverse("web:space_moderation", kwargs={"group_id": access.group.pk})
-    for person in facilitator_users(access.group):
-        notify(
-            user=person,
-            kind=NOTIFY_PENDING,
-            title=_("A post in %(group)s is waiting for your approval")
-            % {"group": access.group.name},
-            url=url,
-            dedupe_key=f"{NOTIFY_PENDING}:{post_id}:{person.pk}",
-        )
+    tell_facilitators(
+        access.group,
+        kind=NOTIFY_PENDING,
+        title=_("A post in %(group)s is waiting for your approval") % {"group": access.group.name},
+        url=reverse("web:space_moderation", kwargs={"group_id": access.group.pk}),
+        dedupe_key=f"{NOTIFY_PENDING}:{post_id}",
+    )
 
 
 def thread_mark_read(*, actor: User, thread: Thread, up_to_post_id: int) -> None:
@@ -479,15 +485,13 @@ def report_create(
 
 
 def _tell_report(access: SpaceAccess, report_id: int) -> None:
-    url = reverse("web:space_moderation", kwargs={"group_id": access.group.pk})
-    for person in facilitator_users(access.group):
-        notify(
-            user=person,
-            kind=NOTIFY_REPORT,
-            title=_("A post in %(group)s was reported") % {"group": access.group.name},
-            url=url,
-            dedupe_key=f"{NOTIFY_REPORT}:{report_id}:{person.pk}",
-        )
+    tell_facilitators(
+        access.group,
+        kind=NOTIFY_REPORT,
+        title=_("A post in %(group)s was reported") % {"group": access.group.name},
+        url=reverse("web:space_moderation", kwargs={"group_id": access.group.pk}),
+        dedupe_key=f"{NOTIFY_REPORT}:{report_id}",
+    )
 
 
 # --- moderation ------------------------------------------------------------------------
@@ -985,15 +989,13 @@ def message_report_create(
 
 
 def _tell_message_report(access: SpaceAccess, report_id: int) -> None:
-    url = reverse("web:space_moderation", kwargs={"group_id": access.group.pk})
-    for person in facilitator_users(access.group):
-        notify(
-            user=person,
-            kind=NOTIFY_MESSAGE_REPORT,
-            title=_("A direct message in %(group)s was reported") % {"group": access.group.name},
-            url=url,
-            dedupe_key=f"{NOTIFY_MESSAGE_REPORT}:{report_id}:{person.pk}",
-        )
+    tell_facilitators(
+        access.group,
+        kind=NOTIFY_MESSAGE_REPORT,
+        title=_("A direct message in %(group)s was reported") % {"group": access.group.name},
+        url=reverse("web:space_moderation", kwargs={"group_id": access.group.pk}),
+        dedupe_key=f"{NOTIFY_MESSAGE_REPORT}:{report_id}",
+    )
 
 
 def message_report_resolve(

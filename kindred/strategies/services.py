@@ -26,7 +26,7 @@ from kindred.clients.models import ConcernTag
 from kindred.core.errors import Conflict, InvalidState, NotPermitted, ValidationFailed
 from kindred.notifications.services import notify
 from kindred.space import risk
-from kindred.space.services import check_not_paused_or_muted, facilitator_users
+from kindred.space.services import check_not_paused_or_muted, tell_facilitators
 from kindred.strategies.access import CardAccess, LibraryAccess, LibraryRole, is_admin
 from kindred.strategies.models import (
     CONCERNS_MAX,
@@ -223,16 +223,14 @@ def strategy_share(
 
 
 def _tell_pending(access: LibraryAccess, card_id: int) -> None:
-    url = reverse("web:strategies_queue", kwargs={"group_id": access.group.pk})
-    for person in facilitator_users(access.group):
-        notify(
-            user=person,
-            kind=NOTIFY_PENDING,
-            title=_("A coping strategy card in %(group)s is waiting for your approval")
-            % {"group": access.group.name},
-            url=url,
-            dedupe_key=f"{NOTIFY_PENDING}:{card_id}:{person.pk}",
-        )
+    tell_facilitators(
+        access.group,
+        kind=NOTIFY_PENDING,
+        title=_("A coping strategy card in %(group)s is waiting for your approval")
+        % {"group": access.group.name},
+        url=reverse("web:strategies_queue", kwargs={"group_id": access.group.pk}),
+        dedupe_key=f"{NOTIFY_PENDING}:{card_id}",
+    )
 
 
 def strategy_withdraw(*, actor: User, card_access: CardAccess) -> Strategy:

@@ -118,3 +118,23 @@ def test_facilitator_users_are_the_groups_active_lead_and_co_facilitators(cast: 
     cast.facilitator_b.is_active = False
     cast.facilitator_b.save(update_fields=["is_active"])
     assert services.facilitator_users(cast.group_a) == [cast.facilitator]
+
+
+def test_tell_facilitators_notifies_each_active_facilitator_once(cast: Cast) -> None:
+    from kindred.notifications.models import Notification
+
+    cast.group_a.co_facilitators.add(cast.clinician_b, cast.supervisor_clinician)
+    cast.supervisor.is_active = False
+    cast.supervisor.save(update_fields=["is_active"])
+    for _ in range(2):  # the same thing told twice reaches nobody twice
+        services.tell_facilitators(
+            cast.group_a, kind="space_pending", title="Waiting", url="/x/", dedupe_key="p:7"
+        )
+    told = Notification.objects.order_by("user_id")
+    assert [n.user_id for n in told] == sorted([cast.facilitator.pk, cast.facilitator_b.pk])
+    assert {(n.kind, n.title, n.url) for n in told} == {("space_pending", "Waiting", "/x/")}
+    assert {n.dedupe_key for n in told} == {f"p:7:{n.user_id}" for n in told}
+    services.tell_facilitators(
+        cast.group_a, kind="space_pending", title="Another", url="/y/", dedupe_key="p:8"
+    )
+    assert Notification.objects.count() == 4
