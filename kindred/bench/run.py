@@ -28,6 +28,7 @@ import subprocess
 import sys
 import tempfile
 import time
+from dataclasses import dataclass
 from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
@@ -385,6 +386,8 @@ def summary(results: dict[str, Any]) -> str:
             f"  NOTE: load average was {busy} before the run (other work on the machine): "
             "absolute figures are pessimistic; ratios and query counts still hold."
         )
+    if s.get("allowed_busy"):
+        lines.append("  NOTE: timed on a busy machine because of --allow-busy.")
     lines.extend(
         f"  data: {data['clients']:,} clients, seeded in {data['seed_seconds']} s "
         f"(migrate {data['migrate_seconds']} s)"
@@ -524,6 +527,46 @@ def _load_average() -> float | None:
         return None
 
 
+@dataclass(frozen=True)
+class BusyVerdict:
+    """Whether the machine is too busy to time on, and what to say about it."""
+
+    refuse: bool
+    allowed_busy: bool
+    message: str
+
+
+def busy_verdict(load_1min: float | None, cores: int, *, allow_busy: bool) -> BusyVerdict:
+    """Timings taken while other work runs are pessimistic and noisy, so the benchmark
+    refuses to time when the 1-minute load average is above the number of cores, unless
+    told otherwise (``--allow-busy``: it then says so and the JSON records it)."""
+    cores = max(1, cores)
+    if load_1min is None or load_1min <= cores:
+        if load_1min is not None and load_1min > 0.5 * cores:
+            return BusyVerdict(
+                refuse=False,
+                allowed_busy=False,
+                message=f"the machine is fairly busy (load average {load_1min:.1f} on "
+                f"{cores} cores); figures may be noisy.",
+            )
+        return BusyVerdict(refuse=False, allowed_busy=False, message="")
+    if allow_busy:
+        return BusyVerdict(
+            refuse=False,
+            allowed_busy=True,
+            message=f"the machine is busy (load average {load_1min:.1f} above its {cores} "
+            "cores); timing anyway because of --allow-busy: figures will be pessimistic "
+            "and noisy, and the results say allowed_busy.",
+        )
+    return BusyVerdict(
+        refuse=True,
+        allowed_busy=False,
+        message=f"the machine is busy (1-minute load average {load_1min:.1f} above its "
+        f"{cores} cores): refusing to time, the figures would not be comparable. Wait "
+        "for other work to finish, or pass --allow-busy to time anyway.",
+    )
+
+
 def write_results(results: dict[str, Any], out_dir: Path) -> Path:
     out_dir.mkdir(parents=True, exist_ok=True)
     stamp = datetime.now(UTC).strftime("%Y%m%dT%H%M%SZ")
@@ -562,11 +605,23 @@ def parse_args(argv: list[str] | None) -> argparse.Namespace:
     parser.add_argument("--workers", type=int, default=2 * cores, help="gunicorn workers")
     parser.add_argument("--keep-db", action="store_true", help="leave the database in place")
     parser.add_argument("--out-dir", type=Path, default=RESULTS_DIR)
+    parser.add_argument(
+        "--allow-busy",
+        action="store_true",
+        help="time even when the load average is above the number of cores (recorded)",
+    )
     return parser.parse_args(argv)
 
 
 def main(argv: list[str] | None = None) -> int:
     options = parse_args(argv)
+    load_before = _load_average()
+    verdict = busy_verdict(load_before, os.cpu_count() or 1, allow_busy=options.allow_busy)
+    if verdict.refuse:
+        print(f"error: {verdict.message}", file=sys.stderr)
+        return 2
+    if verdict.message:
+        say(verdict.message)
     url, note = bench_database_url(options.database_url)
     if note:
         say(note)
@@ -584,12 +639,6 @@ def main(argv: list[str] | None = None) -> int:
     generator = detail if wrk else f"Python threads (fallback, wrk unavailable: {detail})"
     say(f"load generator: {generator}")
     started_at = datetime.now(UTC).isoformat(timespec="seconds")
-    load_before = _load_average()
-    if load_before is not None and load_before > 0.5 * (os.cpu_count() or 1):
-        say(
-            f"the machine is busy (load average {load_before:.1f}); figures will be "
-            "pessimistic and noisy. Re-run on a quiet machine to compare with others."
-        )
     static_root = Path(tempfile.mkdtemp(prefix="kindred-bench-static-"))
     env = bench_env(url, static_root)
     datasets: list[dict[str, Any]] = []
@@ -649,6 +698,7 @@ def main(argv: list[str] | None = None) -> int:
             "warmup_load_seconds": options.warmup_seconds,
             "settings": "production (DJANGO_DEBUG=0), requests sent as if from a TLS proxy",
             "load_average_1min_before": load_before,
+            "allowed_busy": verdict.allowed_busy,
             "load_average_1min_after": _load_average(),
         },
         "datasets": datasets,
