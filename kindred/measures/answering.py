@@ -12,7 +12,8 @@ Completion is one transaction: the administration row is locked, every answer ch
 refused with a message beside that item), the answers scored by the one scoring engine
 (measures/scoring.py) and the result cached on the administration, the safety alerts
 written (measures/safety.py ``raise_alerts_for_administration``) and the completion
-audited — all or nothing, so an alert is never lost and never raised for answers that
+audited, and the member's outcome summary brought up to date (measures/summary.py) —
+all or nothing, so an alert is never lost and never raised for answers that
 were not stored. A second submission of the same questionnaire changes nothing and says
 so ("already received"); a submission after the window closed stores nothing.
 """
@@ -46,6 +47,7 @@ from kindred.measures.models import (
 )
 from kindred.measures.planning import OPEN_STATUSES, adhoc_window
 from kindred.measures.scoring import ScoreResult, score
+from kindred.measures.summary import summary_record
 from kindred.notifications.services import notify
 
 if TYPE_CHECKING:
@@ -327,6 +329,8 @@ def administration_submit(
             ]
         )
         alerts = raise_alerts_for_administration(locked)
+        # The member's outcome summary for this instrument, in the same transaction.
+        summary_record(locked)
         audit_change(
             actor=actor,
             action="measures.administration.completed",

@@ -9,9 +9,11 @@ manage groups.
 - members not on track (measures/outcomes.py, the practice's rules);
 - open safety alerts.
 
-Everything is aggregated in SQL or read from the Administration's cached totals, in a
-fixed number of queries whatever the size of the practice. Opening the dashboard is an
-access audit event (it shows members' clinical data).
+Everything is aggregated in SQL or read from summaries, in a fixed number of queries
+whatever the size of the practice: severity and "not on track" come from the outcome
+summary (models.OutcomeSummary, one row per member per instrument, kept by the
+answering service; measures/summary.py), never from every administration. Opening the
+dashboard is an access audit event (it shows members' clinical data).
 """
 
 from __future__ import annotations
@@ -30,16 +32,14 @@ from kindred.measures.models import (
     AdministrationStatus,
     AlertStatus,
     Instrument,
+    OutcomeSummary,
     Response,
     SafetyAlert,
 )
 from kindred.measures.outcome_settings import outcome_settings
-from kindred.measures.outcomes import (
-    Trajectory,
-    attended_sessions,
-    build_trajectory,
-    completed_rows,
-)
+from kindred.measures.outcomes import NotOnTrack, not_on_track_from
+from kindred.measures.rc import Direction, Outcome
+from kindred.measures.summary import row_status
 
 if TYPE_CHECKING:
     from datetime import datetime
@@ -47,7 +47,7 @@ if TYPE_CHECKING:
     from kindred.accounts.models import User
     from kindred.clients.models import Client
     from kindred.groups.models import TherapyGroup
-    from kindred.measures.definitions import Band
+    from kindred.measures.definitions import Band, Definition
     from kindred.measures.models import OutcomeSettings
 
 #: How many of the latest past sessions the dashboard charts.
@@ -96,13 +96,25 @@ class Severity:
 
 
 @dataclass(frozen=True)
+class OutcomeLine:
+    """One member's outcome on one instrument, from the outcome summary."""
+
+    instrument: Instrument
+    measured: int
+    latest_band: str
+    outcome: Outcome | None
+    sessions_attended: int
+    not_on_track: NotOnTrack | None
+
+
+@dataclass(frozen=True)
 class MemberRow:
     client: Client
-    trajectories: list[Trajectory]
+    lines: list[OutcomeLine]
 
     @property
-    def off_track(self) -> list[Trajectory]:
-        return [t for t in self.trajectories if t.not_on_track and t.not_on_track.flagged]
+    def off_track(self) -> list[OutcomeLine]:
+        return [t for t in self.lines if t.not_on_track and t.not_on_track.flagged]
 
 
 @dataclass
@@ -213,6 +225,63 @@ def _pulse_labels(instruments: dict[str, Instrument]) -> dict[str, str]:
     return labels
 
 
+def _summaries(client_ids: list[int]) -> dict[tuple[int, int], OutcomeSummary]:
+    """The members' outcome summary rows by (client, instrument), each with how many
+    sessions the member attended (in any group) since their first total on it: one
+    query, whatever the number of answers."""
+    from django.db.models import OuterRef, Subquery
+    from django.db.models.functions import Coalesce
+
+    from kindred.scheduling.models import ATTENDED_STATUSES, Attendance
+
+    if not client_ids:
+        return {}
+    since_first = (
+        Attendance.objects.filter(
+            client_id=OuterRef("client_id"),
+            status__in=ATTENDED_STATUSES,
+            session__starts_at__gte=OuterRef("first_completed_at"),
+        )
+        .order_by()
+        .values("client_id")
+        .annotate(n=Count("pk"))
+        .values("n")
+    )
+    return {
+        (row.client_id, row.instrument_id): row
+        for row in OutcomeSummary.objects.filter(client_id__in=client_ids).annotate(
+            sessions_since_first=Coalesce(Subquery(since_first), 0)
+        )
+    }
+
+
+def _line(
+    instrument: Instrument, definition: Definition, row: OutcomeSummary, rules: OutcomeSettings
+) -> OutcomeLine:
+    """A summary row read with the practice's current rules (and reclassified from its
+    totals if the instrument changed since it was written: ``summary.row_status``)."""
+    status = row_status(row, instrument, definition)
+    sessions = int(getattr(row, "sessions_since_first", 0))
+    outcome = Outcome(status.outcome) if status.outcome else None
+    return OutcomeLine(
+        instrument=instrument,
+        measured=row.measured,
+        latest_band=row.latest_band,
+        outcome=outcome,
+        sessions_attended=sessions,
+        not_on_track=not_on_track_from(
+            instrument=instrument,
+            definition=definition,
+            measured=row.measured,
+            outcome=outcome,
+            rci_deteriorated=status.rci_direction == Direction.DETERIORATED,
+            started_as_case=status.case_at_first is not False,
+            sessions_attended=sessions,
+            rules=rules,
+        ),
+    )
+
+
 def group_dashboard(*, actor: User, group_id: object) -> GroupDashboard:
     """Everything the dashboard shows, in a fixed number of queries."""
     from kindred.groups.models import SEAT_STATUSES, Enrollment
@@ -231,27 +300,22 @@ def group_dashboard(*, actor: User, group_id: object) -> GroupDashboard:
         .order_by("client__legal_last_name", "client__legal_first_name", "client_id")
     ]
     client_ids = [c.pk for c in clients]
-    rows = completed_rows(client_ids) if client_ids else {}
+    summaries = _summaries(client_ids)
     instruments = {
         i.code: i
         for i in Instrument.objects.filter(
-            Q(pk__in={inst for _c, inst in rows}) | Q(code__in=[*SEVERITY_CODES, PULSE_CODE])
+            Q(pk__in={inst for _c, inst in summaries}) | Q(code__in=[*SEVERITY_CODES, PULSE_CODE])
         )
     }
     by_id = {i.pk: i for i in instruments.values()}
-    attended = attended_sessions(client_ids) if client_ids else {}
+    definitions = {i.pk: definition_of(i) for i in instruments.values()}
     members = [
         MemberRow(
             client=c,
-            trajectories=[
-                build_trajectory(
-                    by_id[inst_id],
-                    rows[(c.pk, inst_id)],
-                    attended=attended.get(c.pk, []),
-                    rules=rules,
-                )
+            lines=[
+                _line(by_id[inst_id], definitions[inst_id], summaries[(c.pk, inst_id)], rules)
                 for inst_id in sorted(
-                    {i for cid, i in rows if cid == c.pk}, key=lambda i: by_id[i].name
+                    {i for cid, i in summaries if cid == c.pk}, key=lambda i: by_id[i].name
                 )
             ],
         )
@@ -262,9 +326,11 @@ def group_dashboard(*, actor: User, group_id: object) -> GroupDashboard:
         inst = instruments.get(code)
         if inst is None:
             continue
-        bands = definition_of(inst).bands
+        bands = definitions[inst.pk].bands
         latest = Counter(
-            rows[(cid, inst.pk)][-1][3] for cid in client_ids if (cid, inst.pk) in rows
+            summaries[(cid, inst.pk)].latest_band
+            for cid in client_ids
+            if (cid, inst.pk) in summaries
         )
         measured = sum(latest.values())
         severity.append(

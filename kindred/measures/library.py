@@ -201,6 +201,14 @@ def _keep_version(
         )
 
 
+def _reclassify_outcomes(instrument: Instrument) -> None:
+    """The change between members' first and latest totals depends on the definition
+    and on s1 and r: reclassify this instrument's outcome summary rows (set-based)."""
+    from kindred.measures.summary import classify
+
+    classify(instrument_ids=[instrument.pk])
+
+
 @transaction.atomic
 def sync_builtin_instruments(*, actor: User | None = None) -> SyncReport:
     """Write the built-in definitions (measures/instruments/) to the Instrument table.
@@ -252,6 +260,7 @@ def sync_builtin_instruments(*, actor: User | None = None) -> SyncReport:
         instrument.definition_sha256 = sha
         _keep_version(instrument, document, sha, actor)
         instrument.save(update_fields=[*fields, "definition", "definition_sha256", "updated_at"])
+        _reclassify_outcomes(instrument)
         audit_change(
             actor=actor,
             action="measures.instrument.updated",
@@ -359,6 +368,7 @@ def instrument_load(*, actor: User, content: bytes, licence_confirmed: bool) -> 
             "updated_at",
         ]
     )
+    _reclassify_outcomes(instrument)
     audit_change(
         actor=actor,
         action="measures.instrument.loaded",
@@ -430,6 +440,8 @@ def instrument_update_settings(
         changed.append("is_active")
     if changed:
         instrument.save(update_fields=[*changed, "updated_at"])
+        if {"rc_sd", "rc_reliability"} & set(changed):
+            _reclassify_outcomes(instrument)
         audit_change(
             actor=actor,
             action="measures.instrument.settings_changed",

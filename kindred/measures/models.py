@@ -348,3 +348,49 @@ class OutcomeSettings(TimeStampedModel):
 
     def __str__(self) -> str:
         return "Outcome settings"
+
+
+class OutcomeSummary(models.Model):
+    """One row per member per instrument: the first and latest complete totals, how
+    many there are, and the change between them (measures/rc.py: the Reliable Change
+    Index and the Talking Therapies classification, CLINICAL.md "Change over time").
+
+    Derived data, never the source of truth: written in the same transaction as the
+    completion that changes it (``measures/summary.py``, called by
+    ``answering.administration_submit``), refreshed when an instrument's definition or
+    s1 and r change, and rebuilt from the administrations by
+    ``manage.py rebuild_outcome_summary``. ``basis`` names the definition and s1/r the
+    change was classified with; a reader whose instrument has moved on reclassifies from
+    the stored totals rather than trust a stale status."""
+
+    client = models.ForeignKey("clients.Client", on_delete=models.CASCADE, related_name="+")
+    instrument = models.ForeignKey(Instrument, on_delete=models.CASCADE, related_name="+")
+    measured = models.PositiveIntegerField(_("complete answers"))
+    first_administration_id = models.BigIntegerField()
+    first_completed_at = models.DateTimeField()
+    first_total = models.IntegerField()
+    first_band = models.CharField(max_length=40, blank=True)
+    latest_administration_id = models.BigIntegerField()
+    latest_completed_at = models.DateTimeField()
+    latest_total = models.IntegerField()
+    latest_band = models.CharField(max_length=40, blank=True)
+    # The change from the first to the latest total ("" / None with a single total or
+    # when the instrument's change cannot be classified).
+    outcome = models.CharField(max_length=20, blank=True)
+    rci = models.FloatField(null=True, blank=True)
+    rci_direction = models.CharField(max_length=20, blank=True)
+    # At or above caseness (None: the definition has no caseness threshold).
+    case_at_first = models.BooleanField(null=True, blank=True)
+    case_at_latest = models.BooleanField(null=True, blank=True)
+    basis = models.CharField(max_length=120, blank=True)
+    updated_at = models.DateTimeField()
+
+    class Meta:
+        constraints = [
+            models.UniqueConstraint(
+                fields=["client", "instrument"], name="measures_summary_per_instrument"
+            ),
+        ]
+
+    def __str__(self) -> str:
+        return f"summary {self.client_id}/{self.instrument_id} ({self.measured})"

@@ -178,30 +178,59 @@ def evaluate_not_on_track(
 ) -> NotOnTrack | None:
     """The practice's not-on-track rules for one instrument (None when change on it
     cannot be classified, or it is Kindred's unvalidated pulse)."""
+    criteria = definition.change_criteria
+    started_as_case = (
+        is_case(
+            points[0].total,
+            criteria.caseness,
+            higher_is_better=definition.higher_is_better,
+        )
+        if points and criteria is not None and criteria.caseness is not None
+        else True
+    )
+    return not_on_track_from(
+        instrument=instrument,
+        definition=definition,
+        measured=len(points) if change is not None else min(len(points), 1),
+        outcome=change.outcome if change is not None else None,
+        rci_deteriorated=(
+            change is not None
+            and change.rci is not None
+            and change.rci.direction == Direction.DETERIORATED
+        ),
+        started_as_case=started_as_case,
+        sessions_attended=sessions_attended,
+        rules=rules,
+    )
+
+
+def not_on_track_from(
+    *,
+    instrument: Instrument,
+    definition: Definition,
+    measured: int,
+    outcome: Outcome | None,
+    rci_deteriorated: bool,
+    started_as_case: bool,
+    sessions_attended: int,
+    rules: OutcomeSettings,
+) -> NotOnTrack | None:
+    """The rules applied to what they need: how many complete totals there are, the
+    change's outcome, whether the RCI says reliably worse, and whether the member
+    started at or above caseness (the outcome summary stores exactly these)."""
     if not instrument.validated or not can_classify(instrument, definition):
         return None
     deteriorated = False
     no_improvement = False
-    if change is not None and len(points) >= 2:
-        rci_down = change.rci is not None and change.rci.direction == Direction.DETERIORATED
+    if measured >= 2:
         if rules.flag_reliable_deterioration and (
-            change.outcome == Outcome.DETERIORATED or rci_down
+            outcome == Outcome.DETERIORATED or rci_deteriorated
         ):
             deteriorated = True
-        criteria = definition.change_criteria
-        started_as_case = (
-            is_case(
-                points[0].total,
-                criteria.caseness,
-                higher_is_better=definition.higher_is_better,
-            )
-            if criteria is not None and criteria.caseness is not None
-            else True
-        )
         if (
             sessions_attended >= rules.not_on_track_after_sessions
             and started_as_case
-            and change.outcome not in IMPROVED_OUTCOMES
+            and outcome not in IMPROVED_OUTCOMES
         ):
             no_improvement = True
     return NotOnTrack(

@@ -489,11 +489,12 @@ class ScaleMeasures:
     administrations: int = 0
     responses: int = 0
     alerts: int = 0
+    summaries: int = 0
     chart_member: tuple[int, int] | None = None  # (group id, client id)
 
     @property
     def rows(self) -> int:
-        return self.schedules + self.administrations + self.responses + self.alerts
+        return self.schedules + self.administrations + self.responses + self.alerts + self.summaries
 
 
 def _load_instruments() -> dict[str, _Instrument]:
@@ -819,6 +820,12 @@ def seed_scale_questionnaires(
     writer.flush()
     result.administrations = writer.administrations
     result.responses = writer.responses
+    # The rows were written straight to the tables, so the outcome summary the answering
+    # service keeps is rebuilt from them, set-based (measures/summary.py).
+    from kindred.measures.summary import rebuild
+
+    result.summaries = rebuild()
+    progress(result.summaries)
     result.alerts = seed_scale_alerts(
         rng=Random(f"{seed}:alerts"),  # noqa: S311 - synthetic data, not secrets
         progress=progress,

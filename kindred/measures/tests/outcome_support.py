@@ -1,6 +1,6 @@
 """Test helpers for safety alerts and outcomes: instruments and completed
-administrations written straight to the tables (as the answering flow leaves them), so
-these tests do not depend on the answering pages."""
+administrations written straight to the tables (as the answering flow leaves them,
+outcome summary included), so these tests do not depend on the answering pages."""
 
 from __future__ import annotations
 
@@ -18,6 +18,7 @@ from kindred.measures.models import (
     Response,
     Timing,
 )
+from kindred.measures.summary import summary_record
 from kindred.measures.testing import install_builtin_instruments
 
 
@@ -92,6 +93,8 @@ def completed(
         Response(administration=admin, item=k, value=v, answered_at=when)
         for k, v in answers.items()
     )
+    # As administration_submit does in the completion's transaction.
+    summary_record(admin)
     return admin
 
 
