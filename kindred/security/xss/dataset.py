@@ -19,7 +19,7 @@ from io import StringIO
 from typing import Any
 
 from django.core.management import call_command
-from django.db import models
+from django.db import IntegrityError, models, transaction
 from django.test import Client as HttpClient
 from django.test import override_settings
 from django.utils import timezone
@@ -287,6 +287,52 @@ def _make_rows(people: People) -> dict[str, Callable[[], object]]:
     }
 
 
+def _first_update(model: type[models.Model], **changes: Any) -> int:
+    """Change the first row; 0 when there is none or the database refuses the state."""
+    first = model._base_manager.order_by("pk").values_list("pk", flat=True).first()
+    if first is None:
+        return 0
+    try:
+        with transaction.atomic():
+            return model._base_manager.filter(pk=first).update(**changes)
+    except IntegrityError:
+        return 0
+
+
+def vary_states(people: People) -> int:
+    """One row in each state that shows more text (a cancelled session shows its reason, a
+    hidden post its moderation reason, a declined strategy its reason...; reports stay
+    open, as the moderation queue shows open ones with their notes): text shown
+    only in a state the demo never reaches would go unread. Returns the rows changed."""
+    from kindred.breakglass.models import BreakGlassGrant
+    from kindred.goals.models import SupportReply
+    from kindred.measures.models import SafetyAlert
+    from kindred.milestones.models import Milestone
+    from kindred.space.models import DirectMessage, Post, Space
+    from kindred.strategies.models import Strategy
+
+    now, staff, group = _now(), people.facilitator, people.the_group
+    past = GroupSession.objects.filter(group=group, starts_at__lt=now).order_by("-starts_at")
+    last = past.values_list("pk", flat=True).first()
+    changed = 0 if last is None else past.filter(pk=last).update(status="cancelled")
+    moderated = {"status": "hidden", "moderated_at": now, "moderated_by": staff}
+    changed += _first_update(Post, **moderated)
+    changed += _first_update(DirectMessage, **moderated)
+    changed += _first_update(Strategy, status="declined", decided_at=now)
+    changed += _first_update(SupportReply, status="hidden", hidden_at=now, hidden_by=staff)
+    changed += _first_update(Milestone, state="shared", shared_at=now)
+    changed += _first_update(
+        SafetyAlert, status="acknowledged", acknowledged_at=now, acknowledged_by=staff
+    )
+    changed += _first_update(
+        BreakGlassGrant, acknowledged_at=now, acknowledged_by=people.admin, ended_at=now
+    )
+    other = Space.objects.exclude(group=group).values_list("pk", flat=True).first()
+    if other is not None:
+        changed += Space.objects.filter(pk=other).update(paused=True, paused_at=now)
+    return changed
+
+
 @dataclass
 class Built:
     made: list[str]
@@ -315,4 +361,6 @@ def build(labels: set[str]) -> tuple[People, Built]:
     with override_settings(DEBUG=True):
         call_command("seed_demo", stdout=StringIO(), stderr=StringIO())
     people = _people()
-    return people, make_missing(people, labels)
+    built = make_missing(people, labels)
+    vary_states(people)
+    return people, built
