@@ -7,8 +7,11 @@ and, for people with an authenticator app, a code). Without one, the person is s
 there and then back to what they were doing; a form they had posted is replayed by
 allauth after the confirmation.
 
-Sensitive today: creating API tokens, changing a person's staff roles, exporting a
-member's record, switching an account off, and break-glass access.
+Sensitive today: creating API tokens, changes to staff accounts (invite, edit, roles,
+deactivate, reactivate, sign-in link), exporting a member's record, the psychotherapy-notes
+export, the licensure and intake report downloads, staff downloads of signed agreements and
+billing PDFs, closing an account, and break-glass access. (The API's own checks answer 403
+JSON instead of redirecting to a re-authentication page.)
 """
 
 from __future__ import annotations
