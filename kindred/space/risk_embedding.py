@@ -227,6 +227,7 @@ def _reference_vectors(encoder: Encoder, references: Sequence[Reference]) -> Vec
     except (OSError, ValueError):
         pass
     vectors = encoder.embed([r.text for r in references])
+    tmp = ""
     try:
         handle, tmp = tempfile.mkstemp(dir=path.parent, suffix=".npy.tmp")
         with os.fdopen(handle, "wb") as out:
@@ -234,6 +235,9 @@ def _reference_vectors(encoder: Encoder, references: Sequence[Reference]) -> Vec
         os.chmod(tmp, 0o644)
         os.replace(tmp, path)
     except OSError:
+        # A full disk fails the write half-way: leave no partial file behind.
+        if tmp:
+            Path(tmp).unlink(missing_ok=True)
         logger.info("risk second opinion: could not cache reference vectors in %s", path.parent)
     return vectors
 
