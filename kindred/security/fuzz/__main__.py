@@ -6,10 +6,12 @@ security battery against a live loopback Kindred (docs/security.md).
    and a canary server (canary_settings: one view concatenating SQL).
 3. Every HTML page and API GET is walked once per role with ``?_probe=1``: the recorder
    notes the parameters each view reads.
-4. Schemathesis: every operation as every role (bounded examples and time).
-5. sqlmap: the canary first (it must be found injectable, else the harness is broken and
+4. sqlmap: the canary first (it must be found injectable, else the harness is broken and
    the run exits 2), then every query parameter of every API list operation and HTML
    page that reads one, path ids and a representative set of JSON body fields.
+5. Schemathesis: every operation as every role (bounded examples and time), after
+   sqlmap because its writes (an archived client, a cancelled group) hide pages.
+6. The schema gate over everything the server recorded.
 
 Exit 0: nothing found; 1: findings; 2: could not run.
 """
@@ -287,7 +289,26 @@ def _run(
 
     if not sqlmap_runs():
         raise CannotRun("sqlmap does not run in this environment")
-    work = Path(tempfile.mkdtemp(prefix="kindred-fuzz-"))
+    with tempfile.TemporaryDirectory(prefix="kindred-fuzz-") as temporary:
+        return _run_in(
+            Path(temporary),
+            mode=mode,
+            database_server=database_server,
+            figures=figures,
+            findings=findings,
+            notes=notes,
+        )
+
+
+def _run_in(
+    work: Path,
+    *,
+    mode: dict[str, int],
+    database_server: str,
+    figures: dict[str, Any],
+    findings: list[dict[str, Any]],
+    notes: list[str],
+) -> int:
     reads_file = work / "reads.jsonl"
     with ThrowawayDatabase(database_server) as db:
         _log(f"database {db.name}: migrating")
@@ -319,6 +340,42 @@ def _run(
                 time.monotonic() + 300,
             )
             _log(f"walked: {len(first_ok)} pages and operations answered 200")
+            # sqlmap: the canaries first, then the plan.
+            injectable_canary, safe_canary = _canary_targets(canary.base_url)
+            caught = sqli.run_one(injectable_canary, seconds=PER_SQLMAP_RUN)
+            control = sqli.run_one(safe_canary, seconds=PER_SQLMAP_RUN)
+            figures["canary_caught"] = "q" in caught.injectable
+            figures["canary_false_positive"] = bool(control.injectable)
+            if not figures["canary_caught"] or control.injectable:
+                findings.append(
+                    {
+                        "kind": "harness",
+                        "detail": "sqlmap did not report the canary injectable (or reported "
+                        f"the safe one): caught={sorted(caught.injectable)} "
+                        f"safe={sorted(control.injectable)} {caught.error[-300:]}",
+                    }
+                )
+                return 2
+            reads = recorder.read_file(str(reads_file))  # what the walk saw
+            targets = _sqlmap_targets(
+                base_url=server.base_url,
+                schema=schema,
+                ops=ops,
+                creds=[*creds, admin_session],
+                known_ids=known_ids,
+                reads=reads,
+                first_ok=first_ok,
+            )[: mode["sqlmap_targets"]]
+            figures["sqlmap_targets"] = len(targets)
+            outcomes, left = sqli.run_all(
+                targets,
+                per_run_seconds=PER_SQLMAP_RUN,
+                total_seconds=mode["sqlmap_seconds"],
+                progress=_log,
+            )
+            _sqlmap_figures(outcomes, left, figures, findings, notes)
+            # Schemathesis after sqlmap: its writes (archiving, cancelling) would
+            # otherwise hide pages from sqlmap.
             result = schemathesis_run.run(
                 schema,
                 ops,
@@ -349,45 +406,10 @@ def _run(
                 for c in creds
                 if c.kind != "anonymous" and not result.successes.get(c.role)
             )
-            reads = recorder.read_file(str(reads_file))
-            gaps = undeclared_reads(schema, reads)
+            gaps = undeclared_reads(schema, recorder.read_file(str(reads_file)))
             figures["undeclared_parameters"] = len(gaps)
             findings.extend({"kind": "undeclared_parameter", "detail": gap} for gap in gaps)
 
-            # sqlmap: the canaries first, then the plan.
-            injectable_canary, safe_canary = _canary_targets(canary.base_url)
-            caught = sqli.run_one(injectable_canary, seconds=PER_SQLMAP_RUN)
-            control = sqli.run_one(safe_canary, seconds=PER_SQLMAP_RUN)
-            figures["canary_caught"] = "q" in caught.injectable
-            figures["canary_false_positive"] = bool(control.injectable)
-            if not figures["canary_caught"] or control.injectable:
-                findings.append(
-                    {
-                        "kind": "harness",
-                        "detail": "sqlmap did not report the canary injectable (or reported "
-                        f"the safe one): caught={sorted(caught.injectable)} "
-                        f"safe={sorted(control.injectable)} {caught.error[-300:]}",
-                    }
-                )
-                return 2
-            admin_session_cred = admin_session
-            targets = _sqlmap_targets(
-                base_url=server.base_url,
-                schema=schema,
-                ops=ops,
-                creds=[*creds, admin_session_cred],
-                known_ids=known_ids,
-                reads=reads,
-                first_ok=first_ok,
-            )[: mode["sqlmap_targets"]]
-            figures["sqlmap_targets"] = len(targets)
-            outcomes, left = sqli.run_all(
-                targets,
-                per_run_seconds=PER_SQLMAP_RUN,
-                total_seconds=mode["sqlmap_seconds"],
-                progress=_log,
-            )
-            _sqlmap_figures(outcomes, left, figures, findings, notes)
     bad = [f for f in findings if f.get("kind") not in {"note"}]
     return 1 if bad else 0
 

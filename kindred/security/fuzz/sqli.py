@@ -37,9 +37,12 @@ SQLMAP_OPTIONS = (
     "--threads=1",
 )
 
+#: A parameter sqlmap really tested: where it is (never Cookie: level 1 leaves cookies
+#: alone), its name, then what it concluded about it.
 _TESTED = re.compile(
-    r"(?:testing if |heuristic \(basic\) test shows that |)"
-    r"(?:\(custom\) )?(?:GET|POST|URI|JSON|Cookie|\(custom\) POST)? ?parameter '([^']+)'"
+    r"(?:GET|POST|URI|JSON|\(custom\) POST) parameter '([^']+)' "
+    r"(?:is dynamic|does not appear to be dynamic|does not seem to be injectable"
+    r"|appears to be|is '|might be)"
 )
 _POINT = re.compile(r"^Parameter: (.+?) \((.+)\)\s*$", re.MULTILINE)
 
