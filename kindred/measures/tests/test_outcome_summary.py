@@ -334,3 +334,12 @@ def test_dashboard_page_and_api_query_counts_do_not_grow(cast, django_assert_max
     with django_assert_max_num_queries(small[1]):
         assert http.get(api).status_code == 200
     assert_same_as_reference(cast)
+
+
+def test_scale_seeding_fills_the_summary(cast, builtin_instruments):
+    from kindred.core.seeding.measures import seed_scale_questionnaires
+
+    result = seed_scale_questionnaires(group_ids=[cast.group_a.pk], seed=3)
+    assert result.administrations > 0
+    assert result.summaries == OutcomeSummary.objects.count() > 0
+    assert verify() == []
