@@ -8,6 +8,7 @@ It judges; it never decides what is allowed. That is the table's job (``table.py
 from __future__ import annotations
 
 import json
+import os
 from collections.abc import Iterator, Sequence
 from dataclasses import asdict, dataclass, field
 from typing import Any
@@ -144,8 +145,15 @@ def _cells_of(row: Row, who: Who, side: Side, kind: str, url: str) -> list[Cell]
         must_404 = who is not Who.ANONYMOUS and row.rule.allows_somewhere(who)
     cells = [Cell(who, side, kind, row.method, url, allowed, must_404)]
     if not allowed:
+        # The rule speaks of the row's method; who may write with another one is not
+        # stated, so a refusal may be a 403 (no such capability) as well as a 404.
+        writes = row.writes
+        if writes is not None and kind in ("A", "B", "none") and writes.allows(who, side):
+            return cells  # a write this person may make: not sent (it would change data)
         cells += [
-            Cell(who, side, kind, m, url, allowed, must_404) for m in UNSAFE_FULL if m != row.method
+            Cell(who, side, kind, m, url, allowed, must_404=False)
+            for m in UNSAFE_FULL
+            if m != row.method
         ]
     return cells
 
@@ -343,6 +351,18 @@ def coverage(patterns: Sequence[Pattern], rows: dict[str, Row]) -> tuple[list[st
     """Patterns without a row, and rows whose pattern no longer exists."""
     keys = {p.key for p in patterns}
     return sorted(keys - set(rows)), sorted(set(rows) - keys)
+
+
+RESULTS_ENV = "KINDRED_AUTHZ_RESULTS"
+
+
+def record(result: RowResult) -> None:
+    """Append ``result`` as one JSON line to the file named by $KINDRED_AUTHZ_RESULTS (the
+    command-line report reads it; it works across pytest-xdist workers)."""
+    path = os.environ.get(RESULTS_ENV)
+    if path:
+        with open(path, "a", encoding="utf-8") as out:
+            out.write(json.dumps(asdict(result)) + "\n")
 
 
 def findings_json(findings: Sequence[Finding]) -> list[dict[str, str]]:

@@ -152,6 +152,9 @@ class Row:
     # The URL names a thing inside the object that the world does not hold (a reaction to
     # remove): an allowed person may get 404 for it.
     absent_ok: bool = False
+    # Who may write with the other unsafe methods, when that differs from ``rule`` (any
+    # staff may submit a referral, only intake staff read the list). None: nobody else.
+    writes: Rule | None = None
 
 
 def row(
@@ -164,6 +167,7 @@ def row(
     note: str = "",
     method: str = "GET",
     absent_ok: bool = False,
+    writes: Rule | None = None,
 ) -> Row:
     the_rule = r if isinstance(r, Rule) else Rule((r,))
     return Row(the_rule, slots or {}, fixed or {}, target, denied_redirect, note, method, absent_ok)

@@ -203,7 +203,11 @@ ROWS: dict[str, Row] = {
         rule(OWNER), {"notification_id": "notification"}, method="POST"
     ),
     "api:v1:sms_inbound": row(rule(PUBLIC), method="POST"),
-    "api:v1:referral_list": row(rule(cap(C.VIEW_ALL_CLIENTS))),
+    "api:v1:referral_list": row(
+        rule(cap(C.VIEW_ALL_CLIENTS)),
+        writes=rule(ANY_STAFF),
+        note="any staff may refer someone (POST)",
+    ),
     "api:v1:referral_detail": row(rule(cap(C.SCREEN_CANDIDATES)), {"referral_id": "referral"}),
     "api:v1:referral_attach": row(
         rule(cap(C.MANAGE_CLIENTS)), {"referral_id": "referral"}, method="POST"

@@ -414,9 +414,16 @@ BUILDERS: dict[str, Callable[[Cast], tuple[models.Model, models.Model]]] = {
 def build_world() -> World:
     """The cast and every slot (call inside a transaction that is rolled back)."""
     from kindred.measures.testing import install_builtin_instruments
+    from kindred.practice.models import Practice
 
     world = World(cast=build_cast())
     install_builtin_instruments()
+    # Every request of the matrix is rolled back, so a session's "last seen" never moves
+    # on; a long idle limit keeps the people signed in for a long run (the idle time-out
+    # has its own tests).
+    Practice.objects.filter(pk=world.cast.practice.pk).update(
+        staff_idle_minutes=720, member_idle_minutes=720
+    )
     for name, build in BUILDERS.items():
         world.add(name, build)
     return world

@@ -18,6 +18,7 @@ from kindred.security.authz.matrix import (
     Finding,
     RowResult,
     coverage,
+    record,
     run_row,
     url_patterns,
 )
@@ -85,4 +86,5 @@ def test_authz_row(key: str, stage: Stage) -> None:
         pytest.fail(f"{key}: row for a URL pattern that does not exist")
     result = run_row(pattern, ROWS[key], world, clients, full=FULL)
     RESULTS.append(result)
+    record(result)
     assert not result.findings, _report(result.findings)
