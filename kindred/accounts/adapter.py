@@ -69,6 +69,10 @@ class AccountAdapter(DefaultAccountAdapter):  # type: ignore[misc]
         context = {**context, "practice_name": practice_settings().name}
         super().send_mail(template_prefix, email, context)
 
+    def format_email_subject(self, subject: str) -> str:
+        # The practice's name may hold a line break; a header may not.
+        return " ".join(str(super().format_email_subject(subject)).split())
+
     def send_password_reset_mail(self, user: Any, email: str, context: dict[str, Any]) -> None:
         with transaction.atomic():
             audit_record(

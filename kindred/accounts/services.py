@@ -235,7 +235,8 @@ def send_staff_welcome(user_id: int) -> None:
         return
     practice = practice_settings().name
     days = max(1, settings.PASSWORD_RESET_TIMEOUT // (24 * 60 * 60))
-    subject = _("Your staff account at %(practice)s") % {"practice": practice}
+    # A name with a line break would make the header invalid and the mail undeliverable.
+    subject = " ".join((_("Your staff account at %(practice)s") % {"practice": practice}).split())
     body = _(
         "Hello %(name)s,\n\n"
         "%(practice)s has made a staff account for you on Kindred, with the sign-in "

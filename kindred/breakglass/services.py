@@ -154,7 +154,9 @@ def _email_admins(emails: list[str]) -> None:
     practice = practice_settings().name
     link = settings.SITE_URL.rstrip("/") + reverse("web:breakglass_review")
     EmailMessage(
-        subject=_("Emergency access was used at %(practice)s") % {"practice": practice},
+        subject=" ".join(
+            (_("Emergency access was used at %(practice)s") % {"practice": practice}).split()
+        ),
         body=_(
             "A clinician used emergency (break-glass) access to a member's record at "
             "%(practice)s just now.\n\nReview it here (sign-in required):\n%(link)s\n"

@@ -233,7 +233,7 @@ def _new_calendar(name: str, *, method: str | None = None) -> Calendar:
     cal.add("calscale", "GREGORIAN")
     if method:
         cal.add("method", method)
-    cal.add("x-wr-calname", name)
+    cal.add("x-wr-calname", " ".join(name.split()))  # one line, or icalendar refuses it
     cal.add("refresh-interval", REFRESH_INTERVAL, parameters={"VALUE": "DURATION"})
     cal.add("x-published-ttl", REFRESH_INTERVAL)
     return cal

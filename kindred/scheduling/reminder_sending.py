@@ -139,7 +139,9 @@ def email_message(reminder: Reminder, client: Client | None) -> EmailMessage:
         else _("You get this reminder because you run this group."),
     ]
     return EmailMessage(
-        subject=_("Reminder: %(group)s, %(when)s") % {"group": group, "when": when},
+        subject=" ".join(
+            (_("Reminder: %(group)s, %(when)s") % {"group": group, "when": when}).split()
+        ),
         body="\n".join(lines) + "\n",
         from_email=settings.DEFAULT_FROM_EMAIL,
         to=[reminder.user.email],

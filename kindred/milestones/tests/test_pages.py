@@ -163,8 +163,16 @@ def test_home_panels(cast: Cast) -> None:
     context = panels.member_milestone_panel(cast.member)
     assert context is not None
     assert context["title"] == "Your first session"
-    html = render_to_string("web/milestones/_home_member_panel.html", context)
+    # Rendered as the home page renders every panel: its context under "panel".
+    html = render_to_string("web/milestones/_home_member_panel.html", {"panel": context})
     assert "Something worth celebrating" in html
+    assert "Your first session" in html
+    assert "Steady Ground" in html
+    # And the member's home page itself shows it (it answered 500 when the template read
+    # the context's names at the top level).
+    home = signed_in(cast.member).get(reverse("web:home"), follow=True)
+    assert home.status_code == 200
+    assert "Something worth celebrating" in home.content.decode()
     assert panels.member_milestone_panel(cast.facilitator) is None
     fac = panels.facilitator_trends_panel(cast.facilitator)
     assert fac == {"groups": [{"pk": cast.group_a.pk, "name": "Steady Ground"}]}
