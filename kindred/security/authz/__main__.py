@@ -18,6 +18,7 @@ import tempfile
 from pathlib import Path
 from typing import Any
 
+RESULTS_ENV = "KINDRED_AUTHZ_RESULTS"  # matrix.RESULTS_ENV (not imported: Django is not set up)
 MODULES = [
     "kindred/security/tests/test_authz_matrix.py",
     "kindred/security/tests/test_authz_broken.py",
@@ -58,8 +59,6 @@ def main(argv: list[str] | None = None) -> int:
     os.environ.setdefault("DJANGO_SETTINGS_MODULE", "kindred.settings")
     import pytest
 
-    from kindred.security.authz.matrix import RESULTS_ENV
-
     with tempfile.TemporaryDirectory(prefix="kindred-authz-") as tmp:
         results_file = Path(tmp) / "rows.jsonl"
         results_file.touch()
@@ -81,7 +80,16 @@ def main(argv: list[str] | None = None) -> int:
             for line in results_file.read_text(encoding="utf-8").splitlines()
             if line
         ]
-    document = build_report(collector, code, rows, full=args.full)
+    try:
+        document = build_report(collector, code, rows, full=args.full)
+    except Exception as exc:  # Django never came up: nothing was checked
+        document = {
+            "part": "authz",
+            "passed": False,
+            "figures": {},
+            "findings": [],
+            "error": f"{type(exc).__name__}: {exc}; {collector.errors}",
+        }
     args.out.write_text(json.dumps(document, indent=2, sort_keys=True) + "\n", encoding="utf-8")
     sys.stdout.write(
         f"authz: passed={document['passed']} findings={len(document['findings'])} "
@@ -125,4 +133,10 @@ def build_report(
 
 
 if __name__ == "__main__":
-    sys.exit(main())
+    try:
+        sys.exit(main())
+    except SystemExit:
+        raise
+    except BaseException as exc:  # could not run: exit 2, never 1 (1 means findings)
+        sys.stderr.write(f"authz: could not run: {type(exc).__name__}: {exc}\n")
+        sys.exit(2)
