@@ -18,7 +18,7 @@ from kindred.accounts.adapter import signed_in_recently
 from kindred.accounts.models import ApiToken, User
 from kindred.accounts.scopes import Scope
 from kindred.accounts.token_services import api_token_create, api_token_revoke
-from kindred.practice.roles import Role
+from kindred.practice.roles import Capability, Role, require
 
 # One choice set for every field that names scopes, so the schema has one ScopeEnum
 # (settings.SPECTACULAR_SETTINGS["ENUM_NAME_OVERRIDES"] points here).
@@ -167,6 +167,8 @@ class TokenListView(APIView):
     )
     def post(self, request: Request) -> Response:
         user = _user(request)
+        # Deny first: someone who may not hold tokens learns nothing from field errors.
+        require(user, Capability.MANAGE_OWN_TOKENS)
         if not _recently_authenticated(request._request):
             return Response(
                 {"detail": str(REAUTH_MESSAGE), "code": "reauthentication_required"},
