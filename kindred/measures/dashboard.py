@@ -355,7 +355,7 @@ def group_dashboard(*, actor: User, group_id: object) -> GroupDashboard:
     if can_see_alerts(actor):
         dashboard.can_open_alerts = True
         dashboard.open_alerts = list(
-            visible_alerts(actor)
+            visible_alerts(actor, resolve_groups=True)
             .filter(of_group, status=AlertStatus.OPEN)
             .select_related("client", "administration__instrument")
             .order_by("created_at", "pk")[: ALERTS_SHOWN + 1]

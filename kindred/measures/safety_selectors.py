@@ -36,27 +36,10 @@ COUNT_CACHE_SECONDS = 60
 GENERATION_KEY = "kindred:alerts:generation"
 
 
-def alert_groups(actor: User | None) -> QuerySet[TherapyGroup] | None:
-    """The groups whose alerts ``actor`` sees: None means every group (admins); an
-    empty queryset means none."""
-    from kindred.groups.models import TherapyGroup
-
-    ids = alert_group_ids(actor)
-    if ids is None:
-        return None
-    return TherapyGroup.objects.filter(pk__in=ids)
-
-
-def alert_group_ids(actor: User | None, *, memo: object | None = None) -> list[int] | None:
-    """The ids of the groups whose alerts ``actor`` sees, as a literal list (None means
-    every group: admins). One small query (two for a supervisor).
-
-    Resolved first rather than left as sub-selects: PostgreSQL estimated the OR of the
-    lead / co-facilitator / substitute sub-selects at ~1,500 groups when a clinician
-    sees about a dozen, and hash-joined every client of the practice to find their
-    alerts. With ``memo`` (an object living for one request) the answer is kept on it."""
-    from kindred.groups.access import clinician_of, facilitated_groups_q
-    from kindred.groups.models import TherapyGroup
+def _alert_clinician_ids(actor: User | None) -> list[int] | None:
+    """The clinicians whose groups' alerts ``actor`` sees (theirs, and their
+    supervisees' for a supervisor): None means every group (admins); empty, none."""
+    from kindred.groups.access import clinician_of
 
     if actor is None or not actor.is_authenticated or not actor.is_active:
         return []
@@ -67,20 +50,58 @@ def alert_group_ids(actor: User | None, *, memo: object | None = None) -> list[i
     clinician = clinician_of(actor)
     if clinician is None:
         return []
-    cache_of: dict[int, list[int]] | None = None
-    if memo is not None:
-        cache_of = memo.__dict__.setdefault("_kindred_alert_group_ids", {})
-        if actor.pk in cache_of:
-            return list(cache_of[actor.pk])
     ids: list[int] = [clinician.pk]
     if role_checks.has_role(actor, Role.SUPERVISOR):
         ids += list(clinician.supervisees.values_list("pk", flat=True))
-    found = list(
-        TherapyGroup.objects.filter(facilitated_groups_q(ids))
-        .order_by("pk")
-        .values_list("pk", flat=True)
+    return ids
+
+
+def alert_groups(actor: User | None) -> QuerySet[TherapyGroup] | None:
+    """The groups whose alerts ``actor`` sees, as a sub-select (no query of its own):
+    None means every group (admins); an empty queryset means none."""
+    from kindred.groups.access import facilitated_groups_q
+    from kindred.groups.models import TherapyGroup
+
+    ids = _alert_clinician_ids(actor)
+    if ids is None:
+        return None
+    if not ids:
+        return TherapyGroup.objects.none()
+    return TherapyGroup.objects.filter(
+        pk__in=TherapyGroup.objects.filter(facilitated_groups_q(ids)).values("pk")
     )
-    if cache_of is not None:
+
+
+def alert_group_ids(actor: User | None, *, memo: object | None = None) -> list[int] | None:
+    """The same groups as ``alert_groups``, resolved to a literal list of ids (None
+    means every group: admins). One small query (two for a supervisor).
+
+    For the alert lists: PostgreSQL estimated the OR of the lead / co-facilitator /
+    substitute sub-selects at ~1,500 groups when a clinician sees about a dozen, and
+    hash-joined every client of the practice to find their alerts; with the literal
+    list it knows the true number. With ``memo`` (an object living for one request)
+    the answer is kept on it."""
+    from kindred.groups.access import facilitated_groups_q
+    from kindred.groups.models import TherapyGroup
+
+    cache_of: dict[int, list[int]] | None = None
+    if memo is not None and actor is not None and actor.pk is not None:
+        cache_of = memo.__dict__.setdefault("_kindred_alert_group_ids", {})
+        if actor.pk in cache_of:
+            return list(cache_of[actor.pk])
+    ids = _alert_clinician_ids(actor)
+    if ids is None:
+        return None
+    found = (
+        list(
+            TherapyGroup.objects.filter(facilitated_groups_q(ids))
+            .order_by("pk")
+            .values_list("pk", flat=True)
+        )
+        if ids
+        else []
+    )
+    if cache_of is not None and actor is not None:
         cache_of[actor.pk] = found
     return list(found)
 
@@ -96,20 +117,28 @@ def can_see_alerts(actor: User | None) -> bool:
     return clinician_of(actor) is not None
 
 
-def visible_alerts(actor: User | None, *, memo: object | None = None) -> QuerySet[SafetyAlert]:
-    group_ids = alert_group_ids(actor, memo=memo)
-    if group_ids is None:
+def visible_alerts(
+    actor: User | None, *, resolve_groups: bool = False, memo: object | None = None
+) -> QuerySet[SafetyAlert]:
+    """Alerts ``actor`` may see. With ``resolve_groups`` their groups are looked up
+    first and written into the query as literal ids (``alert_group_ids``: one more small
+    query, a much better plan for the lists); without, as sub-selects (no query of
+    their own, for the home page's budget)."""
+    groups: list[int] | QuerySet[TherapyGroup] | None = (
+        alert_group_ids(actor, memo=memo) if resolve_groups else alert_groups(actor)
+    )
+    if groups is None:
         return SafetyAlert.objects.all()
     if not can_see_alerts(actor):
         return SafetyAlert.objects.none()
     from kindred.groups.models import SEAT_STATUSES, Enrollment
 
-    seated = Enrollment.objects.filter(group_id__in=group_ids, status__in=SEAT_STATUSES).values(
+    seated = Enrollment.objects.filter(group_id__in=groups, status__in=SEAT_STATUSES).values(
         "client_id"
     )
     # An alert escalated to someone (the clinical lead) is theirs to see as well.
     return SafetyAlert.objects.filter(
-        Q(group_id__in=group_ids)
+        Q(group_id__in=groups)
         | Q(group__isnull=True, client_id__in=seated)
         | Q(escalated_to_id=actor.pk)  # type: ignore[union-attr]
     )
@@ -124,7 +153,7 @@ def alert_list(
 ) -> QuerySet[SafetyAlert]:
     """Alerts ``actor`` may see: open ones first (oldest first: the longest waiting is
     the most urgent), then acknowledged ones (newest first)."""
-    qs = visible_alerts(actor, memo=memo)
+    qs = visible_alerts(actor, resolve_groups=True, memo=memo)
     if status in AlertStatus.values:
         qs = qs.filter(status=status)
     if group is not None:

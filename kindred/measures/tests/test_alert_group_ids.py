@@ -105,8 +105,14 @@ def test_every_visible_alert_is_still_visible(cast):
         mine.append(alert_for(client, group))
     other = alert_for(cast.outsider_client, cast.group_b)
     seen = set(visible_alerts(cast.facilitator).values_list("pk", flat=True))
-    assert seen == {a.pk for a in mine}
+    resolved = visible_alerts(cast.facilitator, resolve_groups=True)
+    assert set(resolved.values_list("pk", flat=True)) == seen == {a.pk for a in mine}
     assert other.pk not in seen
+    for who in ("admin", "supervisor", "coordinator", "facilitator_b", "member"):
+        user = getattr(cast, who)
+        assert set(visible_alerts(user, resolve_groups=True).values_list("pk", flat=True)) == set(
+            visible_alerts(user).values_list("pk", flat=True)
+        ), who
 
 
 def test_a_rule_without_the_substitute_branch_is_caught(cast):
