@@ -3,6 +3,12 @@
 from __future__ import annotations
 
 import warnings
+from collections.abc import Iterator
+from contextlib import contextmanager
+
+from django.core.handlers.wsgi import WSGIHandler
+from django.core.signals import request_finished, request_started
+from django.db import close_old_connections
 
 
 def preload_pdf_library() -> None:
@@ -13,3 +19,18 @@ def preload_pdf_library() -> None:
     with warnings.catch_warnings():
         warnings.simplefilter("ignore", DeprecationWarning)
         import weasyprint  # type: ignore[import-untyped]  # noqa: F401
+
+
+@contextmanager
+def wsgi_app() -> Iterator[WSGIHandler]:
+    """Kindred as a WSGI application inside the test, as Django's test client runs it:
+    without closing the database connection when each request starts or finishes (inside
+    the test's transaction the connection is not in autocommit, so Django would close it
+    and, on PostgreSQL, every later request would fail)."""
+    request_started.disconnect(close_old_connections)
+    request_finished.disconnect(close_old_connections)
+    try:
+        yield WSGIHandler()
+    finally:
+        request_started.connect(close_old_connections)
+        request_finished.connect(close_old_connections)

@@ -13,7 +13,6 @@ from __future__ import annotations
 
 from typing import Any
 
-from django.core.handlers.wsgi import WSGIHandler
 from django.urls import path
 from drf_spectacular.types import OpenApiTypes
 from drf_spectacular.utils import extend_schema, inline_serializer
@@ -27,7 +26,7 @@ from kindred.accounts.scopes import Scope
 from kindred.core.testing import Cast
 from kindred.security.fuzz import openapi, recorder, roles, schemathesis_run
 from kindred.security.fuzz.completeness import undeclared_reads
-from kindred.security.fuzz.inprocess import preload_pdf_library
+from kindred.security.fuzz.inprocess import preload_pdf_library, wsgi_app
 
 SECONDS = 300  # a bound, never reached in practice
 
@@ -40,15 +39,16 @@ def _fuzz(cast: Cast, settings: Any, who: tuple[str, ...], urlconf: str | None =
     recorder.clear()
     schema = openapi.generate_schema(urlconf=urlconf)
     ops = openapi.operations(schema, openapi.served_endpoints(urlconf=urlconf))
-    result = schemathesis_run.run(
-        schema,
-        ops,
-        roles.credentials(cast, who),
-        schemathesis_run.Target(app=WSGIHandler()),
-        examples=1,
-        seconds=SECONDS,
-        known_ids=roles.known_ids(cast),
-    )
+    with wsgi_app() as app:
+        result = schemathesis_run.run(
+            schema,
+            ops,
+            roles.credentials(cast, who),
+            schemathesis_run.Target(app=app),
+            examples=1,
+            seconds=SECONDS,
+            known_ids=roles.known_ids(cast),
+        )
     return schema, ops, result
 
 
