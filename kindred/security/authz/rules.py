@@ -170,4 +170,6 @@ def row(
     writes: Rule | None = None,
 ) -> Row:
     the_rule = r if isinstance(r, Rule) else Rule((r,))
-    return Row(the_rule, slots or {}, fixed or {}, target, denied_redirect, note, method, absent_ok)
+    return Row(
+        the_rule, slots or {}, fixed or {}, target, denied_redirect, note, method, absent_ok, writes
+    )
