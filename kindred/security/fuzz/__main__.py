@@ -426,7 +426,13 @@ def _sqlmap_figures(
     for outcome in outcomes:
         tested += len(outcome.tested)
         findings.extend(
-            {"kind": "sqli", "operation": outcome.target.label, "detail": f"{name} injectable"}
+            {
+                "kind": "sqli",
+                "operation": outcome.target.label,
+                "detail": f"{name} injectable",
+                "url": outcome.target.url,
+                "evidence": outcome.evidence,
+            }
             for name in sorted(outcome.injectable)
         )
         if not outcome.tested:

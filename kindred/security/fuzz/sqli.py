@@ -82,6 +82,7 @@ class Outcome:
     injectable: set[str] = field(default_factory=set)
     timed_out: bool = False
     error: str = ""
+    evidence: str = ""
     seconds: float = 0.0
 
 
@@ -127,6 +128,9 @@ def run_one(target: Target, *, seconds: float) -> Outcome:
             raw = exc.stdout or b""
             output = raw.decode(errors="replace") if isinstance(raw, bytes) else raw
     outcome.tested, outcome.injectable = parse(output)
+    if outcome.injectable:  # keep sqlmap's own account of the injection point for review
+        start = output.find("identified the following injection point")
+        outcome.evidence = output[start : start + 1500]
     if not outcome.tested and not outcome.timed_out:
         outcome.error = output[-800:]
     outcome.seconds = round(time.monotonic() - started, 1)
