@@ -9,6 +9,7 @@ wall-clock cap); the whole part has a total cap too.
 
 from __future__ import annotations
 
+import html
 import json
 import re
 import subprocess
@@ -18,7 +19,9 @@ import time
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
-from urllib.parse import urlencode, urlsplit
+from urllib.error import HTTPError
+from urllib.parse import parse_qsl, quote, urlencode, urlsplit
+from urllib.request import Request, urlopen
 
 from kindred.security.fuzz.live import LOOPBACK
 
@@ -213,3 +216,130 @@ def path_target(
         headers=tuple(headers),
         cookie=cookie,
     )
+
+
+# --- Confirmation of a reported injection -------------------------------------------------
+#
+# sqlmap's boolean-based blind test concludes "injectable" when the page for its TRUE
+# payload (``1 AND 4869=4869``) differs from the page for its FALSE one (``1 AND
+# 4869=4870``). A text search that treats the value as words (an ORM filter per word) can
+# show that difference too: the two payloads are different words. So a boolean-only
+# finding on a GET parameter is confirmed by a differential of our own before it is
+# reported: the same payload with the condition swapped for
+#   * another tautology with other numbers (``K=K``): must give the TRUE page;
+#   * a true and a false comparison of the SAME two numbers (``N<M`` / ``N>M``): the
+#     words are identical, only SQL evaluation tells them apart, so they must give the
+#     TRUE and the FALSE page respectively;
+# and the TRUE and FALSE pages must differ. Any miss: "not confirmed (the search text
+# changes the page)", a note and not a finding. Findings with another technique (error-
+# based, UNION, stacked, time-based) or whose payload cannot be rebuilt stay findings.
+
+_TECHNIQUE = re.compile(r"^\s*Type: (.+?)\s*$", re.MULTILINE)
+_PAYLOAD = re.compile(r"^\s*Payload: (.+?)\s*$", re.MULTILINE)
+_TAUTOLOGY = re.compile(r"\b(\d+)=\1\b")
+#: Per-request noise removed before pages are compared: CSRF tokens, nonces, long ids.
+_NOISE = re.compile(r"[A-Za-z0-9_+/-]{24,}")
+BOOLEAN = "boolean-based blind"
+
+
+@dataclass(frozen=True)
+class Confirmation:
+    parameter: str
+    confirmed: bool
+    reason: str
+    techniques: tuple[str, ...] = ()
+
+
+def injection_points(evidence: str) -> dict[str, list[tuple[str, str]]]:
+    """sqlmap's account -> parameter -> [(technique, payload)]."""
+    points: dict[str, list[tuple[str, str]]] = {}
+    blocks = re.split(r"^Parameter: ", evidence, flags=re.MULTILINE)[1:]
+    for block in blocks:
+        name = block.split(" (", 1)[0].strip()
+        types = _TECHNIQUE.findall(block)
+        payloads = _PAYLOAD.findall(block)
+        points.setdefault(name, []).extend(zip(types, payloads, strict=False))
+    return points
+
+
+def _fetch(target: Target, url: str) -> tuple[int, str]:
+    if urlsplit(url).hostname != LOOPBACK:
+        raise ValueError(f"confirmation only ever targets {LOOPBACK}: {url}")
+    request = Request(url)  # noqa: S310 - loopback only (checked above)
+    for header in target.headers:
+        key, _, value = header.partition(":")
+        request.add_header(key.strip(), value.strip())
+    if target.cookie:
+        request.add_header("Cookie", target.cookie)
+    try:
+        with urlopen(request, timeout=30) as response:  # noqa: S310 - loopback only
+            return response.status, response.read().decode(errors="replace")
+    except HTTPError as exc:
+        return exc.code, exc.read().decode(errors="replace")
+
+
+def _page(target: Target, parameter: str, value: str) -> tuple[int, str]:
+    parts = urlsplit(target.url)
+    query = dict(parse_qsl(parts.query, keep_blank_values=True))
+    query[parameter] = value
+    status, body = _fetch(target, parts._replace(query=urlencode(query)).geturl())
+    for shown in {value, html.escape(value), html.escape(value, quote=False), quote(value)}:
+        body = body.replace(shown, "\x00")  # the value reflected back (a search box)
+    body = body.replace(json.dumps(value)[1:-1], "\x00")
+    return status, _NOISE.sub("\x01", body)
+
+
+def differential(target: Target, parameter: str, payload_value: str) -> tuple[bool, str]:
+    """(confirmed, why) for sqlmap's boolean payload (the value alone, e.g.
+    ``1' AND 4869=4869 AND 'a'='a``)."""
+    match = _TAUTOLOGY.search(payload_value)
+    if match is None:
+        return True, "payload not rebuildable: kept as reported"
+    n = int(match.group(1))
+    m, k = n + 1, n + 7919 if n < 50000 else n - 7919
+
+    def with_condition(condition: str) -> tuple[int, str]:
+        value = payload_value[: match.start()] + condition + payload_value[match.end() :]
+        return _page(target, parameter, value)
+
+    true_page, false_page = with_condition(f"{n}={n}"), with_condition(f"{n}={m}")
+    if true_page == false_page:
+        return False, "not confirmed: the TRUE and FALSE payloads give the same page"
+    if with_condition(f"{k}={k}") != true_page:
+        return False, "not confirmed (search text changes the page): another tautology differs"
+    if with_condition(f"{n}<{m}") != true_page or with_condition(f"{n}>{m}") != false_page:
+        return False, (
+            "not confirmed (search text changes the page): the same words compared true "
+            "and false do not give the TRUE and FALSE pages"
+        )
+    return True, "confirmed: the page follows SQL truth, not the words"
+
+
+def confirm(outcome: Outcome) -> list[Confirmation]:
+    """One Confirmation per parameter sqlmap reported injectable."""
+    points = injection_points(outcome.evidence)
+    result: list[Confirmation] = []
+    for name in sorted(outcome.injectable):
+        found = points.get(name, [])
+        techniques = tuple(t for t, _ in found)
+        boolean = [p for t, p in found if t == BOOLEAN]
+        others = [t for t in techniques if t != BOOLEAN]
+        is_get = bool(outcome.target.url) and f"{name}=" in urlsplit(outcome.target.url).query
+        if others or not boolean or not is_get or outcome.target.data:
+            why = "reported by " + (", ".join(others) if others else "sqlmap") + ": kept"
+            result.append(Confirmation(name, confirmed=True, reason=why, techniques=techniques))
+            continue
+        value = boolean[0].split("=", 1)[1] if boolean[0].startswith(f"{name}=") else ""
+        if not value:
+            result.append(
+                Confirmation(
+                    name, confirmed=True, reason="payload not parsed: kept", techniques=techniques
+                )
+            )
+            continue
+        try:
+            confirmed, why = differential(outcome.target, name, value)
+        except (OSError, ValueError) as exc:
+            confirmed, why = True, f"confirmation failed ({exc}): kept"
+        result.append(Confirmation(name, confirmed=confirmed, reason=why, techniques=techniques))
+    return result
