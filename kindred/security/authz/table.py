@@ -208,7 +208,7 @@ ROWS: dict[str, Row] = {
         writes=rule(ANY_STAFF),
         note="any staff may refer someone (POST)",
     ),
-    "api:v1:referral_detail": row(rule(cap(C.SCREEN_CANDIDATES)), {"referral_id": "referral"}),
+    "api:v1:referral_detail": row(rule(cap(C.VIEW_ALL_CLIENTS)), {"referral_id": "referral"}),
     "api:v1:referral_attach": row(
         rule(cap(C.MANAGE_CLIENTS)), {"referral_id": "referral"}, method="POST"
     ),
@@ -228,10 +228,10 @@ ROWS: dict[str, Row] = {
         method="DELETE",
     ),
     "api:v1:screening_list": row(rule(cap(C.SCREEN_CANDIDATES))),
-    "api:v1:screening_detail": row(rule(cap(C.SCREEN_CANDIDATES)), {"screening_id": "screening"}),
-    "api:v1:screening_decide": row(
-        rule(cap(C.SCREEN_CANDIDATES)), {"screening_id": "screening"}, method="POST"
-    ),
+    # A screening is read by its screener (here its group's facilitator), the group's
+    # facilitators and group managers; only its screener records it (screening_access.py).
+    "api:v1:screening_detail": row(rule(LEAD, cap(C.MANAGE_GROUPS)), {"screening_id": "screening"}),
+    "api:v1:screening_decide": row(rule(LEAD), {"screening_id": "screening"}, method="POST"),
     "api:v1:agreement_templates": row(rule(ANY_STAFF)),
     "api:v1:agreement_template": row(rule(ANY_STAFF), {"template_id": "agreement_template"}),
     "api:v1:agreement_draft": row(
@@ -311,13 +311,19 @@ ROWS: dict[str, Row] = {
     "api:v1:client_notes": row(rule(CLINICIANS, cap(C.OVERSEE_NOTES)), {"client_id": "client"}),
     "api:v1:notes_unsigned": row(rule(ANY_STAFF)),
     "api:v1:notes_cosign_queue": row(rule(ANY_STAFF)),
+    # Readers of the note (its clinicians and note overseers) get its state first (a
+    # draft: 409, or a redirect back on the web) before the supervisor-only check
+    # (notes/services.py note_cosign); nobody else learns it exists.
     "api:v1:note_cosign": row(
-        rule(CLINICIANS), {"note_id": "session_note"}, fixed={"kind": "session"}, method="POST"
+        rule(CLINICIANS, cap(C.OVERSEE_NOTES)),
+        {"note_id": "session_note"},
+        fixed={"kind": "group"},
+        method="POST",
     ),
     "api:v1:note_addenda": row(
         rule(CLINICIANS, cap(C.OVERSEE_NOTES)),
         {"note_id": "session_note"},
-        fixed={"kind": "session"},
+        fixed={"kind": "group"},
     ),
     "api:v1:matching_run_list": row(rule(cap(C.RUN_MATCHING))),
     "api:v1:matching_run": row(rule(cap(C.RUN_MATCHING)), {"run_id": "matching_run"}),
@@ -605,7 +611,7 @@ ROWS: dict[str, Row] = {
     "web:referral_thanks": row(rule(PUBLIC)),
     "web:referral_list": row(rule(cap(C.VIEW_ALL_CLIENTS))),
     "web:referral_create": row(rule(cap(C.VIEW_ALL_CLIENTS))),
-    "web:referral_detail": row(rule(cap(C.SCREEN_CANDIDATES)), {"referral_id": "referral"}),
+    "web:referral_detail": row(rule(cap(C.VIEW_ALL_CLIENTS)), {"referral_id": "referral"}),
     "web:referral_attach": row(
         rule(cap(C.MANAGE_CLIENTS)), {"referral_id": "referral"}, method="POST"
     ),
@@ -630,7 +636,7 @@ ROWS: dict[str, Row] = {
     ),
     "web:screening_list": row(rule(cap(C.SCREEN_CANDIDATES))),
     "web:screening_new": row(rule(cap(C.SCREEN_CANDIDATES))),
-    "web:screening_detail": row(rule(cap(C.SCREEN_CANDIDATES)), {"screening_id": "screening"}),
+    "web:screening_detail": row(rule(LEAD, cap(C.MANAGE_GROUPS)), {"screening_id": "screening"}),
     "web:funnel_report": row(rule(cap(C.VIEW_INTAKE_REPORTS))),
     "web:funnel_report_csv": row(rule(cap(C.VIEW_INTAKE_REPORTS))),
     "web:agreement_list": row(rule(ANY_STAFF)),
@@ -707,11 +713,17 @@ ROWS: dict[str, Row] = {
     "web:note_addendum": row(
         rule(CLINICIANS, cap(C.OVERSEE_NOTES)),
         {"note_id": "session_note"},
-        fixed={"kind": "session"},
+        fixed={"kind": "group"},
         method="POST",
     ),
+    # Readers of the note (its clinicians and note overseers) get its state first (a
+    # draft: 409, or a redirect back on the web) before the supervisor-only check
+    # (notes/services.py note_cosign); nobody else learns it exists.
     "web:note_cosign": row(
-        rule(CLINICIANS), {"note_id": "session_note"}, fixed={"kind": "session"}, method="POST"
+        rule(CLINICIANS, cap(C.OVERSEE_NOTES)),
+        {"note_id": "session_note"},
+        fixed={"kind": "group"},
+        method="POST",
     ),
     "web:notes_cosign_queue": row(rule(ANY_STAFF)),
     "web:notes_unsigned": row(rule(ANY_STAFF)),

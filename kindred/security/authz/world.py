@@ -338,20 +338,80 @@ def _closures(c: Cast) -> tuple[models.Model, models.Model]:
     return closure_request(actor=c.member, reason=""), closure_request(actor=c.outsider)
 
 
+def _session_notes(c: Cast) -> tuple[models.Model, models.Model]:
+    from kindred.notes.services import group_note_save
+
+    def note(actor: User, session: models.Model) -> models.Model:
+        return group_note_save(actor=actor, session=session, themes="Trust and pacing.")  # type: ignore[arg-type]
+
+    a, b = _past_sessions(c)
+    return note(c.facilitator, a), note(c.facilitator_b, b)
+
+
+def _screenings(c: Cast) -> tuple[models.Model, models.Model]:
+    from kindred.intake.screening import screening_create
+
+    # Each side's screening is for that side's group, screened by its facilitator (who,
+    # with the group's managers, may read it; only the screener may record it).
+    return (
+        screening_create(actor=c.facilitator, client=c.outsider_client, group=c.group_a).screening,
+        screening_create(actor=c.facilitator_b, client=c.client, group=c.group_b).screening,
+    )
+
+
+def _referrals(c: Cast) -> tuple[models.Model, models.Model]:
+    from kindred.intake.models import ReferralSource
+    from kindred.intake.referrals import referral_submit
+
+    def refer(first: str) -> models.Model:
+        sent = referral_submit(
+            actor=c.admin,
+            first_name=first,
+            last_name="Referred",
+            date_of_birth=date(1990, 3, 3),
+            state="IL",
+            email=f"{first.lower()}.referred@example.test",
+            source=ReferralSource.CLINICIAN,
+            referrer_name="Dr Referrer",
+        )
+        return _need(sent.referral)
+
+    return refer("Rowan"), refer("Robin")
+
+
+def _milestones(c: Cast) -> tuple[models.Model, models.Model]:
+    from kindred.goals.access import get_goal_for
+    from kindred.goals.services import goal_create, goal_set_status
+    from kindred.milestones.detection import detect
+    from kindred.milestones.models import Milestone
+    from kindred.milestones.services import milestone_share
+
+    # A goal reached is a milestone in each group the member is in: each side's member
+    # marks a new goal reached, then detection finds it.
+    for user, client in ((c.member, c.client), (c.outsider, c.outsider_client)):
+        goal = goal_create(actor=user, client=client, data={"what": "Sleep by eleven"})
+        goal_set_status(actor=user, access=get_goal_for(user, goal.pk), status="reached")
+    detect([c.client.pk, c.outsider_client.pk], within_days=None, notify=False)
+    a = Milestone.objects.filter(client=c.client, group=c.group_a).order_by("pk").first()
+    b = Milestone.objects.filter(client=c.outsider_client, group=c.group_b).order_by("pk").first()
+    # Shared with the group, so its facilitator may hide it (they act only on shared ones).
+    return (
+        milestone_share(actor=c.member, milestone=_need(a)),
+        milestone_share(actor=c.outsider, milestone=_need(b)),
+    )
+
+
 # Kinds of object the URLs name that the world does not build yet: their rows are asked
 # only about a missing object (reported as ``rows_missing_object_only``).
 NOT_BUILT: dict[str, str] = dict.fromkeys(
     (
         "privilege",
         "member_state",
-        "referral",
-        "screening",
         "agreement_template",
         "agreement_version",
         "agreement_signature",
         "administration",
         "questionnaire_schedule",
-        "session_note",
         "matching_run",
         "matching_line",
         "mute",
@@ -360,7 +420,6 @@ NOT_BUILT: dict[str, str] = dict.fromkeys(
         "post_report",
         "message_report",
         "support_reply",
-        "milestone",
         "audit_event",
         "waitlist_exclusion",
         "absence_notice",
@@ -408,6 +467,10 @@ BUILDERS: dict[str, Callable[[Cast], tuple[models.Model, models.Model]]] = {
     "waitlist_entry": _waitlist,
     "diagnosis": _diagnoses,
     "closure": _closures,
+    "session_note": _session_notes,
+    "screening": _screenings,
+    "referral": _referrals,
+    "milestone": _milestones,
 }
 
 
