@@ -6,9 +6,12 @@ security battery against a live loopback Kindred (docs/security.md).
    and a canary server (canary_settings: one view concatenating SQL).
 3. Every HTML page and API GET is walked once per role with ``?_probe=1``: the recorder
    notes the parameters each view reads.
-4. sqlmap: the canary first (it must be found injectable, else the harness is broken and
-   the run exits 2), then every query parameter of every API list operation and HTML
-   page that reads one, path ids and a representative set of JSON body fields.
+4. sqlmap: the canaries first (the concatenating one must be found injectable and
+   confirmed, the bound and the word-sensitive search ones must not be reported, else the
+   harness is broken and the run exits 2), then every query parameter of every API list
+   operation and HTML page that reads one, path ids and a representative set of JSON body
+   fields. Each "injectable" is confirmed (sqli.confirm) before it is a finding; one not
+   confirmed is a note.
 5. Schemathesis: every operation as every role (bounded examples and time), after
    sqlmap because its writes (an archived client, a cancelled group) hide pages.
 6. The schema gate over everything the server recorded.
@@ -234,12 +237,13 @@ def _sqlmap_targets(
     return targets
 
 
-def _canary_targets(canary_url: str) -> tuple[Target, Target]:
+def _canary_targets(canary_url: str) -> tuple[Target, Target, Target]:
     from kindred.security.fuzz.sqli import query_target
 
     return (
         query_target("canary (concatenated SQL)", canary_url, "/canary/sqli/", ["q"]),
         query_target("canary (bound parameter)", canary_url, "/canary/safe/", ["q"]),
+        query_target("canary (word-sensitive search)", canary_url, "/canary/search/", ["q"]),
     )
 
 
@@ -258,6 +262,7 @@ def run(out: Path, *, full: bool, database_server: str) -> int:
         "sqlmap_targets": 0,
         "sqlmap_parameters_tested": 0,
         "sqlmap_injectable": 0,
+        "sqlmap_not_confirmed": 0,
         "sqlmap_untested_targets": 0,
         "canary_caught": False,
         "seconds": 0.0,
@@ -341,18 +346,23 @@ def _run_in(
             )
             _log(f"walked: {len(first_ok)} pages and operations answered 200")
             # sqlmap: the canaries first, then the plan.
-            injectable_canary, safe_canary = _canary_targets(canary.base_url)
+            injectable_canary, safe_canary, search_canary = _canary_targets(canary.base_url)
             caught = sqli.run_one(injectable_canary, seconds=PER_SQLMAP_RUN)
             control = sqli.run_one(safe_canary, seconds=PER_SQLMAP_RUN)
-            figures["canary_caught"] = "q" in caught.injectable
-            figures["canary_false_positive"] = bool(control.injectable)
-            if not figures["canary_caught"] or control.injectable:
+            searched = sqli.run_one(search_canary, seconds=PER_SQLMAP_RUN)
+            caught_confirmed = {c.parameter for c in sqli.confirm(caught) if c.confirmed}
+            search_reported = {c.parameter for c in sqli.confirm(searched) if c.confirmed}
+            figures["canary_caught"] = "q" in caught_confirmed
+            figures["canary_false_positive"] = bool(control.injectable or search_reported)
+            figures["canary_search_sqlmap_injectable"] = sorted(searched.injectable)
+            if not figures["canary_caught"] or figures["canary_false_positive"]:
                 findings.append(
                     {
                         "kind": "harness",
-                        "detail": "sqlmap did not report the canary injectable (or reported "
-                        f"the safe one): caught={sorted(caught.injectable)} "
-                        f"safe={sorted(control.injectable)} {caught.error[-300:]}",
+                        "detail": "the canary was not reported injectable and confirmed (or "
+                        f"a safe one was reported): caught={sorted(caught_confirmed)} "
+                        f"safe={sorted(control.injectable)} search={sorted(search_reported)} "
+                        f"{caught.error[-300:]}",
                     }
                 )
                 return 2
@@ -421,35 +431,57 @@ def _sqlmap_figures(
     findings: list[dict[str, Any]],
     notes: list[str],
 ) -> None:
+    from kindred.security.fuzz.sqli import confirm
+
     tested = 0
     untested: list[str] = []
-    for outcome in outcomes:
+    confirmed: dict[int, set[str]] = {}
+    refuted: list[dict[str, str]] = []
+    for index, outcome in enumerate(outcomes):
         tested += len(outcome.tested)
-        findings.extend(
-            {
-                "kind": "sqli",
-                "operation": outcome.target.label,
-                "detail": f"{name} injectable",
-                "url": outcome.target.url,
-                "evidence": outcome.evidence,
-            }
-            for name in sorted(outcome.injectable)
-        )
+        confirmed[index] = set()
+        for verdict in confirm(outcome) if outcome.injectable else []:
+            if verdict.confirmed:
+                confirmed[index].add(verdict.parameter)
+                findings.append(
+                    {
+                        "kind": "sqli",
+                        "operation": outcome.target.label,
+                        "detail": f"{verdict.parameter} injectable ({verdict.reason})",
+                        "url": outcome.target.url,
+                        "evidence": outcome.evidence,
+                    }
+                )
+                continue
+            refuted.append(
+                {
+                    "target": outcome.target.label,
+                    "parameter": verdict.parameter,
+                    "reason": verdict.reason,
+                    "url": outcome.target.url,
+                }
+            )
+            notes.append(
+                f"sqlmap reported {verdict.parameter} at {outcome.target.label}: {verdict.reason}"
+            )
         if not outcome.tested:
             untested.append(f"{outcome.target.label}: {outcome.error[-200:]}")
         if outcome.timed_out:
             notes.append(f"sqlmap hit its per-run cap on {outcome.target.label}")
     figures["sqlmap_parameters_tested"] = tested
-    figures["sqlmap_injectable"] = sum(len(o.injectable) for o in outcomes)
+    figures["sqlmap_injectable"] = sum(len(names) for names in confirmed.values())
+    figures["sqlmap_not_confirmed"] = len(refuted)
+    figures["sqlmap_not_confirmed_detail"] = refuted
     figures["sqlmap_untested_targets"] = len(untested) + len(left)
     figures["sqlmap_runs"] = [
         {
             "target": o.target.label,
             "tested": sorted(o.tested),
-            "injectable": sorted(o.injectable),
+            "injectable": sorted(confirmed[i]),
+            "reported_by_sqlmap": sorted(o.injectable),
             "seconds": o.seconds,
         }
-        for o in outcomes
+        for i, o in enumerate(outcomes)
     ]
     notes.extend(f"sqlmap tested nothing at {text}" for text in untested)
     notes.extend(f"sqlmap not run (total cap): {t.label}" for t in left)

@@ -113,3 +113,38 @@ def test_sqlmap_reports_the_concatenating_canary_and_not_the_bound_one(
             )
         )[0].reason
     )
+
+
+@pytest.mark.postgres
+@pytest.mark.skipif(
+    connection.vendor != "postgresql",
+    reason="PostgreSQL only: the live server's thread leaves its SQLite connection open "
+    "(a ResourceWarning, an error in this suite); CI runs this on PostgreSQL.",
+)
+def test_the_cli_reports_a_confirmed_claim_and_notes_a_refuted_one(
+    live_server, settings, transactional_db
+):
+    """The CLI's sqlmap figures go through the confirmation: the same boolean-only claim
+    is a finding on the concatenating canary and a note on the word-sensitive search
+    (no sqlmap run: the claim is sqlmap's account of the invite-page false positive)."""
+    from kindred.security.fuzz.__main__ import _sqlmap_figures
+
+    settings.ROOT_URLCONF = "kindred.security.fuzz.canary_urls"
+    base = live_server.url.replace("localhost", "127.0.0.1")
+    outcomes = [
+        sqli.Outcome(
+            sqli.query_target(label, base, path, ["q"]),
+            tested={"q"},
+            injectable={"q"},
+            evidence=BOOLEAN_ONLY,
+        )
+        for label, path in (("sqli", "/canary/sqli/"), ("search", "/canary/search/"))
+    ]
+    figures: dict[str, object] = {}
+    findings: list[dict[str, object]] = []
+    notes: list[str] = []
+    _sqlmap_figures(outcomes, [], figures, findings, notes)
+    assert [(f["kind"], f["operation"]) for f in findings] == [("sqli", "sqli")]
+    assert figures["sqlmap_injectable"] == 1
+    assert figures["sqlmap_not_confirmed"] == 1
+    assert [n for n in notes if "search text changes the page" in n and "search" in n]
