@@ -230,7 +230,8 @@ def path_target(
 #   * a true and a false comparison of the SAME two numbers (``N<M`` / ``N>M``): the
 #     words are identical, only SQL evaluation tells them apart, so they must give the
 #     TRUE and the FALSE page respectively;
-# and the TRUE and FALSE pages must differ. Any miss: "not confirmed (the search text
+# and the TRUE and FALSE pages must differ. A page that changes between two identical
+# requests gives no verdict (kept as reported). Any miss: "not confirmed (the search text
 # changes the page)", a note and not a finding. Findings with another technique (error-
 # based, UNION, stacked, time-based) or whose payload cannot be rebuilt stay findings.
 
@@ -303,6 +304,8 @@ def differential(target: Target, parameter: str, payload_value: str) -> tuple[bo
         return _page(target, parameter, value)
 
     true_page, false_page = with_condition(f"{n}={n}"), with_condition(f"{n}={m}")
+    if with_condition(f"{n}={n}") != true_page:  # the page changes by itself: no verdict
+        return True, "page differs between identical requests: kept as reported"
     if true_page == false_page:
         return False, "not confirmed: the TRUE and FALSE payloads give the same page"
     if with_condition(f"{k}={k}") != true_page:
