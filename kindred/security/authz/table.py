@@ -234,13 +234,16 @@ ROWS: dict[str, Row] = {
     "api:v1:screening_decide": row(rule(LEAD), {"screening_id": "screening"}, method="POST"),
     "api:v1:agreement_templates": row(rule(ANY_STAFF)),
     "api:v1:agreement_template": row(rule(ANY_STAFF), {"template_id": "agreement_template"}),
-    "api:v1:agreement_draft": row(
-        rule(cap(C.MANAGE_PRACTICE)), {"template_id": "agreement_template"}
-    ),
+    # Any staff member reads the draft being written (GET checks only that the template
+    # is readable); starting, changing or discarding it needs the practice manager.
+    "api:v1:agreement_draft": row(rule(ANY_STAFF), {"template_id": "agreement_template"}),
     "api:v1:agreement_publish": row(
         rule(cap(C.MANAGE_PRACTICE)), {"template_id": "agreement_template"}, method="POST"
     ),
-    "api:v1:agreement_version": row(rule(ANY_STAFF), {"version_id": "agreement_version"}),
+    # Members read the versions of their groups and the ones they signed (get_version_for).
+    "api:v1:agreement_version": row(
+        rule(ANY_STAFF, GROUP_MEMBERS), {"version_id": "agreement_version"}
+    ),
     "api:v1:group_agreement": row(
         rule(GROUP_MEMBERS, CLINICIANS, cap(C.MANAGE_GROUPS)), {"group_id": "group"}
     ),
@@ -687,7 +690,10 @@ ROWS: dict[str, Row] = {
         rule(OWNER), {"administration_id": "administration"}, method="POST"
     ),
     "web:member_questionnaire_review": row(rule(OWNER), {"administration_id": "administration"}),
-    "web:member_questionnaire_done": row(rule(OWNER), {"administration_id": "administration"}),
+    # The thank-you page answers only for a completed questionnaire (404 for an open one).
+    "web:member_questionnaire_done": row(
+        rule(OWNER), {"administration_id": "completed_administration"}
+    ),
     "web:group_questionnaires": row(rule(LEAD, cap(C.MANAGE_GROUPS)), {"group_id": "group"}),
     "web:group_schedule_add": row(
         rule(LEAD, cap(C.MANAGE_GROUPS)), {"group_id": "group"}, method="POST"

@@ -19,7 +19,9 @@ from django.test import Client as HttpClient
 from django.utils import timezone
 
 from kindred.accounts.models import User
+from kindred.clients.models import Client
 from kindred.core.testing import PASSWORD, Cast, build_cast
+from kindred.groups.models import TherapyGroup
 
 from .rules import Side, Who
 
@@ -401,17 +403,79 @@ def _milestones(c: Cast) -> tuple[models.Model, models.Model]:
     )
 
 
+def _administrations(c: Cast) -> tuple[models.Model, models.Model]:
+    from kindred.measures.answering import administration_send
+    from kindred.measures.models import Instrument
+
+    instrument = _need(Instrument.objects.order_by("pk").first())
+    return (
+        administration_send(
+            actor=c.facilitator, group=c.group_a, client=c.client, instrument=instrument
+        ),
+        administration_send(
+            actor=c.facilitator_b, group=c.group_b, client=c.outsider_client, instrument=instrument
+        ),
+    )
+
+
+def _agreement_templates(c: Cast) -> tuple[models.Model, models.Model]:
+    from kindred.intake.agreements import (
+        agreement_draft_start,
+        agreement_draft_update,
+        agreement_template_create,
+        agreement_version_publish,
+    )
+
+    # Two templates, each published once and with a new draft being written: side A's
+    # version is group A's agreement, side B's group B's (members read their own).
+    def template(name: str) -> models.Model:
+        made = agreement_template_create(actor=c.admin, name=name)
+        agreement_draft_update(actor=c.admin, template=made, body="We keep what is said here.")
+        agreement_version_publish(actor=c.admin, template=made)
+        agreement_draft_start(actor=c.admin, template=made)
+        return made
+
+    return template("Agreement A"), template("Agreement B")
+
+
+def _agreement_versions(c: Cast) -> tuple[models.Model, models.Model]:
+    from kindred.intake.models import AgreementVersion
+
+    a = AgreementVersion.objects.filter(template__name="Agreement A").first()
+    b = AgreementVersion.objects.filter(template__name="Agreement B").first()
+    return _need(a), _need(b)
+
+
+def _agreement_signatures(c: Cast) -> tuple[models.Model, models.Model]:
+    from kindred.groups.services import group_update
+    from kindred.intake.agreement_signatures import agreement_sign
+    from kindred.intake.models import AgreementVersion
+
+    def sign(user: User, group: TherapyGroup, client: Client) -> models.Model:
+        side = "A" if group.pk == c.group_a.pk else "B"
+        version = _need(AgreementVersion.objects.filter(template__name=f"Agreement {side}").first())
+        group_update(actor=c.admin, group=group, agreement_version=version)
+        return agreement_sign(
+            actor=user,
+            group=group,
+            version_id=version.pk,
+            text_sha256=version.body_sha256,
+            typed_name=f"{client.legal_first_name} {client.legal_last_name}",
+            agreed=True,
+            ip=None,
+        )[0]
+
+    return sign(c.member, c.group_a, c.client), sign(c.outsider, c.group_b, c.outsider_client)
+
+
 # Kinds of object the URLs name that the world does not build yet: their rows are asked
 # only about a missing object (reported as ``rows_missing_object_only``).
 NOT_BUILT: dict[str, str] = dict.fromkeys(
     (
         "privilege",
         "member_state",
-        "agreement_template",
-        "agreement_version",
-        "agreement_signature",
-        "administration",
         "questionnaire_schedule",
+        "completed_administration",
         "matching_run",
         "matching_line",
         "mute",
@@ -471,6 +535,10 @@ BUILDERS: dict[str, Callable[[Cast], tuple[models.Model, models.Model]]] = {
     "screening": _screenings,
     "referral": _referrals,
     "milestone": _milestones,
+    "administration": _administrations,
+    "agreement_template": _agreement_templates,
+    "agreement_version": _agreement_versions,
+    "agreement_signature": _agreement_signatures,
 }
 
 
