@@ -468,6 +468,64 @@ def _agreement_signatures(c: Cast) -> tuple[models.Model, models.Model]:
     return sign(c.member, c.group_a, c.client), sign(c.outsider, c.group_b, c.outsider_client)
 
 
+def _conversations(c: Cast) -> tuple[models.Model, models.Model]:
+    from kindred.core.testing import _member
+    from kindred.groups.services import enrollment_activate, enrollment_invite
+    from kindred.space.access import get_space_for
+    from kindred.space.services import (
+        conversation_start,
+        display_name_set,
+        space_settings_update,
+    )
+
+    # Each side's member writes to a partner in their group who is nobody else in the
+    # cast (a conversation is its two people's; member B must not see side A's).
+    def partner(first: str, state: str, group: TherapyGroup) -> User:
+        user, client = _member(first, "Partner", date(1985, 5, 5), state)
+        place = enrollment_invite(actor=None, group=group, client=client)
+        enrollment_activate(actor=None, enrollment=place)
+        return user
+
+    partner_a = partner("Alden", "IL", c.group_a)
+    partner_b = partner("Blair", "FL", c.group_b)
+    for lead, group in ((c.facilitator, c.group_a), (c.facilitator_b, c.group_b)):
+        space = get_space_for(lead, group.pk).space
+        space_settings_update(
+            actor=lead,
+            access=get_space_for(lead, group.pk),
+            moderation=space.moderation,
+            direct_messages_allowed=True,
+            office_hours=space.office_hours,
+            rules=space.rules,
+        )
+
+    def start(user: User, other: User, group_id: int, name: str) -> models.Model:
+        display_name_set(actor=other, access=get_space_for(other, group_id), name=name)
+        return conversation_start(
+            actor=user, access=get_space_for(user, group_id), with_user_id=other.pk
+        )
+
+    return (
+        start(c.member, partner_a, c.group_a.pk, "Alden"),
+        start(c.outsider, partner_b, c.group_b.pk, "Blair"),
+    )
+
+
+def _direct_messages(c: Cast) -> tuple[models.Model, models.Model]:
+    from kindred.space.access import get_space_for
+    from kindred.space.models import Conversation
+    from kindred.space.services import message_send
+
+    def send(user: User, group: TherapyGroup) -> models.Model:
+        conversation = _need(Conversation.objects.filter(space__group=group).first())
+        access = get_space_for(user, group.pk)
+        return message_send(
+            actor=user, access=access, conversation=conversation, body="See you Tuesday."
+        )
+
+    return send(c.member, c.group_a), send(c.outsider, c.group_b)
+
+
 # Kinds of object the URLs name that the world does not build yet: their rows are asked
 # only about a missing object (reported as ``rows_missing_object_only``).
 NOT_BUILT: dict[str, str] = dict.fromkeys(
@@ -479,8 +537,6 @@ NOT_BUILT: dict[str, str] = dict.fromkeys(
         "matching_run",
         "matching_line",
         "mute",
-        "conversation",
-        "direct_message",
         "post_report",
         "message_report",
         "support_reply",
@@ -539,6 +595,8 @@ BUILDERS: dict[str, Callable[[Cast], tuple[models.Model, models.Model]]] = {
     "agreement_template": _agreement_templates,
     "agreement_version": _agreement_versions,
     "agreement_signature": _agreement_signatures,
+    "conversation": _conversations,
+    "direct_message": _direct_messages,
 }
 
 
