@@ -459,7 +459,10 @@ ROWS: dict[str, Row] = {
     ),
     "fhir:metadata": row(rule(ANY_STAFF)),
     "fhir:patient_search": row(rule(ANY_STAFF)),
-    "fhir:patient_read": row(rule(ANY_STAFF), {"resource_id": "fhir_patient"}),
+    # A Patient is a client record: clients/access.py visible_clients decides.
+    "fhir:patient_read": row(
+        rule(CLINICIANS, cap(C.VIEW_ALL_CLIENTS)), {"resource_id": "fhir_patient"}
+    ),
     "fhir:questionnaire_search": row(rule(ANY_STAFF)),
     "fhir:questionnaire_read": row(rule(ANY_STAFF), {"resource_id": "fhir_questionnaire"}),
     "fhir:questionnaire_response_search": row(rule(ANY_STAFF)),

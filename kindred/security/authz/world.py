@@ -526,6 +526,12 @@ def _direct_messages(c: Cast) -> tuple[models.Model, models.Model]:
     return send(c.member, c.group_a), send(c.outsider, c.group_b)
 
 
+def _fhir_questionnaires(c: Cast) -> tuple[models.Model, models.Model]:
+    from kindred.measures.models import InstrumentVersion
+
+    return _pair(_need(InstrumentVersion.objects.order_by("pk").first()))
+
+
 # Kinds of object the URLs name that the world does not build yet: their rows are asked
 # only about a missing object (reported as ``rows_missing_object_only``).
 NOT_BUILT: dict[str, str] = dict.fromkeys(
@@ -546,8 +552,6 @@ NOT_BUILT: dict[str, str] = dict.fromkeys(
         "join_request",
         "charge",
         "breakglass_grant",
-        "fhir_patient",
-        "fhir_questionnaire",
         "fhir_response",
         "fhir_observation",
         "directory_slug",
@@ -597,6 +601,8 @@ BUILDERS: dict[str, Callable[[Cast], tuple[models.Model, models.Model]]] = {
     "agreement_signature": _agreement_signatures,
     "conversation": _conversations,
     "direct_message": _direct_messages,
+    "fhir_patient": lambda c: (c.client, c.outsider_client),
+    "fhir_questionnaire": _fhir_questionnaires,
 }
 
 
