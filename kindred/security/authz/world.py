@@ -532,19 +532,78 @@ def _fhir_questionnaires(c: Cast) -> tuple[models.Model, models.Model]:
     return _pair(_need(InstrumentVersion.objects.order_by("pk").first()))
 
 
+def _partners(c: Cast) -> tuple[User, User]:
+    """The partners ``_conversations`` put in group A and group B (nobody else in the cast)."""
+    a = User.objects.filter(email="alden.partner@example.test").first()
+    b = User.objects.filter(email="blair.partner@example.test").first()
+    return _need(a), _need(b)
+
+
+def _post_reports(c: Cast) -> tuple[models.Model, models.Model]:
+    from kindred.space.access import get_space_for
+    from kindred.space.models import Post, ReportReason
+    from kindred.space.services import report_create
+
+    def report(reporter: User, group: TherapyGroup) -> models.Model:
+        post = _need(Post.objects.filter(thread__space__group=group).order_by("pk").first())
+        return report_create(
+            actor=reporter,
+            access=get_space_for(reporter, group.pk),
+            post=post,
+            reason=ReportReason.OFF_TOPIC,
+        )
+
+    partner_a, partner_b = _partners(c)
+    return report(partner_a, c.group_a), report(partner_b, c.group_b)
+
+
+def _message_reports(c: Cast) -> tuple[models.Model, models.Model]:
+    from kindred.space.access import get_space_for
+    from kindred.space.models import DirectMessage, ReportReason
+    from kindred.space.services import message_report_create
+
+    def report(recipient: User, group: TherapyGroup) -> models.Model:
+        found = DirectMessage.objects.filter(conversation__space__group=group).first()
+        return message_report_create(
+            actor=recipient,
+            access=get_space_for(recipient, group.pk),
+            message=_need(found),
+            reason=ReportReason.OTHER,
+            note="Please look at this.",
+        )
+
+    partner_a, partner_b = _partners(c)
+    return report(partner_a, c.group_a), report(partner_b, c.group_b)
+
+
+def _schedules(c: Cast) -> tuple[models.Model, models.Model]:
+    from kindred.measures.models import Instrument, Timing
+    from kindred.measures.schedules import schedule_create
+
+    instrument = _need(Instrument.objects.order_by("pk").first())
+    return (
+        schedule_create(
+            actor=c.facilitator, group=c.group_a, instrument=instrument, timing=Timing.AFTER_SESSION
+        ),
+        schedule_create(
+            actor=c.facilitator_b,
+            group=c.group_b,
+            instrument=instrument,
+            timing=Timing.AFTER_SESSION,
+        ),
+    )
+
+
 # Kinds of object the URLs name that the world does not build yet: their rows are asked
 # only about a missing object (reported as ``rows_missing_object_only``).
 NOT_BUILT: dict[str, str] = dict.fromkeys(
     (
         "privilege",
         "member_state",
-        "questionnaire_schedule",
         "completed_administration",
         "matching_run",
         "matching_line",
         "mute",
-        "post_report",
-        "message_report",
         "support_reply",
         "audit_event",
         "waitlist_exclusion",
@@ -603,6 +662,9 @@ BUILDERS: dict[str, Callable[[Cast], tuple[models.Model, models.Model]]] = {
     "direct_message": _direct_messages,
     "fhir_patient": lambda c: (c.client, c.outsider_client),
     "fhir_questionnaire": _fhir_questionnaires,
+    "post_report": _post_reports,
+    "message_report": _message_reports,
+    "questionnaire_schedule": _schedules,
 }
 
 
