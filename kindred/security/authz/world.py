@@ -594,6 +594,32 @@ def _schedules(c: Cast) -> tuple[models.Model, models.Model]:
     )
 
 
+def _mutes(c: Cast) -> tuple[models.Model, models.Model]:
+    from kindred.space.access import get_space_for
+    from kindred.space.services import mute_create
+
+    # The partners are muted (built last among the space's objects, so nothing the
+    # cast's members write is refused by it).
+    def mute(lead: User, partner: User, group: TherapyGroup) -> models.Model:
+        access = get_space_for(lead, group.pk)
+        return mute_create(actor=lead, access=access, user=partner, days=1, reason="A pause.")
+
+    partner_a, partner_b = _partners(c)
+    return mute(c.facilitator, partner_a, c.group_a), mute(c.facilitator_b, partner_b, c.group_b)
+
+
+def _absence_notices(c: Cast) -> tuple[models.Model, models.Model]:
+    from kindred.scheduling.member import absence_notice_give
+    from kindred.scheduling.models import GroupSession
+
+    def notice(user: User, group: TherapyGroup) -> models.Model:
+        ahead = GroupSession.objects.filter(group=group, starts_at__gt=timezone.now())
+        session = _need(ahead.order_by("-starts_at").first())
+        return absence_notice_give(actor=user, session=session, note="Travelling.")
+
+    return notice(c.member, c.group_a), notice(c.outsider, c.group_b)
+
+
 # Kinds of object the URLs name that the world does not build yet: their rows are asked
 # only about a missing object (reported as ``rows_missing_object_only``).
 NOT_BUILT: dict[str, str] = dict.fromkeys(
@@ -603,11 +629,9 @@ NOT_BUILT: dict[str, str] = dict.fromkeys(
         "completed_administration",
         "matching_run",
         "matching_line",
-        "mute",
         "support_reply",
         "audit_event",
         "waitlist_exclusion",
-        "absence_notice",
         "join_request",
         "charge",
         "breakglass_grant",
@@ -665,6 +689,8 @@ BUILDERS: dict[str, Callable[[Cast], tuple[models.Model, models.Model]]] = {
     "post_report": _post_reports,
     "message_report": _message_reports,
     "questionnaire_schedule": _schedules,
+    "mute": _mutes,
+    "absence_notice": _absence_notices,
 }
 
 
