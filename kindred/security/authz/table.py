@@ -707,7 +707,7 @@ ROWS: dict[str, Row] = {
     "web:group_schedule_change": row(
         rule(LEAD, cap(C.MANAGE_GROUPS)),
         {"group_id": "group", "schedule_id": "questionnaire_schedule"},
-        fixed={"action": "pause"},
+        fixed={"action": "off"},  # the view knows on, off and every-n
         method="POST",
     ),
     "web:group_questionnaire_send": row(rule(LEAD), {"group_id": "group"}, method="POST"),
