@@ -238,8 +238,9 @@ def path_target(
 _TECHNIQUE = re.compile(r"^\s*Type: (.+?)\s*$", re.MULTILINE)
 _PAYLOAD = re.compile(r"^\s*Payload: (.+?)\s*$", re.MULTILINE)
 _TAUTOLOGY = re.compile(r"\b(\d+)=\1\b")
-#: Per-request noise removed before pages are compared: CSRF tokens, nonces, long ids.
-_NOISE = re.compile(r"[A-Za-z0-9_+/-]{24,}")
+#: Per-request noise removed before pages are compared: CSP nonces (22 characters),
+#: CSRF tokens, long ids.
+_NOISE = re.compile(r'nonce="[^"]*"|[A-Za-z0-9_+/-]{20,}')
 BOOLEAN = "boolean-based blind"
 
 
