@@ -40,6 +40,7 @@ from kindred.practice import roles as role_checks
 from kindred.practice.roles import Capability
 from kindred.web.forms import apply_error
 from kindred.web.outcomes.forms import AcknowledgeForm, AlertFilterForm, OutcomeSettingsForm
+from kindred.web.pages import signed_in_page
 from kindred.web.paging import paginate
 
 if TYPE_CHECKING:
@@ -124,21 +125,6 @@ def alert_detail(request: HttpRequest, alert_id: int) -> HttpResponse:
 # --- Outcomes: a member's chart (staff), the member's own progress, the group ---------
 
 
-def staff_only(view: View) -> View:
-    """Signed-in staff; members and anyone else get 404 (with the denial recorded by
-    the access function the view calls)."""
-
-    @login_required
-    @wraps(view)
-    def wrapper(request: HttpRequest, *args: Any, **kwargs: Any) -> HttpResponse:
-        try:
-            return view(request, *args, **kwargs)
-        except NotPermitted as exc:
-            raise PermissionDenied(exc.message) from exc
-
-    return wrapper
-
-
 def _trajectory_context(trajectories: list[Trajectory], prefix: str) -> list[dict[str, Any]]:
     return [
         {
@@ -151,7 +137,7 @@ def _trajectory_context(trajectories: list[Trajectory], prefix: str) -> list[dic
     ]
 
 
-@staff_only
+@signed_in_page
 @require_safe
 def member_outcomes_page(request: HttpRequest, client_id: int) -> HttpResponse:
     actor = _actor(request)
@@ -200,7 +186,7 @@ def member_progress(request: HttpRequest) -> HttpResponse:
     return render(request, "web/outcomes/member_progress.html", context)
 
 
-@staff_only
+@signed_in_page
 @require_safe
 def group_dashboard_page(request: HttpRequest, group_id: int) -> HttpResponse:
     actor = _actor(request)
@@ -232,7 +218,7 @@ def group_dashboard_page(request: HttpRequest, group_id: int) -> HttpResponse:
 # --- Outcome settings (admins) ----------------------------------------------------------
 
 
-@staff_only
+@signed_in_page
 @require_http_methods(["GET", "POST"])
 def outcome_settings_page(request: HttpRequest) -> HttpResponse:
     actor = _actor(request)
