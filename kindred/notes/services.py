@@ -605,19 +605,23 @@ def note_sign(
 
 
 def note_cosign(*, actor: User, note: Note, now: datetime | None = None) -> Note:
-    """The author's clinical supervisor co-signs a signed note."""
+    """The author's clinical supervisor co-signs a signed note. Anyone else: NotPermitted
+    (403), whatever the note's state; the supervisor: InvalidState (409) for a draft, a
+    co-signed note or one that needs no co-signature."""
     now = now or timezone.now()
     with transaction.atomic():
         model = type(note)
         locked = model.objects.select_for_update().select_related("author").get(pk=note.pk)
+        # Who first (the access decision), then the note's state: someone who may read
+        # the note but is not the author's supervisor learns nothing about its state.
+        if supervisor_user_id(locked.author) != actor.pk:
+            raise NotPermitted(_("Only the author's clinical supervisor can co-sign this note."))
         if locked.status == NoteStatus.DRAFT:
             raise InvalidState(_("The author has not signed this note yet."))
         if locked.status == NoteStatus.COSIGNED:
             raise InvalidState(_("This note is already co-signed."))
         if not locked.needs_cosign:
             raise InvalidState(_("This note does not need a co-signature."))
-        if supervisor_user_id(locked.author) != actor.pk:
-            raise NotPermitted(_("Only the author's clinical supervisor can co-sign this note."))
         locked.status = NoteStatus.COSIGNED
         locked.cosigned_at = now
         locked.cosigned_by = actor

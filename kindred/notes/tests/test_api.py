@@ -156,6 +156,24 @@ def test_members_notes_cosign_and_addenda(cast, session):
         assert http.get(f"/api/v1/notes/other/{note.pk}/addenda/").status_code == 404
 
 
+def test_cosign_refuses_a_reader_who_is_not_the_supervisor_before_the_state(cast, session):
+    """Issue 9: the facilitator (the author) and a note overseer may read a draft note
+    but not co-sign it: 403, not the state's 409; the supervisor gets the 409."""
+    with after(session):
+        send(signed_in(cast.facilitator), "put", base(session), drafts(cast))
+        note = GroupNote.objects.get()
+        assert note.status == NoteStatus.DRAFT
+        url = f"/api/v1/notes/group/{note.pk}/cosign/"
+        for reader in (cast.facilitator, cast.admin):
+            addenda = signed_in(reader).get(f"/api/v1/notes/group/{note.pk}/addenda/")
+            assert addenda.status_code == 200  # a reader of the note
+            answer = send(signed_in(reader), "post", url)
+            assert answer.status_code == 403, (reader, answer.content)
+        assert send(signed_in(cast.supervisor), "post", url).status_code == 409
+    note.refresh_from_db()
+    assert note.status == NoteStatus.DRAFT
+
+
 @pytest.mark.django_db
 def test_the_schema_lists_the_notes_endpoints(cast):
     from django.test import Client

@@ -366,6 +366,22 @@ def test_the_cosign_queue(cast, session):
     assert member_note.status == NoteStatus.SIGNED
 
 
+def test_cosign_refuses_a_reader_who_is_not_the_supervisor_whatever_the_state(cast, session):
+    """Issue 9: someone who may read a draft note but is not the author's supervisor
+    gets a 403 page (not the redirect with the state's message); the supervisor gets
+    the redirect back with the reason."""
+    with after(session):
+        _post_all(signed_in(cast.facilitator), session, cast)
+    note = GroupNote.objects.get()
+    assert note.status == NoteStatus.DRAFT
+    cosign = reverse("web:note_cosign", args=["group", note.pk])
+    for reader in (cast.facilitator, cast.admin):
+        assert signed_in(reader).post(cosign).status_code == 403
+    assert signed_in(cast.supervisor).post(cosign).status_code == 302
+    note.refresh_from_db()
+    assert note.status == NoteStatus.DRAFT
+
+
 def test_the_unsigned_dashboard_by_age(cast, django_assert_max_num_queries):
     s1 = upcoming(cast.group_a, index=1)
     s2 = upcoming(cast.group_a, index=2)

@@ -268,6 +268,23 @@ def test_supervisor_cosigns_and_nobody_else_can(cast, session):
     assert AuditEvent.objects.filter(action="notes.group_note.cosigned").count() == 1
 
 
+def test_cosign_asks_who_before_the_notes_state(cast, session):
+    """Issue 9: a reader who is not the author's supervisor is refused (NotPermitted,
+    403) whatever the state: a draft, a co-signed note. Only the supervisor learns it."""
+    g, _m = write_all(cast, session)
+    with after(session):
+        for someone in (cast.facilitator, cast.admin):
+            with pytest.raises(NotPermitted):
+                services.note_cosign(actor=someone, note=g)  # a draft
+        services.notes_sign_all(actor=cast.facilitator, session=session)
+        services.note_cosign(actor=cast.supervisor, note=g)
+        for someone in (cast.facilitator, cast.admin):
+            with pytest.raises(NotPermitted):
+                services.note_cosign(actor=someone, note=g)  # already co-signed
+    g.refresh_from_db()
+    assert g.cosigned_by == cast.supervisor
+
+
 def test_no_cosign_when_the_practice_does_not_require_it(cast, session):
     NoteSettings.objects.create(pk=1, cosign_supervisees=False)
     g, _m = write_all(cast, session)

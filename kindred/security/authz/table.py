@@ -24,10 +24,18 @@ from .rules import (
     OWNER,
     PUBLIC,
     SIGNED,
+    Grant,
     Row,
+    Who,
     cap,
     row,
     rule,
+)
+
+# The clinical supervisor of a note's author: side A's notes are ``facilitator``'s, whom
+# ``supervisor`` supervises; side B's author (``facilitator_b``) has no supervisor.
+AUTHOR_SUPERVISOR = Grant(
+    "author_supervisor", frozenset({Who.SUPERVISOR}), frozenset(), frozenset({Who.SUPERVISOR})
 )
 
 ROWS: dict[str, Row] = {
@@ -314,11 +322,12 @@ ROWS: dict[str, Row] = {
     "api:v1:client_notes": row(rule(CLINICIANS, cap(C.OVERSEE_NOTES)), {"client_id": "client"}),
     "api:v1:notes_unsigned": row(rule(ANY_STAFF)),
     "api:v1:notes_cosign_queue": row(rule(ANY_STAFF)),
-    # Readers of the note (its clinicians and note overseers) get its state first (a
-    # draft: 409, or a redirect back on the web) before the supervisor-only check
-    # (notes/services.py note_cosign); nobody else learns it exists.
+    # Only the author's clinical supervisor (side A's supervisor) may co-sign; they get
+    # the note's state (a draft: 409, a redirect back on the web). Other readers of the
+    # note: 403 before any state (notes/services.py note_cosign); nobody else learns it
+    # exists.
     "api:v1:note_cosign": row(
-        rule(CLINICIANS, cap(C.OVERSEE_NOTES)),
+        rule(AUTHOR_SUPERVISOR),
         {"note_id": "session_note"},
         fixed={"kind": "group"},
         method="POST",
@@ -728,11 +737,9 @@ ROWS: dict[str, Row] = {
         fixed={"kind": "group"},
         method="POST",
     ),
-    # Readers of the note (its clinicians and note overseers) get its state first (a
-    # draft: 409, or a redirect back on the web) before the supervisor-only check
-    # (notes/services.py note_cosign); nobody else learns it exists.
+    # The author's supervisor only: see api:v1:note_cosign.
     "web:note_cosign": row(
-        rule(CLINICIANS, cap(C.OVERSEE_NOTES)),
+        rule(AUTHOR_SUPERVISOR),
         {"note_id": "session_note"},
         fixed={"kind": "group"},
         method="POST",

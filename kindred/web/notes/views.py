@@ -21,7 +21,7 @@ from django.views.decorators.http import require_http_methods, require_POST, req
 
 from kindred.clients.access import get_client_for
 from kindred.clients.models import Client
-from kindred.core.errors import KindredError, ValidationFailed
+from kindred.core.errors import KindredError, NotPermitted, ValidationFailed
 from kindred.notes import selectors, services
 from kindred.notes.access import get_note_for, get_session_for_notes
 from kindred.notes.models import GROUP_PARTS, GroupNote, MemberNote
@@ -304,6 +304,8 @@ def note_cosign(request: HttpRequest, kind: str, note_id: int) -> HttpResponse:
     note = get_note_for(actor, kind, note_id)
     try:
         services.note_cosign(actor=actor, note=note)
+    except NotPermitted:
+        raise  # not the author's supervisor: a 403 page (note_page), whatever the state
     except KindredError as exc:
         messages.error(request, exc.message)
     else:
