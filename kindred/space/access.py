@@ -214,6 +214,19 @@ def get_conversation_for(
     return access, conversation
 
 
+def get_own_conversation_for(
+    actor: User | None, conversation_id: object, *, allow_former: bool = False
+) -> tuple[SpaceAccess, Conversation]:
+    """A conversation ``actor`` is one of the two members of, for writing in it (sending
+    a message): checked before any input, so everyone else, the group's facilitators
+    (who read every conversation but are in none) included, gets 404 and a denied event,
+    never a verdict on what they sent."""
+    access, conversation = get_conversation_for(actor, conversation_id, allow_former=allow_former)
+    if actor is None or not conversation.includes(actor.pk):
+        deny(actor, Conversation, conversation_id)
+    return access, conversation
+
+
 def get_message_for(
     actor: User | None, message_id: object, *, allow_former: bool = False
 ) -> tuple[SpaceAccess, DirectMessage]:
@@ -227,4 +240,16 @@ def get_message_for(
     access, conversation = get_conversation_for(actor, conversation_id, allow_former=allow_former)
     message = DirectMessage.objects.get(pk=pk)
     message.conversation = conversation
+    return access, message
+
+
+def get_own_message_for(
+    actor: User | None, message_id: object, *, allow_former: bool = False
+) -> tuple[SpaceAccess, DirectMessage]:
+    """A direct message in a conversation ``actor`` is a member of, for reporting it:
+    the facilitators (who moderate messages instead) and everyone else get 404 and a
+    denied event before any input is looked at."""
+    access, message = get_message_for(actor, message_id, allow_former=allow_former)
+    if actor is None or not message.conversation.includes(actor.pk):
+        deny(actor, DirectMessage, message_id)
     return access, message

@@ -30,6 +30,8 @@ from kindred.space.access import (
     SpaceAccess,
     get_conversation_for,
     get_message_for,
+    get_own_conversation_for,
+    get_own_message_for,
     get_post_for,
     get_space_for,
     get_thread_for,
@@ -971,7 +973,8 @@ class MessageSendView(GenericAPIView[Any]):
     )
     def post(self, request: Request, conversation_id: int) -> Response:
         actor = actor_of(request)
-        access, conversation = get_conversation_for(actor, conversation_id, allow_former=True)
+        # The two members only (404 for the facilitators too), before the body is read.
+        access, conversation = get_own_conversation_for(actor, conversation_id, allow_former=True)
         serializer = PostInputSerializer(data=request.data)
         serializer.is_valid(raise_exception=True)
         message = services.message_send(
@@ -1025,7 +1028,8 @@ class MessageReportCreateView(GenericAPIView[Any]):
     )
     def post(self, request: Request, message_id: int) -> Response:
         actor = actor_of(request)
-        access, message = get_message_for(actor, message_id, allow_former=True)
+        # The conversation's members only (404 for the facilitators too), before the input.
+        access, message = get_own_message_for(actor, message_id, allow_former=True)
         reason, note = _report_asked(request)
         report = services.message_report_create(
             actor=actor, access=access, message=message, reason=reason, note=note

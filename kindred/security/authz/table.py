@@ -390,18 +390,19 @@ ROWS: dict[str, Row] = {
     "api:v1:space_reports": row(rule(GROUP_MEMBERS, LEAD), {"post_id": "post"}, method="POST"),
     "api:v1:space_post_moderation": row(rule(LEAD), {"post_id": "post"}, method="POST"),
     "api:v1:space_conversations": row(rule(GROUP_MEMBERS, LEAD), {"group_id": "group"}),
-    # A conversation is reached by its two members and the group's facilitators
-    # (space/access.py get_conversation_for); a facilitator who is not in it gets the
-    # body check (400) or the report form before the members-only send/report checks.
+    # A conversation is read by its two members and the group's facilitators
+    # (space/access.py get_conversation_for); sending in it and reporting one of its
+    # messages are for its two members only (get_own_conversation_for,
+    # get_own_message_for): a facilitator gets 404 before any input is looked at.
     "api:v1:space_conversation": row(rule(OWNER, LEAD), {"conversation_id": "conversation"}),
     "api:v1:space_conversation_messages": row(
-        rule(OWNER, LEAD), {"conversation_id": "conversation"}, method="POST"
+        rule(OWNER), {"conversation_id": "conversation"}, method="POST"
     ),
     "api:v1:space_message_moderation": row(
         rule(LEAD), {"message_id": "direct_message"}, method="POST"
     ),
     "api:v1:space_message_reports": row(
-        rule(OWNER, LEAD), {"message_id": "direct_message"}, method="POST"
+        rule(OWNER), {"message_id": "direct_message"}, method="POST"
     ),
     "api:v1:space_report_resolve": row(rule(LEAD), {"report_id": "post_report"}, method="POST"),
     "api:v1:strategies_library": row(rule(SIGNED)),
@@ -808,12 +809,11 @@ ROWS: dict[str, Row] = {
     "web:space_report": row(rule(GROUP_MEMBERS, LEAD), {"post_id": "post"}),
     "web:space_post_moderate": row(rule(LEAD), {"post_id": "post"}),
     "web:space_messages": row(rule(GROUP_MEMBERS, LEAD), {"group_id": "group"}),
-    # A conversation is reached by its two members and the group's facilitators
-    # (space/access.py get_conversation_for); a facilitator who is not in it gets the
-    # body check (400) or the report form before the members-only send/report checks.
+    # Read by its two members and the group's facilitators; a POST (sending) and the
+    # report form are for its two members only: see api:v1:space_conversation.
     "web:space_conversation": row(rule(OWNER, LEAD), {"conversation_id": "conversation"}),
     "web:space_message_moderate": row(rule(LEAD), {"message_id": "direct_message"}),
-    "web:space_message_report": row(rule(OWNER, LEAD), {"message_id": "direct_message"}),
+    "web:space_message_report": row(rule(OWNER), {"message_id": "direct_message"}),
     "web:space_message_report_resolve": row(
         rule(LEAD), {"report_id": "message_report"}, method="POST"
     ),

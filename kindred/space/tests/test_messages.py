@@ -415,3 +415,34 @@ def test_api_conversations_messages_moderation_and_refusals(cast: Cast) -> None:
     refused = b.post(f"{base}/conversations/{cid}/messages/", {"body": "still?"})
     assert refused.status_code == 409
     assert DirectMessage.objects.count() == 2
+
+
+def test_sending_and_reporting_ask_who_before_the_input(cast: Cast, pair: Any) -> None:
+    """Issue 9: the group's facilitator reads every conversation but is in none, so
+    sending in one or reporting a message is refused with 404 (and a denied event)
+    before the body or the reason is looked at; the members still get the 400."""
+    convo = start(cast)
+    message = send(cast, cast.member, convo, "Hello")
+    api = "/api/v1/space"
+    fac = session(cast.facilitator)
+    assert fac.get(f"{api}/conversations/{convo.pk}/").status_code == 200  # reads it
+    assert fac.post(f"{api}/conversations/{convo.pk}/messages/", {}).status_code == 404
+    assert fac.post(f"{api}/conversations/{convo.pk}/messages/", {"body": "Hi"}).status_code == 404
+    assert fac.post(f"{api}/messages/{message.pk}/reports/", {}).status_code == 404
+    member_b = session(cast.member_b)
+    assert member_b.post(f"{api}/conversations/{convo.pk}/messages/", {}).status_code == 400
+    assert member_b.post(f"{api}/messages/{message.pk}/reports/", {}).status_code == 400
+    http = signed_in(cast.facilitator)
+    page = reverse("web:space_conversation", args=[convo.pk])
+    assert http.get(page).status_code == 200  # reads it
+    assert http.post(page, {"body": ""}).status_code == 404
+    assert http.post(page, {"body": "Hi"}).status_code == 404
+    report = reverse("web:space_message_report", args=[message.pk])
+    assert http.get(report).status_code == 404
+    assert http.post(report, {}).status_code == 404
+    assert signed_in(cast.member_b).post(page, {"body": ""}).status_code == 400
+    assert signed_in(cast.member_b).get(report).status_code == 200
+    assert DirectMessage.objects.count() == 1
+    assert not MessageReport.objects.exists()
+    denied = AuditEvent.objects.filter(actor=cast.facilitator, action__endswith=".denied")
+    assert denied.count() == 7  # one per refused request above

@@ -26,6 +26,8 @@ from kindred.space.access import (
     SpaceAccess,
     get_conversation_for,
     get_message_for,
+    get_own_conversation_for,
+    get_own_message_for,
     get_space_for,
 )
 from kindred.space.models import DirectMessage, MessageReport
@@ -113,9 +115,10 @@ def _crisis(request: HttpRequest, rows: list[selectors.MessageRow]) -> bool:
 @require_http_methods(["GET", "HEAD", "POST"])
 def conversation(request: HttpRequest, conversation_id: int) -> HttpResponse:
     actor = actor_of(request)
-    access, convo = get_conversation_for(
-        actor, conversation_id, allow_former=request.method == "POST"
-    )
+    if request.method == "POST":  # sending: the two members only, before the body is read
+        access, convo = get_own_conversation_for(actor, conversation_id, allow_former=True)
+    else:  # reading: the members and the group's facilitators
+        access, convo = get_conversation_for(actor, conversation_id)
     form = MessageForm(request.POST or None)
     if request.method == "POST" and form.is_valid():
         try:
@@ -200,7 +203,8 @@ def message_moderate(request: HttpRequest, message_id: int) -> HttpResponse:
 @require_http_methods(["GET", "HEAD", "POST"])
 def message_report(request: HttpRequest, message_id: int) -> HttpResponse:
     actor = actor_of(request)
-    access, message = get_message_for(actor, message_id, allow_former=request.method == "POST")
+    # The conversation's members only: facilitators hide messages instead of reporting.
+    access, message = get_own_message_for(actor, message_id, allow_former=request.method == "POST")
     form = MessageReportForm(request.POST or None)
     if request.method == "POST" and form.is_valid():
         try:
