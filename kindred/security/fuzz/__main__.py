@@ -5,13 +5,17 @@ security battery against a live loopback Kindred (docs/security.md).
 2. gunicorn on 127.0.0.1:<free port> (live_settings: records the query keys views read)
    and a canary server (canary_settings: one view concatenating SQL).
 3. Every HTML page and API GET is walked once per role with ``?_probe=1``: the recorder
-   notes the parameters each view reads.
-4. sqlmap: the canaries first (the concatenating one must be found injectable and
-   confirmed, the bound and the word-sensitive search ones must not be reported, else the
-   harness is broken and the run exits 2), then every query parameter of every API list
-   operation and HTML page that reads one, path ids and a representative set of JSON body
-   fields. Each "injectable" is confirmed (sqli.confirm) before it is a finding; one not
-   confirmed is a note.
+   notes the parameters each view reads, and the POST forms with text inputs on the
+   pages each signed-in role sees are kept (forms.py).
+4. sqlmap: the canaries first (the concatenating query parameter and form field must be
+   found injectable and confirmed, the bound and the word-sensitive search ones must not
+   be reported, else the harness is broken and the run exits 2), then every query
+   parameter of every API list operation and HTML page that reads one, path ids and a
+   representative set of JSON body fields, then the HTML POST forms field by field (with
+   the session cookie and a fresh CSRF token from the form's page; quick: one form per
+   site section in turn up to six, one field each; --full: every form and field). Each
+   "injectable" is confirmed (sqli.confirm) before it is a finding; one not confirmed is
+   a note.
 5. Schemathesis: every operation as every role (bounded examples and time), after
    sqlmap because its writes (an archived client, a cancelled group) hide pages.
 6. The schema gate over everything the server recorded.
@@ -42,16 +46,29 @@ from kindred.security.fuzz.live import (
 )
 
 if TYPE_CHECKING:
+    from kindred.core.testing import Cast
+    from kindred.security.fuzz.forms import FormPlan, HtmlForm
     from kindred.security.fuzz.openapi import Operation
     from kindred.security.fuzz.roles import Credential
     from kindred.security.fuzz.sqli import Outcome, Target
 
-QUICK = {"examples": 1, "schemathesis_seconds": 600, "sqlmap_targets": 12, "sqlmap_seconds": 600}
+QUICK = {
+    "examples": 1,
+    "schemathesis_seconds": 600,
+    "sqlmap_targets": 12,
+    "sqlmap_seconds": 600,
+    "forms": 6,  # a representative set: one form per site section in turn
+    "fields_per_form": 1,
+    "forms_seconds": 300,
+}
 FULL = {
     "examples": 3,
     "schemathesis_seconds": 1500,
     "sqlmap_targets": 10_000,
     "sqlmap_seconds": 1800,
+    "forms": 0,  # 0: every form, every text field
+    "fields_per_form": 0,
+    "forms_seconds": 3600,
 }
 PER_SQLMAP_RUN = 150.0
 #: HTML prefixes not walked: the API (fuzzed through its schema), sign-in flows, files.
@@ -137,25 +154,32 @@ def _walk(
     creds: list[Credential],
     known_ids: dict[str, Any],
     deadline: float,
-) -> dict[str, str]:
+) -> tuple[dict[str, str], list[HtmlForm]]:
     """GET every page and API GET operation as the staff admin, a facilitator and the
-    member with ``?_probe=1``; returns page path -> the role that got a 200 first."""
+    member with ``?_probe=1``; returns page path -> the role that got a 200 first, and
+    the POST forms with text inputs on the HTML pages each role got."""
     from kindred.security.fuzz.completeness import PROBE_KEY, concrete_path
+    from kindred.security.fuzz.forms import parse_forms
 
     pages = _pages(known_ids)
     api = [concrete_path(op.path, known_ids) for op in ops if op.method == "get"]
     first_ok: dict[str, str] = {}
+    forms: list[HtmlForm] = []
     for credential in creds:
         http = _http_session(credential)
         for path in [*pages, *api]:
             if time.monotonic() > deadline:
-                return first_ok
+                return first_ok, forms
             response = http.get(
                 f"{base_url}{path}?{PROBE_KEY}=1", timeout=30, allow_redirects=False
             )
-            if response.status_code == 200 and path not in first_ok:
+            if response.status_code != 200:
+                continue
+            if path not in first_ok:
                 first_ok[path] = credential.role
-    return first_ok
+            if credential.kind == "session" and "html" in response.headers.get("Content-Type", ""):
+                forms += parse_forms(response.text, path, role=credential.role)
+    return first_ok, forms
 
 
 def _sqlmap_targets(
@@ -265,6 +289,8 @@ def run(out: Path, *, full: bool, database_server: str) -> int:
         "sqlmap_not_confirmed": 0,
         "sqlmap_untested_targets": 0,
         "canary_caught": False,
+        "canary_form_caught": False,
+        "sqlmap_forms": {},
         "seconds": 0.0,
     }
     findings: list[dict[str, Any]] = []
@@ -281,6 +307,49 @@ def run(out: Path, *, full: bool, database_server: str) -> int:
     out.write_text(json.dumps(report, indent=2, sort_keys=False) + "\n", encoding="utf-8")
     _log(f"wrote {out}: exit {code}")
     return code
+
+
+def _canaries_caught(
+    canary_url: str,
+    admin_cookie: tuple[str, str],
+    figures: dict[str, Any],
+    findings: list[dict[str, Any]],
+) -> bool:
+    """sqlmap on the canaries (canary_urls.py): the concatenating query parameter and
+    form field must be reported and confirmed, the bound and word-sensitive ones not."""
+    from kindred.security.fuzz import sqli
+
+    injectable_canary, safe_canary, search_canary = _canary_targets(canary_url)
+    caught = sqli.run_one(injectable_canary, seconds=PER_SQLMAP_RUN)
+    control = sqli.run_one(safe_canary, seconds=PER_SQLMAP_RUN)
+    searched = sqli.run_one(search_canary, seconds=PER_SQLMAP_RUN)
+    caught_confirmed = {c.parameter for c in sqli.confirm(caught) if c.confirmed}
+    search_reported = {c.parameter for c in sqli.confirm(searched) if c.confirmed}
+    figures["canary_caught"] = "q" in caught_confirmed
+    figures["canary_false_positive"] = bool(control.injectable or search_reported)
+    figures["canary_search_sqlmap_injectable"] = sorted(searched.injectable)
+    if not figures["canary_caught"] or figures["canary_false_positive"]:
+        findings.append(
+            {
+                "kind": "harness",
+                "detail": "the canary was not reported injectable and confirmed (or "
+                f"a safe one was reported): caught={sorted(caught_confirmed)} "
+                f"safe={sorted(control.injectable)} search={sorted(search_reported)} "
+                f"{caught.error[-300:]}",
+            }
+        )
+        return False
+    if not _form_canaries_caught(canary_url, admin_cookie, figures):
+        findings.append(
+            {
+                "kind": "harness",
+                "detail": "the form canary was not reported injectable and confirmed "
+                "(or a bound form field was reported): "
+                f"{figures['canary_form_detail']}",
+            }
+        )
+        return False
+    return True
 
 
 def _run(
@@ -321,12 +390,14 @@ def _run_in(
         migrate(env)
         _setup_django(db.url)
         from kindred.core.testing import build_cast
-        from kindred.security.fuzz import openapi, recorder, roles, schemathesis_run, sqli
+        from kindred.security.fuzz import forms, openapi, recorder, roles, schemathesis_run, sqli
         from kindred.security.fuzz.completeness import undeclared_reads
 
         cast = build_cast()
         creds = roles.credentials(cast)
         admin_session = roles._session("admin_session", cast.admin)
+        facilitator_session = roles._session("facilitator_session", cast.facilitator)
+        form_cookies = _form_cookies(cast)
         known_ids = roles.known_ids(cast)
         schema = openapi.generate_schema()
         ops = openapi.operations(schema, openapi.served_endpoints())
@@ -337,41 +408,28 @@ def _run_in(
         ):
             _log(f"serving on {server.base_url} (canary {canary.base_url})")
             walkers = [c for c in creds if c.role in {"facilitator", "member"}]
-            first_ok = _walk(
+            first_ok, found_forms = _walk(
                 server.base_url,
                 ops,
-                [admin_session, *walkers],
+                [admin_session, *walkers, facilitator_session],
                 known_ids,
                 time.monotonic() + 300,
             )
-            _log(f"walked: {len(first_ok)} pages and operations answered 200")
-            # sqlmap: the canaries first, then the plan.
-            injectable_canary, safe_canary, search_canary = _canary_targets(canary.base_url)
-            caught = sqli.run_one(injectable_canary, seconds=PER_SQLMAP_RUN)
-            control = sqli.run_one(safe_canary, seconds=PER_SQLMAP_RUN)
-            searched = sqli.run_one(search_canary, seconds=PER_SQLMAP_RUN)
-            caught_confirmed = {c.parameter for c in sqli.confirm(caught) if c.confirmed}
-            search_reported = {c.parameter for c in sqli.confirm(searched) if c.confirmed}
-            figures["canary_caught"] = "q" in caught_confirmed
-            figures["canary_false_positive"] = bool(control.injectable or search_reported)
-            figures["canary_search_sqlmap_injectable"] = sorted(searched.injectable)
-            if not figures["canary_caught"] or figures["canary_false_positive"]:
-                findings.append(
-                    {
-                        "kind": "harness",
-                        "detail": "the canary was not reported injectable and confirmed (or "
-                        f"a safe one was reported): caught={sorted(caught_confirmed)} "
-                        f"safe={sorted(control.injectable)} search={sorted(search_reported)} "
-                        f"{caught.error[-300:]}",
-                    }
-                )
+            _log(
+                f"walked: {len(first_ok)} pages and operations answered 200, "
+                f"{len(found_forms)} POST forms with text inputs seen"
+            )
+            # sqlmap: the canaries first (a miss means a broken harness), then the plan.
+            if not _canaries_caught(
+                canary.base_url, form_cookies["admin_session"], figures, findings
+            ):
                 return 2
             reads = recorder.read_file(str(reads_file))  # what the walk saw
             targets = _sqlmap_targets(
                 base_url=server.base_url,
                 schema=schema,
                 ops=ops,
-                creds=[*creds, admin_session],
+                creds=[*creds, admin_session, facilitator_session],
                 known_ids=known_ids,
                 reads=reads,
                 first_ok=first_ok,
@@ -384,6 +442,20 @@ def _run_in(
                 progress=_log,
             )
             _sqlmap_figures(outcomes, left, figures, findings, notes)
+            # The HTML POST forms, field by field (after the other targets: their
+            # writes add rows, and a form's answer may depend on what exists).
+            form_plan = forms.plan(
+                found_forms,
+                max_forms=mode["forms"] or None,
+                fields_per_form=mode["fields_per_form"] or None,
+            )
+            figures["sqlmap_forms"] = _run_forms(
+                form_plan,
+                forms.targets(form_plan, server.base_url, form_cookies),
+                seconds=mode["forms_seconds"],
+                findings=findings,
+                notes=notes,
+            )
             # Schemathesis after sqlmap: its writes (archiving, cancelling) would
             # otherwise hide pages from sqlmap.
             result = schemathesis_run.run(
@@ -424,12 +496,114 @@ def _run_in(
     return 1 if bad else 0
 
 
+def _form_cookies(cast: Cast) -> dict[str, tuple[str, str]]:
+    """role -> (the Cookie header of a session of its own, a CSRF token valid with it: the
+    cookie's secret itself, which Django accepts as the form field). The forms are posted
+    with these sessions, so a form's side effects on its session never reach the
+    credentials schemathesis uses afterwards."""
+    from django.conf import settings
+
+    from kindred.security.fuzz.roles import _session
+
+    cookies: dict[str, tuple[str, str]] = {}
+    for role, user in (
+        ("admin_session", cast.admin),
+        ("facilitator_session", cast.facilitator),
+        ("member", cast.member),
+    ):
+        credential = _session(role, user)
+        _, cookie = _auth(credential)
+        cookies[role] = (cookie, credential.cookies[settings.CSRF_COOKIE_NAME])
+    return cookies
+
+
+def form_canary_targets(
+    canary_url: str, cookie: tuple[str, str]
+) -> tuple[list[Target], list[Target]]:
+    """The canary forms as the crawl finds them (their pages rendered as a signed-in
+    user, parsed by forms.py): the targets of the concatenating form (``name``, ``note``)
+    and the ``name`` field of the bound one."""
+    import requests
+
+    from kindred.security.fuzz import forms
+
+    found: list[list[Target]] = []
+    for path in ("/canary/form/", "/canary/form-safe/"):
+        page = requests.get(
+            f"{canary_url}{path}", headers={"Cookie": cookie[0]}, timeout=60, allow_redirects=False
+        )
+        seen = forms.parse_forms(page.text, path, role="canary") if page.ok else []
+        form_plan = forms.plan(seen, max_forms=None, fields_per_form=None)
+        found.append([t for _, t in forms.targets(form_plan, canary_url, {"canary": cookie})])
+    injectable, safe = found
+    return injectable, [t for t in safe if t.parameters == ("name",)]
+
+
+def _form_canaries_caught(
+    canary_url: str, cookie: tuple[str, str], figures: dict[str, Any]
+) -> bool:
+    """sqlmap on the canary forms: ``name`` of /canary/form/ reported and confirmed,
+    nothing else (its bound ``note``, the bound form)."""
+    from kindred.security.fuzz import sqli
+
+    injectable, safe = form_canary_targets(canary_url, cookie)
+    reported: dict[str, list[str]] = {}
+    tested: dict[str, list[str]] = {}
+    for target in [*injectable, *safe]:
+        outcome = sqli.run_one(target, seconds=PER_SQLMAP_RUN)
+        confirmed = sorted(c.parameter for c in sqli.confirm(outcome) if c.confirmed)
+        reported[target.label] = confirmed
+        tested[target.label] = sorted(outcome.tested)
+    caught = [label for label, names in reported.items() if names == ["name"]]
+    expected = [t.label for t in injectable if t.parameters == ("name",)]
+    figures["canary_form_caught"] = bool(expected) and caught == expected
+    figures["canary_form_detail"] = {"reported": reported, "tested": tested}
+    return bool(figures["canary_form_caught"]) and len(injectable) == 2 and len(safe) == 1
+
+
+def _run_forms(
+    form_plan: FormPlan,
+    planned: list[tuple[HtmlForm, Target]],
+    *,
+    seconds: float,
+    findings: list[dict[str, Any]],
+    notes: list[str],
+) -> dict[str, Any]:
+    """sqlmap on each planned (form, field); the form part's figures."""
+    from kindred.security.fuzz import forms, sqli
+
+    outcomes, left = sqli.run_all(
+        [t for _, t in planned],
+        per_run_seconds=PER_SQLMAP_RUN,
+        total_seconds=seconds,
+        progress=_log,
+    )
+    form_of = {id(t): f for f, t in planned}
+    result: dict[str, Any] = {
+        "forms_found": len(form_plan.found),
+        "forms_planned": len(form_plan.tried),
+        "fields_planned": len(planned),
+        "forms_tried": len({form_of[id(o.target)].key for o in outcomes if o.tested}),
+    }
+    before = len(findings)
+    _sqlmap_figures(outcomes, left, result, findings, notes, prefix="")
+    result["fields_tried"] = result.pop("parameters_tested")
+    result["findings"] = result.pop("injectable")
+    result["destructive_not_tried"] = forms.describe(form_plan.destructive)
+    result["not_in_quick_set"] = len(form_plan.left_out)
+    if len(findings) != before:
+        _log(f"forms: {len(findings) - before} findings")
+    return result
+
+
 def _sqlmap_figures(
     outcomes: list[Outcome],
     left: list[Target],
     figures: dict[str, Any],
     findings: list[dict[str, Any]],
     notes: list[str],
+    *,
+    prefix: str = "sqlmap_",
 ) -> None:
     from kindred.security.fuzz.sqli import confirm
 
@@ -468,12 +642,12 @@ def _sqlmap_figures(
             untested.append(f"{outcome.target.label}: {outcome.error[-200:]}")
         if outcome.timed_out:
             notes.append(f"sqlmap hit its per-run cap on {outcome.target.label}")
-    figures["sqlmap_parameters_tested"] = tested
-    figures["sqlmap_injectable"] = sum(len(names) for names in confirmed.values())
-    figures["sqlmap_not_confirmed"] = len(refuted)
-    figures["sqlmap_not_confirmed_detail"] = refuted
-    figures["sqlmap_untested_targets"] = len(untested) + len(left)
-    figures["sqlmap_runs"] = [
+    figures[f"{prefix}parameters_tested"] = tested
+    figures[f"{prefix}injectable"] = sum(len(names) for names in confirmed.values())
+    figures[f"{prefix}not_confirmed"] = len(refuted)
+    figures[f"{prefix}not_confirmed_detail"] = refuted
+    figures[f"{prefix}untested_targets"] = len(untested) + len(left)
+    figures[f"{prefix}runs"] = [
         {
             "target": o.target.label,
             "tested": sorted(o.tested),

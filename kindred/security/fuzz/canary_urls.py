@@ -6,6 +6,12 @@ word, and the words it searched for counted on the page): sqlmap's TRUE and FALS
 payloads are different words there, so its pages differ without any SQL evaluation; the
 harness must not report it (sqli.confirm).
 
+And two HTML POST forms, as Kindred's pages are (signed-in only, CSRF-protected,
+rendered with a token): ``/canary/form/`` builds its SQL from the ``name`` field with
+string formatting (sqlmap, given the page's form through forms.py, must report ``name``
+and nothing else: ``note`` is bound); ``/canary/form-safe/`` binds both fields (nothing
+to report).
+
 Never part of kindred.urls: only canary_settings.py (the fuzz CLI and its test) serves it.
 """
 
@@ -14,11 +20,14 @@ from __future__ import annotations
 import re
 from typing import cast
 
+from django.contrib.auth.decorators import login_required
 from django.db import connection
 from django.db.migrations.recorder import MigrationRecorder
 from django.db.models import Q
-from django.http import HttpRequest, JsonResponse
+from django.http import HttpRequest, HttpResponse, JsonResponse
+from django.middleware.csrf import get_token
 from django.urls import URLPattern, URLResolver, path
+from django.utils.html import format_html
 
 from kindred.urls import urlpatterns as kindred_urlpatterns
 
@@ -51,7 +60,44 @@ def search(request: HttpRequest) -> JsonResponse:
     return JsonResponse({"words": len(words), "count": len(names), "names": names[:20]})
 
 
+FORM_PAGE = """<!doctype html><html><head><title>Canary form</title></head><body>
+<p>{count} migrations found.</p>
+<form method="post" action="">
+<input type="hidden" name="csrfmiddlewaretoken" value="{token}">
+<label>App <input type="text" name="name" value="sessions" maxlength="60"></label>
+<label>Note <textarea name="note">synthetic</textarea></label>
+<select name="order"><option value="id" selected>id</option><option value="name">name
+</option></select>
+<button type="submit" name="action" value="look">Look</button>
+</form></body></html>"""
+
+
+def _form_page(request: HttpRequest, *, concatenate: bool) -> HttpResponse:
+    count = 0
+    if request.method == "POST":
+        name, note = request.POST.get("name", ""), request.POST.get("note", "")
+        with connection.cursor() as cursor:
+            if concatenate:  # the deliberate flaw: a form field formatted into the SQL
+                cursor.execute(f"{QUERY}'{name}' AND name <> %s ORDER BY id", [note])
+            else:
+                cursor.execute(f"{QUERY}%s AND name <> %s ORDER BY id", [name, note])
+            count = len(cursor.fetchall())
+    return HttpResponse(format_html(FORM_PAGE, count=count, token=get_token(request)))
+
+
+@login_required
+def injectable_form(request: HttpRequest) -> HttpResponse:
+    return _form_page(request, concatenate=True)
+
+
+@login_required
+def safe_form(request: HttpRequest) -> HttpResponse:
+    return _form_page(request, concatenate=False)
+
+
 urlpatterns: list[URLPattern | URLResolver] = [
+    path("canary/form/", injectable_form, name="canary_form"),
+    path("canary/form-safe/", safe_form, name="canary_form_safe"),
     path("canary/sqli/", injectable, name="canary_sqli"),
     path("canary/safe/", safe, name="canary_safe"),
     path("canary/search/", search, name="canary_search"),

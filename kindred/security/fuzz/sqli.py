@@ -2,7 +2,9 @@
 
 A target is one URL with the parameters to test there: the query parameters of an API
 list operation or of an HTML page with search, sort or filter (as the views really read
-them: recorder.py), a path id (marked ``*``), or the fields of a JSON body. Each sqlmap
+them: recorder.py), a path id (marked ``*``), the fields of a JSON body, or one field of
+an HTML POST form (forms.py: url-encoded body, session cookie, and a fresh CSRF token
+fetched from the form's page: sqlmap's ``--csrf-token``/``--csrf-url``). Each sqlmap
 run is bounded (level 1, risk 1, 1 s time-based delay, 5 s timeout, no retries, and a
 wall-clock cap); the whole part has a total cap too.
 """
@@ -48,6 +50,12 @@ _TESTED = re.compile(
     r"|appears to be|is '|might be)"
 )
 _POINT = re.compile(r"^Parameter: (.+?) \((.+)\)\s*$", re.MULTILINE)
+#: Django's CSRF form field, and how a rendered page carries it.
+CSRF_FIELD = "csrfmiddlewaretoken"
+_CSRF_INPUT = re.compile(
+    r'<input[^>]*name="csrfmiddlewaretoken"[^>]*value="([^"]+)"'
+    r'|<input[^>]*value="([^"]+)"[^>]*name="csrfmiddlewaretoken"'
+)
 
 
 @dataclass(frozen=True)
@@ -60,11 +68,17 @@ class Target:
     parameters: tuple[str, ...]
     headers: tuple[str, ...] = ()
     cookie: str = ""
-    data: str = ""  # a JSON body (POST)
+    data: str = ""  # a JSON body, or a url-encoded form body when csrf_url is set (POST)
+    csrf_url: str = ""  # a form's page: where a fresh CSRF token is read before requests
+
+    @property
+    def form(self) -> bool:
+        return bool(self.csrf_url)
 
     def command(self, output_dir: Path) -> list[str]:
-        if urlsplit(self.url).hostname != LOOPBACK:
-            raise ValueError(f"sqlmap only ever targets {LOOPBACK}: {self.url}")
+        for url in filter(None, (self.url, self.csrf_url)):
+            if urlsplit(url).hostname != LOOPBACK:
+                raise ValueError(f"sqlmap only ever targets {LOOPBACK}: {url}")
         args = [sys.executable, "-m", "sqlmap.sqlmap", "-u", self.url, *SQLMAP_OPTIONS]
         args += [f"--output-dir={output_dir}"]
         if self.parameters and "*" not in self.url:
@@ -75,6 +89,8 @@ class Target:
             args += ["--cookie", self.cookie]
         if self.data:
             args += ["--data", self.data, "--method", "POST"]
+        if self.csrf_url:
+            args += [f"--csrf-token={CSRF_FIELD}", f"--csrf-url={self.csrf_url}"]
         return args
 
 
@@ -200,6 +216,29 @@ def json_target(
     )
 
 
+def form_target(
+    label: str,
+    base_url: str,
+    action: str,
+    body: str,
+    field: str,
+    *,
+    page: str,
+    cookie: str,
+) -> Target:
+    """One field of an HTML POST form: ``body`` is the url-encoded form as a browser
+    sends it (with a CSRF token valid for ``cookie``); sqlmap reads a fresh token from
+    ``page`` before its requests."""
+    return Target(
+        label=label,
+        url=f"{base_url}{action}",
+        parameters=(field,),
+        cookie=cookie,
+        data=body,
+        csrf_url=f"{base_url}{page}",
+    )
+
+
 def path_target(
     label: str,
     base_url: str,
@@ -264,10 +303,12 @@ def injection_points(evidence: str) -> dict[str, list[tuple[str, str]]]:
     return points
 
 
-def _fetch(target: Target, url: str) -> tuple[int, str]:
+def _fetch(target: Target, url: str, body: bytes | None = None) -> tuple[int, str]:
     if urlsplit(url).hostname != LOOPBACK:
         raise ValueError(f"confirmation only ever targets {LOOPBACK}: {url}")
-    request = Request(url)  # noqa: S310 - loopback only (checked above)
+    request = Request(url, data=body)  # noqa: S310 - loopback only (checked above)
+    if body is not None:
+        request.add_header("Content-Type", "application/x-www-form-urlencoded")
     for header in target.headers:
         key, _, value = header.partition(":")
         request.add_header(key.strip(), value.strip())
@@ -280,11 +321,33 @@ def _fetch(target: Target, url: str) -> tuple[int, str]:
         return exc.code, exc.read().decode(errors="replace")
 
 
+def fresh_csrf_token(target: Target) -> str:
+    """The CSRF token of the form's page as the target's session sees it now ("" when the
+    page has none)."""
+    _, page = _fetch(target, target.csrf_url)
+    match = _CSRF_INPUT.search(page)
+    return html.unescape(match.group(1) or match.group(2)) if match else ""
+
+
+def _submit_form(target: Target, parameter: str, value: str) -> tuple[int, str]:
+    """The form posted as sqlmap posts it: ``parameter`` set to ``value``, a fresh token."""
+    fields = parse_qsl(target.data, keep_blank_values=True)
+    token = fresh_csrf_token(target)
+    sent = [
+        (name, value if name == parameter else token if name == CSRF_FIELD and token else old)
+        for name, old in fields
+    ]
+    return _fetch(target, target.url, urlencode(sent).encode())
+
+
 def _page(target: Target, parameter: str, value: str) -> tuple[int, str]:
-    parts = urlsplit(target.url)
-    query = dict(parse_qsl(parts.query, keep_blank_values=True))
-    query[parameter] = value
-    status, body = _fetch(target, parts._replace(query=urlencode(query)).geturl())
+    if target.form:
+        status, body = _submit_form(target, parameter, value)
+    else:
+        parts = urlsplit(target.url)
+        query = dict(parse_qsl(parts.query, keep_blank_values=True))
+        query[parameter] = value
+        status, body = _fetch(target, parts._replace(query=urlencode(query)).geturl())
     for shown in {value, html.escape(value), html.escape(value, quote=False), quote(value)}:
         body = body.replace(shown, "\x00")  # the value reflected back (a search box)
     body = body.replace(json.dumps(value)[1:-1], "\x00")
@@ -319,6 +382,27 @@ def differential(target: Target, parameter: str, payload_value: str) -> tuple[bo
     return True, "confirmed: the page follows SQL truth, not the words"
 
 
+def _sent_names(target: Target) -> set[str]:
+    sent = target.data if target.form else urlsplit(target.url).query
+    return {name for name, _ in parse_qsl(sent, keep_blank_values=True)}
+
+
+def payload_value(payload: str, name: str, names: set[str]) -> str:
+    """The value sqlmap gave ``name`` in its ``Payload:`` line, which shows the whole query
+    or form body unencoded (``csrfmiddlewaretoken=...&name=Fuzz' AND 1=1 AND 'a'='a&x=1``):
+    from ``name=`` to the next ``&<another sent name>=`` ("" when ``name`` is not there)."""
+    start = 0 if payload.startswith(f"{name}=") else payload.find(f"&{name}=") + 1
+    if start == 0 and not payload.startswith(f"{name}="):
+        return ""
+    value_start = start + len(name) + 1
+    ends = [
+        found
+        for other in names - {name}
+        if (found := payload.find(f"&{other}=", value_start)) != -1
+    ]
+    return payload[value_start : min(ends, default=len(payload))]
+
+
 def confirm(outcome: Outcome) -> list[Confirmation]:
     """One Confirmation per parameter sqlmap reported injectable."""
     points = injection_points(outcome.evidence)
@@ -328,12 +412,14 @@ def confirm(outcome: Outcome) -> list[Confirmation]:
         techniques = tuple(t for t, _ in found)
         boolean = [p for t, p in found if t == BOOLEAN]
         others = [t for t in techniques if t != BOOLEAN]
-        is_get = bool(outcome.target.url) and f"{name}=" in urlsplit(outcome.target.url).query
-        if others or not boolean or not is_get or outcome.target.data:
+        target = outcome.target
+        is_get = bool(target.url) and f"{name}=" in urlsplit(target.url).query
+        is_form_field = target.form and name in dict(parse_qsl(target.data))
+        if others or not boolean or not ((is_get and not target.data) or is_form_field):
             why = "reported by " + (", ".join(others) if others else "sqlmap") + ": kept"
             result.append(Confirmation(name, confirmed=True, reason=why, techniques=techniques))
             continue
-        value = boolean[0].split("=", 1)[1] if boolean[0].startswith(f"{name}=") else ""
+        value = payload_value(boolean[0], name, _sent_names(target))
         if not value:
             result.append(
                 Confirmation(
