@@ -8,6 +8,7 @@ from typing import Any
 
 import pytest
 from django.test import Client as HttpClient
+from django.urls import reverse
 
 from kindred.accounts.scopes import Scope
 from kindred.accounts.token_services import allowed_scopes, api_token_create
@@ -140,6 +141,27 @@ def test_other_staff_read_templates_but_do_not_write(cast, version, who):
     assert post(http, TEMPLATES, {"name": "Mine"}).status_code == 403
     assert post(http, f"{TEMPLATES}{version.template_id}/draft/").status_code == 403
     assert not AgreementDraft.objects.exists()
+
+
+@pytest.mark.parametrize("who", ["coordinator", "facilitator", "supervisor", "billing"])
+def test_the_draft_is_the_admins_as_on_the_web(cast, version, who):
+    """Issue 9: the next version being written is read with MANAGE_PRACTICE, like the
+    web's draft page: other staff get 403 for the draft and no draft in the template."""
+    next_url = f"{TEMPLATES}{version.template_id}/draft/"
+    admin = signed_in(cast.admin)
+    assert post(admin, next_url).status_code == 201
+    saved = put(admin, next_url, {"body": "Not yet agreed.", "summary_of_changes": ""})
+    assert saved.status_code == 200
+    assert "Not yet agreed." in admin.get(next_url).json()["body"]
+    assert admin.get(f"{TEMPLATES}{version.template_id}/").json()["draft"] is not None
+    http = signed_in(getattr(cast, who))
+    assert http.get(next_url).status_code == 403
+    detail = http.get(f"{TEMPLATES}{version.template_id}/")
+    assert detail.status_code == 200
+    assert detail.json()["draft"] is None
+    assert "Not yet agreed" not in detail.content.decode()
+    web = http.get(reverse("web:agreement_draft", args=[version.template_id]))
+    assert web.status_code == 403  # the same answer as the page
 
 
 def test_members_find_no_templates_and_only_their_groups_versions(cast, version):

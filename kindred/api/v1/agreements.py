@@ -126,7 +126,11 @@ class TemplateDetailSerializer(serializers.Serializer[Any]):
     id = serializers.IntegerField()
     name = serializers.CharField()
     versions = VersionSummarySerializer(many=True, help_text="Newest first.")
-    draft = DraftSerializer(allow_null=True, help_text="The next version, while written.")
+    draft = DraftSerializer(
+        allow_null=True,
+        help_text="The next version, while written (null when none; the practice admin "
+        "only, like the draft itself: null for other staff).",
+    )
 
 
 class TemplateCreateSerializer(serializers.Serializer[Any]):
@@ -219,12 +223,15 @@ class PdfRenderer(renderers.BaseRenderer):
 # --- Templates -------------------------------------------------------------------------------
 
 
-def _template_detail(template: AgreementTemplate) -> dict[str, Any]:
+def _template_detail(template: AgreementTemplate, actor: User) -> dict[str, Any]:
+    """The template, its versions and, for who may write it (MANAGE_PRACTICE), the draft
+    being written: other staff read published versions only, as on the web."""
+    may_write = agreements.can_manage_templates(actor)
     return {
         "id": template.pk,
         "name": template.name,
         "versions": list(agreements.template_versions(template)),
-        "draft": agreements.draft_of(template),
+        "draft": agreements.draft_of(template) if may_write else None,
     }
 
 
@@ -253,7 +260,7 @@ class TemplateListView(GenericAPIView[AgreementTemplate]):
         serializer.is_valid(raise_exception=True)
         template = agreements.agreement_template_create(actor=actor, **serializer.validated_data)
         return Response(
-            TemplateDetailSerializer(_template_detail(template)).data,
+            TemplateDetailSerializer(_template_detail(template, actor)).data,
             status=status.HTTP_201_CREATED,
         )
 
@@ -266,17 +273,21 @@ class TemplateDetailView(GenericAPIView[AgreementTemplate]):
         responses=TemplateDetailSerializer, summary="A template, its versions and its draft"
     )
     def get(self, request: Request, template_id: int) -> Response:
-        template = agreements.get_template_for(_staff(request), template_id)
-        return Response(TemplateDetailSerializer(_template_detail(template)).data)
+        actor = _staff(request)
+        template = agreements.get_template_for(actor, template_id)
+        return Response(TemplateDetailSerializer(_template_detail(template, actor)).data)
 
 
 class DraftView(GenericAPIView[AgreementDraft]):
     required_scopes = AGREEMENT_SCOPES
     serializer_class = DraftSerializer
 
-    @extend_schema(responses=DraftSerializer, summary="The next version, while it is written")
+    @extend_schema(
+        responses=DraftSerializer, summary="The next version, while it is written (admin)"
+    )
     def get(self, request: Request, template_id: int) -> Response:
-        template = agreements.get_template_for(_staff(request), template_id)
+        # Who may write it (MANAGE_PRACTICE), as the web's draft page: 403 for other staff.
+        template = agreements.get_template_for(_staff(request), template_id, write=True)
         draft = agreements.draft_of(template)
         if draft is None:
             raise NotFound("Not found.")

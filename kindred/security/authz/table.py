@@ -244,7 +244,10 @@ ROWS: dict[str, Row] = {
     "api:v1:agreement_template": row(rule(ANY_STAFF), {"template_id": "agreement_template"}),
     # Any staff member reads the draft being written (GET checks only that the template
     # is readable); starting, changing or discarding it needs the practice manager.
-    "api:v1:agreement_draft": row(rule(ANY_STAFF), {"template_id": "agreement_template"}),
+    # The next version being written: the practice admin's, as web:agreement_draft.
+    "api:v1:agreement_draft": row(
+        rule(cap(C.MANAGE_PRACTICE)), {"template_id": "agreement_template"}
+    ),
     "api:v1:agreement_publish": row(
         rule(cap(C.MANAGE_PRACTICE)), {"template_id": "agreement_template"}, method="POST"
     ),
