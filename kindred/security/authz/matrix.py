@@ -270,7 +270,7 @@ def fingerprint(row: Row, world: World, side: Side) -> tuple[Any, ...]:
     for slot_name in row.slots.values():
         slot = world.slots.get(slot_name)
         if slot is not None:
-            values = list(slot.model._default_manager.filter(pk=slot.id_for(side)).values())
+            values = list(slot.model._default_manager.filter(pk=slot.pk_for(side)).values())
             objects.append(json.dumps(values, default=str, sort_keys=True))
     return counts, tuple(objects)
 

@@ -23,6 +23,7 @@ from .rules import (
     NOBODY,
     OWNER,
     PUBLIC,
+    SELF_STAFF,
     SIGNED,
     Grant,
     Row,
@@ -196,7 +197,10 @@ ROWS: dict[str, Row] = {
     "api:v1:session_attestation": row(
         rule(GROUP_MEMBERS), {"session_id": "session"}, method="POST"
     ),
-    "api:v1:session_join": row(rule(LEAD), {"session_id": "session"}),
+    # Members with a seat get their link (after the licensure gate), the session's
+    # facilitators theirs with moderator rights (api/v1/sessions.py JoinView); asked
+    # about a session whose Join window is open.
+    "api:v1:session_join": row(rule(GROUP_MEMBERS, LEAD), {"session_id": "live_session"}),
     "api:v1:licensure_report": row(rule(cap(C.VIEW_LICENSURE_REPORT))),
     "api:v1:member_sessions": row(rule(ANY_MEMBER)),
     "api:v1:member_absence": row(rule(GROUP_MEMBERS), {"session_id": "session"}, method="POST"),
@@ -444,8 +448,14 @@ ROWS: dict[str, Row] = {
     "api:v1:goals_replies": row(
         rule(OWNER, CLINICIANS, cap(C.OVERSEE_NOTES)), {"goal_id": "goal"}, method="POST"
     ),
+    # Hiding a reply is for the goal's staff: its group's clinicians and staff who oversee
+    # every group's goals (goals/access.py staff_goal_groups: OVERSEE_SAFETY_ALERTS, the
+    # admin). The goal's owner reaches the body check (400; the web page redirects with
+    # the error) and is then refused by goals/services.py reply_hide (403): check order.
     "api:v1:goals_reply_moderation": row(
-        rule(OWNER, CLINICIANS), {"reply_id": "support_reply"}, method="POST"
+        rule(OWNER, CLINICIANS, cap(C.OVERSEE_SAFETY_ALERTS)),
+        {"reply_id": "support_reply"},
+        method="POST",
     ),
     "api:v1:milestones_mine": row(rule(ANY_MEMBER)),
     "api:v1:milestones_share": row(rule(OWNER), {"milestone_id": "milestone"}, method="POST"),
@@ -479,9 +489,15 @@ ROWS: dict[str, Row] = {
     "fhir:questionnaire_search": row(rule(ANY_STAFF)),
     "fhir:questionnaire_read": row(rule(ANY_STAFF), {"resource_id": "fhir_questionnaire"}),
     "fhir:questionnaire_response_search": row(rule(ANY_STAFF)),
-    "fhir:questionnaire_response_read": row(rule(ANY_STAFF), {"resource_id": "fhir_response"}),
+    # A completed questionnaire of a client the reader may see (fhir/selectors.py
+    # _completed: visible_clients), as for the Patient.
+    "fhir:questionnaire_response_read": row(
+        rule(CLINICIANS, cap(C.VIEW_ALL_CLIENTS)), {"resource_id": "fhir_response"}
+    ),
     "fhir:observation_search": row(rule(ANY_STAFF)),
-    "fhir:observation_read": row(rule(ANY_STAFF), {"resource_id": "fhir_observation"}),
+    "fhir:observation_read": row(
+        rule(CLINICIANS, cap(C.VIEW_ALL_CLIENTS)), {"resource_id": "fhir_observation"}
+    ),
     "web:root": row(rule(SIGNED)),
     "web:home": row(rule(SIGNED)),
     "web:member_home": row(rule(SIGNED)),
@@ -600,8 +616,10 @@ ROWS: dict[str, Row] = {
     ),
     "web:session_attendance": row(rule(LEAD, cap(C.MANAGE_GROUPS)), {"session_id": "session"}),
     "web:session_start": row(rule(LEAD), {"session_id": "session"}),
-    "web:session_attest": row(rule(LEAD), {"session_id": "live_session"}),
-    "web:session_join": row(rule(GROUP_MEMBERS, LEAD), {"session_id": "live_session"}),
+    # Member pages (member_page; a seat at the session): facilitators start a session
+    # from their own page (web:session_start), so these answer them 404.
+    "web:session_attest": row(rule(GROUP_MEMBERS), {"session_id": "live_session"}),
+    "web:session_join": row(rule(GROUP_MEMBERS), {"session_id": "live_session"}),
     "web:licensure_report": row(rule(cap(C.VIEW_LICENSURE_REPORT))),
     "web:licensure_report_csv": row(rule(cap(C.VIEW_LICENSURE_REPORT)), fixed={"which": "at-risk"}),
     "web:member_sessions": row(rule(ANY_MEMBER)),
@@ -852,8 +870,11 @@ ROWS: dict[str, Row] = {
     "web:goals_reply": row(
         rule(OWNER, CLINICIANS, cap(C.OVERSEE_NOTES)), {"goal_id": "goal"}, method="POST"
     ),
+    # See api:v1:goals_reply_moderation.
     "web:goals_reply_moderate": row(
-        rule(OWNER, CLINICIANS), {"reply_id": "support_reply"}, method="POST"
+        rule(OWNER, CLINICIANS, cap(C.OVERSEE_SAFETY_ALERTS)),
+        {"reply_id": "support_reply"},
+        method="POST",
     ),
     "web:milestones": row(rule(ANY_MEMBER)),
     "web:milestones_share": row(rule(OWNER), {"milestone_id": "milestone"}),
@@ -874,7 +895,8 @@ ROWS: dict[str, Row] = {
     "web:journal_delete": row(rule(OWNER), {"entry_id": "journal_entry"}),
     "web:journal_group": row(rule(LEAD), {"group_id": "group"}),
     "web:breakglass_open": row(rule(CLINICIANS)),
-    "web:breakglass_end": row(rule(ANY_STAFF), {"grant_id": "breakglass_grant"}, method="POST"),
+    # One's own grant only (breakglass/selectors.py get_own_grant): 404 for anyone else's.
+    "web:breakglass_end": row(rule(SELF_STAFF), {"grant_id": "breakglass_grant"}, method="POST"),
     "web:breakglass_review": row(rule(cap(C.VIEW_AUDIT))),
     "web:breakglass_acknowledge": row(
         rule(cap(C.VIEW_AUDIT)), {"grant_id": "breakglass_grant"}, method="POST"

@@ -33,9 +33,29 @@ class Slot:
     model: type[models.Model]
     a: int
     b: int
+    # What the URL carries instead of the id, when it names the object otherwise (a
+    # group's directory slug, the raw token of an emailed link or a calendar feed).
+    a_key: str | None = None
+    b_key: str | None = None
 
-    def id_for(self, side: Side) -> int:
+    def pk_for(self, side: Side) -> int:
         return self.b if side is Side.B else self.a
+
+    def id_for(self, side: Side) -> int | str:
+        """The value the URL carries for the object of ``side``."""
+        key = self.b_key if side is Side.B else self.a_key
+        return self.pk_for(side) if key is None else key
+
+
+@dataclass(frozen=True)
+class Keyed:
+    """A builder's object named in its URLs by ``key`` (a slug, a token), not its id."""
+
+    obj: models.Model
+    key: str
+
+
+Built = models.Model | Keyed
 
 
 @dataclass
@@ -63,14 +83,16 @@ class World:
                 raise RuntimeError(f"re-authentication as {who} answered {answer.status_code}")
         return http
 
-    def add(self, name: str, build: Callable[[Cast], tuple[models.Model, models.Model]]) -> None:
+    def add(self, name: str, build: Callable[[Cast], tuple[Built, Built]]) -> None:
         try:
             a, b = build(self.cast)
         except Exception as exc:  # reported as an unbuilt slot, never hidden
             last = traceback.format_exception_only(exc)[-1].strip()
             self.unbuilt[name] = last[:300]
             return
-        self.slots[name] = Slot(type(a), int(a.pk), int(b.pk))
+        obj_a, key_a = (a.obj, a.key) if isinstance(a, Keyed) else (a, None)
+        obj_b, key_b = (b.obj, b.key) if isinstance(b, Keyed) else (b, None)
+        self.slots[name] = Slot(type(obj_a), int(obj_a.pk), int(obj_b.pk), key_a, key_b)
 
 
 def _need[T](found: T | None) -> T:
@@ -80,7 +102,7 @@ def _need[T](found: T | None) -> T:
     return found
 
 
-def _pair(a: models.Model, b: models.Model | None = None) -> tuple[models.Model, models.Model]:
+def _pair[T: Built](a: T, b: T | None = None) -> tuple[T, T]:
     return a, a if b is None else b
 
 
@@ -620,32 +642,273 @@ def _absence_notices(c: Cast) -> tuple[models.Model, models.Model]:
     return notice(c.member, c.group_a), notice(c.outsider, c.group_b)
 
 
+def _member_states(c: Cast) -> tuple[models.Model, models.Model]:
+    from kindred.practice.models import Compact
+    from kindred.practice.services import compact_member_state_add
+
+    # The states of the cast's licenses joined the compact a year ago (privileges need
+    # their home and privilege states to be members).
+    compact = _need(Compact.objects.filter(code="counseling").first())
+    since = timezone.localdate() - timedelta(days=365)
+    made = [
+        compact_member_state_add(actor=c.admin, compact=compact, state=state, effective_from=since)
+        for state in ("IL", "KS", "FL")
+    ]
+    return _pair(made[0])
+
+
+def _privileges(c: Cast) -> tuple[models.Model, models.Model]:
+    from kindred.practice.models import Compact
+    from kindred.practice.services import privilege_create
+
+    compact = _need(Compact.objects.filter(code="counseling").first())
+    since = timezone.localdate() - timedelta(days=60)
+    return (
+        privilege_create(
+            actor=c.admin,
+            clinician=c.clinician,
+            compact=compact,
+            home_state="IL",
+            privilege_states=["FL"],
+            valid_from=since,
+        ),
+        privilege_create(
+            actor=c.admin,
+            clinician=c.clinician_b,
+            compact=compact,
+            home_state="FL",
+            privilege_states=["KS"],
+            valid_from=since,
+        ),
+    )
+
+
+def _directory_slugs(c: Cast) -> tuple[Keyed, Keyed]:
+    from kindred.groups.services import group_update
+
+    # Both groups listed in the public directory (its pages name a group by its slug).
+    listed = [
+        group_update(actor=c.coordinator, group=group, listed_publicly=True)
+        for group in (c.group_a, c.group_b)
+    ]
+    return Keyed(listed[0], listed[0].slug), Keyed(listed[1], listed[1].slug)
+
+
+def _join_requests(c: Cast) -> tuple[models.Model, models.Model]:
+    from kindred.groups.directory import join_request_create
+
+    def ask(group: TherapyGroup, name: str, state: str) -> models.Model:
+        # A visitor fills in the directory's form (a minute after it was shown).
+        shown = timezone.now() - timedelta(minutes=1)
+        email = f"{name.lower()}.visitor@example.test"
+        _outcome, made = join_request_create(
+            group=group, name=f"{name} Visitor", email=email, state=state, shown_at=shown
+        )
+        return _need(made)
+
+    return ask(c.group_a, "Jordan", "IL"), ask(c.group_b, "Jamie", "FL")
+
+
+def _waitlist_exclusions(c: Cast) -> tuple[models.Model, models.Model]:
+    from kindred.intake.models import ExclusionReason
+    from kindred.intake.waitlist import exclusion_add
+
+    # Side A's involves the client of side A's waitlist entry (``client``), side B's the
+    # client of side B's (``outsider_client``); neither involves the other side's client.
+    return (
+        exclusion_add(
+            actor=c.coordinator, client=c.client, other=c.client_b, reason=ExclusionReason.SOCIAL
+        ),
+        exclusion_add(
+            actor=c.coordinator,
+            client=c.outsider_client,
+            other=c.client_b,
+            reason=ExclusionReason.COWORKER,
+        ),
+    )
+
+
+def _matching_runs(c: Cast) -> tuple[models.Model, models.Model]:
+    from kindred.matching.services import match_run_start
+
+    # A coordinator runs matching over the waitlist (both sides' entries).
+    return _pair(match_run_start(actor=c.coordinator))
+
+
+def _matching_lines(c: Cast) -> tuple[models.Model, models.Model]:
+    from kindred.matching.models import MatchRun, ProposalLine
+
+    run = _need(MatchRun.objects.order_by("-pk").first())
+    a = ProposalLine.objects.filter(run=run, client=c.client).first()
+    b = ProposalLine.objects.filter(run=run, client=c.outsider_client).first()
+    return _need(a), _need(b)
+
+
+def _support_replies(c: Cast) -> tuple[models.Model, models.Model]:
+    from kindred.goals.access import get_goal_for
+    from kindred.goals.models import Goal
+    from kindred.goals.services import reply_create
+
+    # Each side's facilitator sends support on their member's goal (built by _goals).
+    def reply(lead: User, client: Client, what: str) -> models.Model:
+        goal = _need(Goal.objects.filter(client=client, what=what).first())
+        return reply_create(
+            actor=lead, access=get_goal_for(lead, goal.pk), body="Lovely steady progress."
+        )
+
+    return (
+        reply(c.facilitator, c.client, "Walk every morning"),
+        reply(c.facilitator_b, c.outsider_client, "Read a book"),
+    )
+
+
+def _completed_administrations(c: Cast) -> tuple[models.Model, models.Model]:
+    from kindred.measures.administrations import definition_for
+    from kindred.measures.answering import administration_send, administration_submit
+    from kindred.measures.models import Instrument
+
+    # Another instrument than _administrations' (that one stays open), sent by each
+    # side's facilitator and answered in full by the member (the lowest answer to each
+    # question, so no safety flag is raised).
+    instrument = _need(Instrument.objects.order_by("pk")[1:2].first())
+
+    def complete(lead: User, group: TherapyGroup, user: User, client: Client) -> models.Model:
+        sent = administration_send(actor=lead, group=group, client=client, instrument=instrument)
+        definition = definition_for(sent)
+        answers = {item.key: item.min_value for item in definition.items}
+        return administration_submit(
+            actor=user, administration=sent, version=sent.instrument_version, answers=answers
+        ).administration
+
+    return (
+        complete(c.facilitator, c.group_a, c.member, c.client),
+        complete(c.facilitator_b, c.group_b, c.outsider, c.outsider_client),
+    )
+
+
+def _completed(c: Cast) -> tuple[models.Model, models.Model]:
+    """The administrations ``_completed_administrations`` completed (FHIR
+    QuestionnaireResponse and Observation ids are theirs)."""
+    from kindred.measures.models import Administration, AdministrationStatus
+
+    done = Administration.objects.filter(status=AdministrationStatus.COMPLETED).order_by("pk")
+    return _need(done.filter(client=c.client).first()), _need(
+        done.filter(client=c.outsider_client).first()
+    )
+
+
+def _live_sessions(c: Cast) -> tuple[models.Model, models.Model]:
+    from kindred.scheduling.models import GroupSession
+    from kindred.scheduling.session_services import session_reschedule
+
+    # The coordinator moves each group's next session to start in five minutes, so its
+    # Join window is open while the matrix runs (the last session ahead keeps the
+    # absence notice of _absence_notices).
+    def live(group: TherapyGroup) -> models.Model:
+        ahead = GroupSession.objects.filter(group=group, starts_at__gt=timezone.now())
+        session = _need(ahead.order_by("starts_at").first())
+        soon_after = timezone.now() + timedelta(minutes=5)
+        return session_reschedule(actor=c.coordinator, session=session, starts_at=soon_after)
+
+    return live(c.group_a), live(c.group_b)
+
+
+def _breakglass_grants(c: Cast) -> tuple[models.Model, models.Model]:
+    from kindred.breakglass.services import breakglass_open
+    from kindred.clients.services import client_create
+
+    # Each side's facilitator opens emergency access to a client nobody in the cast
+    # sees (so the grant widens no other row's access).
+    def grant(lead: User, first: str, state: str) -> models.Model:
+        client = client_create(
+            actor=c.admin,
+            legal_first_name=first,
+            legal_last_name="Urgent",
+            date_of_birth=date(1988, 8, 8),
+            state_of_residence=state,
+            email=f"{first.lower()}.urgent@example.test",
+        )
+        return breakglass_open(
+            actor=lead, client=client, reason="Crisis call after hours.", reauthenticated=True
+        )
+
+    return grant(c.facilitator, "Emery", "IL"), grant(c.facilitator_b, "Ellis", "FL")
+
+
+def _charges(c: Cast) -> tuple[models.Model, models.Model]:
+    from kindred.billing.models import Charge
+    from kindred.billing.services import charges_create_for_session
+    from kindred.billing.testing import past_session, take_attendance
+    from kindred.groups.services import group_update
+
+    # Each group charges a fee; its facilitator takes attendance at its second past
+    # session (the first has the draft note of _session_notes); billing makes the
+    # draft charges.
+    def charge(group: TherapyGroup, lead: User, client: Client) -> models.Model:
+        group_update(actor=c.coordinator, group=group, fee_cents=4000)
+        session = past_session(group, 1)
+        take_attendance(session, lead)
+        charges_create_for_session(actor=c.billing, session=session)
+        return _need(Charge.objects.filter(session=session, client=client).first())
+
+    return charge(c.group_a, c.facilitator, c.client), charge(
+        c.group_b, c.facilitator_b, c.outsider_client
+    )
+
+
+def _invitation_tokens(c: Cast) -> tuple[Keyed, Keyed]:
+    import re
+
+    from django.core import mail
+
+    from kindred.clients.invitation_services import invitation_create, invitation_send
+    from kindred.clients.services import client_create
+
+    # The emailed link's raw token exists only in the email: the send task runs (as in
+    # production, after the invitation is made) and the link is read from the outbox.
+    def link(first: str) -> Keyed:
+        client = client_create(
+            actor=None,
+            legal_first_name=first,
+            legal_last_name="Linked",
+            date_of_birth=date(1993, 3, 3),
+            state_of_residence="IL",
+            email=f"{first.lower()}.linked@example.test",
+        )
+        invitation = invitation_create(actor=c.admin, client=client)
+        outbox: list[object] = getattr(mail, "outbox", [])
+        sent_before = len(outbox)
+        if not invitation_send(invitation_id=invitation.pk):
+            raise LookupError("the invitation was not sent")
+        bodies = [str(getattr(m, "body", "")) for m in getattr(mail, "outbox", [])[sent_before:]]
+        found = re.search(r"/welcome/([\w-]+)/", "\n".join(bodies))
+        return Keyed(invitation, _need(found).group(1))
+
+    return link("Lane"), link("Lou")
+
+
+def _calendar_tokens(c: Cast) -> tuple[Keyed, Keyed]:
+    from kindred.scheduling.calendar_feeds import calendar_feed_create
+
+    token_a, feed_a = calendar_feed_create(actor=c.member)
+    token_b, feed_b = calendar_feed_create(actor=c.outsider)
+    return Keyed(feed_a, token_a), Keyed(feed_b, token_b)
+
+
+def _audit_events(c: Cast) -> tuple[models.Model, models.Model]:
+    from kindred.audit.models import AuditEvent
+
+    # Recorded by the services above: an event about side A's client and one about B's.
+    a = AuditEvent.objects.filter(client_id=c.client.pk).order_by("pk").first()
+    b = AuditEvent.objects.filter(client_id=c.outsider_client.pk).order_by("pk").first()
+    return _pair(_need(a), _need(b))
+
+
 # Kinds of object the URLs name that the world does not build yet: their rows are asked
 # only about a missing object (reported as ``rows_missing_object_only``).
-NOT_BUILT: dict[str, str] = dict.fromkeys(
-    (
-        "privilege",
-        "member_state",
-        "completed_administration",
-        "matching_run",
-        "matching_line",
-        "support_reply",
-        "audit_event",
-        "waitlist_exclusion",
-        "join_request",
-        "charge",
-        "breakglass_grant",
-        "fhir_response",
-        "fhir_observation",
-        "directory_slug",
-        "invitation_token",
-        "calendar_token",
-        "live_session",
-    ),
-    "not built yet",
-)
+NOT_BUILT: dict[str, str] = {}
 
-BUILDERS: dict[str, Callable[[Cast], tuple[models.Model, models.Model]]] = {
+BUILDERS: dict[str, Callable[[Cast], tuple[Built, Built]]] = {
     "group": lambda c: (c.group_a, c.group_b),
     "client": lambda c: (c.client, c.outsider_client),
     "clinician": lambda c: (c.clinician, c.clinician_b),
@@ -691,6 +954,23 @@ BUILDERS: dict[str, Callable[[Cast], tuple[models.Model, models.Model]]] = {
     "questionnaire_schedule": _schedules,
     "mute": _mutes,
     "absence_notice": _absence_notices,
+    "member_state": _member_states,
+    "privilege": _privileges,
+    "directory_slug": _directory_slugs,
+    "join_request": _join_requests,
+    "waitlist_exclusion": _waitlist_exclusions,
+    "matching_run": _matching_runs,
+    "matching_line": _matching_lines,
+    "support_reply": _support_replies,
+    "completed_administration": _completed_administrations,
+    "fhir_response": _completed,
+    "fhir_observation": _completed,
+    "live_session": _live_sessions,
+    "breakglass_grant": _breakglass_grants,
+    "charge": _charges,
+    "invitation_token": _invitation_tokens,
+    "calendar_token": _calendar_tokens,
+    "audit_event": _audit_events,
 }
 
 
