@@ -12,6 +12,7 @@ from django.utils import timezone
 from django.utils.translation import gettext as _
 
 from kindred.accounts.models import RoleGrant, User, UserKind
+from kindred.accounts.names import name_problem
 from kindred.audit.services import audit_change
 from kindred.core.errors import Conflict, InvalidState, ValidationFailed
 from kindred.practice import roles as role_checks
@@ -33,6 +34,9 @@ def _clean_name(full_name: str) -> str:
         raise ValidationFailed(_("Enter the person's name."), field="full_name")
     if len(name) > 150:
         raise ValidationFailed(_("Use at most 150 characters."), field="full_name")
+    problem = name_problem(name)  # the forms and serializers say so first; commands too
+    if problem is not None:
+        raise ValidationFailed(problem[0], field="full_name")
     return name
 
 

@@ -23,6 +23,7 @@ from rest_framework.generics import GenericAPIView
 from rest_framework.request import Request
 from rest_framework.response import Response
 
+from kindred.accounts.names import validate_person_name
 from kindred.accounts.scopes import Scope
 from kindred.api.actors import actor_of
 from kindred.core.errors import NotFound, NotPermitted
@@ -193,6 +194,7 @@ class SignInputSerializer(serializers.Serializer[Any]):
         max_length=64, help_text="The body_sha256 of the version that was read."
     )
     typed_name = serializers.CharField(
+        validators=[validate_person_name],
         max_length=300,
         allow_blank=True,
         trim_whitespace=False,

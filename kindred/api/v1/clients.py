@@ -17,6 +17,7 @@ from rest_framework.generics import GenericAPIView
 from rest_framework.request import Request
 from rest_framework.response import Response
 
+from kindred.accounts.names import validate_person_name
 from kindred.accounts.scopes import Scope
 from kindred.api.actors import actor_of, require_staff
 from kindred.clients import access, selectors
@@ -112,9 +113,11 @@ class ClientInputSerializer(serializers.Serializer[Any]):
     """The shape of a client record; the service checks the values (state codes, time
     zones, phone numbers, dates of birth, duplicates) and answers with field errors."""
 
-    legal_first_name = serializers.CharField(max_length=100)
-    legal_last_name = serializers.CharField(max_length=100)
-    preferred_name = serializers.CharField(max_length=100, allow_blank=True, required=False)
+    legal_first_name = serializers.CharField(validators=[validate_person_name], max_length=100)
+    legal_last_name = serializers.CharField(validators=[validate_person_name], max_length=100)
+    preferred_name = serializers.CharField(
+        validators=[validate_person_name], max_length=100, allow_blank=True, required=False
+    )
     pronouns = serializers.CharField(max_length=40, allow_blank=True, required=False)
     date_of_birth = serializers.DateField()
     email = serializers.CharField(max_length=254, allow_blank=True, required=False)
@@ -136,7 +139,9 @@ class ClientInputSerializer(serializers.Serializer[Any]):
         required=False,
         help_text='ZIP code: 5 digits or ZIP+4 ("60601" or "60601-1234").',
     )
-    emergency_contact_name = serializers.CharField(max_length=150, allow_blank=True, required=False)
+    emergency_contact_name = serializers.CharField(
+        validators=[validate_person_name], max_length=150, allow_blank=True, required=False
+    )
     emergency_contact_relationship = serializers.CharField(
         max_length=60, allow_blank=True, required=False
     )

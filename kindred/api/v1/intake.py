@@ -22,6 +22,7 @@ from rest_framework.generics import GenericAPIView
 from rest_framework.request import Request
 from rest_framework.response import Response
 
+from kindred.accounts.names import validate_person_name
 from kindred.accounts.scopes import Scope
 from kindred.api.actors import actor_of
 from kindred.clients.access import get_client_for
@@ -70,13 +71,21 @@ class ReferralInputSerializer(serializers.Serializer[Any]):
         default=ReferralSource.PARTNER,
         help_text="Who refers: a partner organisation (default), a clinician, or staff.",
     )
-    referrer_name = serializers.CharField(max_length=150, allow_blank=True, required=False)
+    referrer_name = serializers.CharField(
+        validators=[validate_person_name], max_length=150, allow_blank=True, required=False
+    )
     referrer_organisation = serializers.CharField(max_length=150, allow_blank=True, required=False)
     referrer_email = serializers.CharField(max_length=254, allow_blank=True, required=False)
     referrer_phone = serializers.CharField(max_length=25, allow_blank=True, required=False)
-    first_name = serializers.CharField(max_length=100, allow_blank=True)
-    last_name = serializers.CharField(max_length=100, allow_blank=True)
-    preferred_name = serializers.CharField(max_length=100, allow_blank=True, required=False)
+    first_name = serializers.CharField(
+        validators=[validate_person_name], max_length=100, allow_blank=True
+    )
+    last_name = serializers.CharField(
+        validators=[validate_person_name], max_length=100, allow_blank=True
+    )
+    preferred_name = serializers.CharField(
+        validators=[validate_person_name], max_length=100, allow_blank=True, required=False
+    )
     pronouns = serializers.CharField(max_length=40, allow_blank=True, required=False)
     date_of_birth = serializers.DateField(allow_null=True, required=False)
     email = serializers.CharField(max_length=254, allow_blank=True, required=False)

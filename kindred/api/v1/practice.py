@@ -24,6 +24,7 @@ from rest_framework.response import Response
 
 from kindred.accounts import services as account_services
 from kindred.accounts.models import ApiToken, User, UserKind
+from kindred.accounts.names import validate_person_name
 from kindred.accounts.scopes import Scope
 from kindred.api.actors import actor_of
 from kindred.core.errors import NotFound, ValidationFailed
@@ -359,13 +360,13 @@ class MemberStateEndInput(serializers.Serializer[Any]):
 
 class StaffCreateInput(serializers.Serializer[Any]):
     email = serializers.CharField(max_length=254)
-    full_name = serializers.CharField(max_length=300)
+    full_name = serializers.CharField(max_length=300, validators=[validate_person_name])
     roles = serializers.ListField(child=serializers.ChoiceField(choices=ROLE_VALUES))
 
 
 class StaffUpdateInput(serializers.Serializer[Any]):
     email = serializers.CharField(max_length=254)
-    full_name = serializers.CharField(max_length=300)
+    full_name = serializers.CharField(max_length=300, validators=[validate_person_name])
 
 
 class RolesInput(serializers.Serializer[Any]):

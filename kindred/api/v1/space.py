@@ -21,6 +21,7 @@ from rest_framework.request import Request
 from rest_framework.response import Response
 
 from kindred.accounts.models import User
+from kindred.accounts.names import validate_person_name
 from kindred.accounts.scopes import Scope
 from kindred.api.actors import actor_of
 from kindred.core.access import deny
@@ -169,7 +170,7 @@ class PostInputSerializer(serializers.Serializer[Any]):
 
 
 class DisplayNameInputSerializer(serializers.Serializer[Any]):
-    name = serializers.CharField(max_length=DISPLAY_NAME_MAX * 2)
+    name = serializers.CharField(validators=[validate_person_name], max_length=DISPLAY_NAME_MAX * 2)
 
 
 class ReactionInputSerializer(serializers.Serializer[Any]):

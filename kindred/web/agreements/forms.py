@@ -10,6 +10,7 @@ from django import forms
 from django.db.models import QuerySet
 from django.utils.translation import gettext_lazy as _
 
+from kindred.accounts.names import validate_person_name
 from kindred.groups.models import TherapyGroup
 from kindred.web.widgets import FastSelect
 
@@ -57,6 +58,7 @@ class SignForm(forms.Form):
     version = forms.CharField(widget=forms.HiddenInput, max_length=20)
     text_sha256 = forms.CharField(widget=forms.HiddenInput, max_length=64)
     typed_name = forms.CharField(
+        validators=[validate_person_name],
         label=_("Type your full name"),
         max_length=200,
         strip=False,

@@ -9,6 +9,7 @@ from django import forms
 from django.db.models import QuerySet
 from django.utils.translation import gettext_lazy as _
 
+from kindred.accounts.names import validate_person_name
 from kindred.clients.models import (
     LANGUAGE_CHOICES,
     ClientStatus,
@@ -35,12 +36,19 @@ class ConcernForm(forms.Form):
 
 class ClientForm(forms.Form):
     legal_first_name = forms.CharField(
-        label=_("Legal first name"), max_length=100, widget=forms.TextInput({"autocomplete": "off"})
+        validators=[validate_person_name],
+        label=_("Legal first name"),
+        max_length=100,
+        widget=forms.TextInput({"autocomplete": "off"}),
     )
     legal_last_name = forms.CharField(
-        label=_("Legal last name"), max_length=100, widget=forms.TextInput({"autocomplete": "off"})
+        validators=[validate_person_name],
+        label=_("Legal last name"),
+        max_length=100,
+        widget=forms.TextInput({"autocomplete": "off"}),
     )
     preferred_name = forms.CharField(
+        validators=[validate_person_name],
         label=_("Preferred name"),
         max_length=100,
         required=False,
@@ -94,7 +102,9 @@ class ClientForm(forms.Form):
         widget=forms.TextInput({"inputmode": "numeric", "autocomplete": "off"}),
         help_text=_("5 digits, or ZIP+4 like 60601-1234."),
     )
-    emergency_contact_name = forms.CharField(label=_("Name"), max_length=150, required=False)
+    emergency_contact_name = forms.CharField(
+        validators=[validate_person_name], label=_("Name"), max_length=150, required=False
+    )
     emergency_contact_relationship = forms.CharField(
         label=_("Relationship"),
         max_length=60,

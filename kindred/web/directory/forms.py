@@ -8,6 +8,7 @@ from typing import Any
 from django import forms
 from django.utils.translation import gettext_lazy as _
 
+from kindred.accounts.names import validate_person_name
 from kindred.core.antispam import form_stamp, read_form_stamp
 from kindred.core.validators import validate_phone
 from kindred.groups.models import GroupModality
@@ -45,7 +46,9 @@ class DirectoryFilterForm(forms.Form):
 
 
 class JoinRequestForm(forms.Form):
-    name = forms.CharField(label=_("Your name"), max_length=150, strip=False)
+    name = forms.CharField(
+        validators=[validate_person_name], label=_("Your name"), max_length=150, strip=False
+    )
     email = forms.EmailField(
         label=_("Email"),
         help_text=_("We write to you here about the next steps."),

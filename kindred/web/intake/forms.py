@@ -11,6 +11,7 @@ from django import forms
 from django.db.models import QuerySet
 from django.utils.translation import gettext_lazy as _
 
+from kindred.accounts.names import validate_person_name
 from kindred.clients.models import LANGUAGE_CHOICES, ConcernTag, Gender, Modality, Weekday
 from kindred.core.antispam import form_stamp, read_form_stamp
 from kindred.groups.models import TherapyGroup
@@ -83,18 +84,21 @@ class ReferralForm(forms.Form):
     rewords it for a referrer)."""
 
     first_name = forms.CharField(
+        validators=[validate_person_name],
         label=_("First name"),
         max_length=100,
         error_messages={"required": _("Give a first name.")},
         widget=forms.TextInput({"autocomplete": "given-name"}),
     )
     last_name = forms.CharField(
+        validators=[validate_person_name],
         label=_("Last name"),
         max_length=100,
         error_messages={"required": _("Give a last name.")},
         widget=forms.TextInput({"autocomplete": "family-name"}),
     )
     preferred_name = forms.CharField(
+        validators=[validate_person_name],
         label=_("The name you go by (optional)"),
         max_length=100,
         required=False,
@@ -301,6 +305,7 @@ class StaffReferralForm(ReferralForm):
         widget=FastRadios,
     )
     referrer_name = forms.CharField(
+        validators=[validate_person_name],
         label=_("Referrer's name"),
         max_length=150,
         required=False,

@@ -12,6 +12,7 @@ from django.utils.translation import ngettext
 from django_stubs_ext import StrOrPromise
 
 from kindred.accounts.models import User
+from kindred.accounts.names import validate_person_name
 from kindred.practice.models import (
     LICENSE_TYPE_SUGGESTIONS,
     ClinicianProfile,
@@ -191,7 +192,7 @@ def role_choices() -> list[tuple[str, Any]]:
 
 
 class StaffCreateForm(forms.Form):
-    full_name = forms.CharField(label=_("Full name"))
+    full_name = forms.CharField(validators=[validate_person_name], label=_("Full name"))
     email = forms.EmailField(
         label=_("Email"),
         help_text=_("They sign in with this address and get a link here to choose a password."),
@@ -202,7 +203,7 @@ class StaffCreateForm(forms.Form):
 
 
 class StaffEditForm(forms.Form):
-    full_name = forms.CharField(label=_("Full name"))
+    full_name = forms.CharField(validators=[validate_person_name], label=_("Full name"))
     email = forms.EmailField(label=_("Email"))
 
 

@@ -3,6 +3,7 @@ from __future__ import annotations
 from django import forms
 from django.utils.translation import gettext_lazy as _
 
+from kindred.accounts.names import validate_person_name
 from kindred.space.models import (
     DISPLAY_NAME_MAX,
     POST_MAX,
@@ -17,6 +18,7 @@ from kindred.space.services import MUTE_MAX_DAYS
 
 class DisplayNameForm(forms.Form):
     name = forms.CharField(
+        validators=[validate_person_name],
         label=_("Your name in this group's space"),
         max_length=DISPLAY_NAME_MAX,
         help_text=_(
