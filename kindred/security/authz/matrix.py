@@ -9,24 +9,26 @@ from __future__ import annotations
 
 import json
 import os
-from collections.abc import Iterator, Sequence
-from dataclasses import asdict, dataclass, field
+from collections.abc import Iterator, Mapping, Sequence
+from dataclasses import asdict, dataclass, field, replace
 from typing import Any
 from urllib.parse import urlsplit
 
 from django.db import connection, transaction
 from django.http import HttpResponseBase
 from django.test import Client as HttpClient
-from django.urls import URLPattern, URLResolver, get_resolver, reverse
+from django.urls import URLPattern, URLResolver, get_resolver, resolve, reverse
 
 from .rules import Row, Side, Who
-from .world import MISSING_ID, World
+from .world import MISSING_ID, Bearer, World
 
 SAFE = ("GET", "HEAD", "OPTIONS")
 UNSAFE_FULL = ("POST", "PUT", "PATCH", "DELETE")
 # Tables whose rows a denied request may add: the audit trail records the denied attempt,
 # sessions and throttles count it.
 FINGERPRINT_SKIP = ("audit_", "django_session", "usersessions_", "django_cache", "axes_")
+# Paths asked with each person's API token too, when the world holds tokens.
+API_PREFIXES = ("/api/",)
 
 
 @dataclass(frozen=True)
@@ -65,6 +67,10 @@ class Cell:
     url: str
     allowed: bool
     must_404: bool  # denied to someone who may use the URL for other objects: not yours = 404
+    auth: str = "session"  # "session", or "token": the person's API token and no session
+    # A token cell whose token may not use the operation at all (the view declares no
+    # scope for the method, or one the person's roles do not give): 401/403 for anyone.
+    scope_refused: bool = False
 
 
 @dataclass
@@ -77,6 +83,7 @@ class Finding:
     expected: str
     got: str
     detail: str = ""
+    auth: str = "session"
 
 
 @dataclass
@@ -86,6 +93,7 @@ class RowResult:
     requests: int = 0
     denied_cells: int = 0
     unsafe_checked: int = 0
+    token_requests: int = 0
     findings: list[Finding] = field(default_factory=list)
     skipped_slots: list[str] = field(default_factory=list)
 
@@ -195,6 +203,44 @@ def sample(row: Row, cells: list[Cell]) -> list[Cell]:
     return chosen
 
 
+_SCOPE_FREE = "-"  # a view that does not gate tokens by scope (its own permission decides)
+
+
+def required_scope(url: str, method: str) -> str | None:
+    """The token scope the API view behind ``url`` declares for ``method`` (None: none,
+    or a session-only view, so it refuses tokens; ``_SCOPE_FREE``: the view does not use
+    the scope gate)."""
+    from rest_framework.permissions import SAFE_METHODS
+
+    from kindred.api.permissions import HasTokenScope
+    from kindred.api.v1.accounts import SessionOnly
+
+    view = resolve(urlsplit(url).path).func
+    view_class = getattr(view, "cls", None)
+    permissions = getattr(view_class, "permission_classes", ())
+    if SessionOnly in permissions:  # tokens never manage tokens
+        return None
+    if view_class is None or HasTokenScope not in permissions:
+        return _SCOPE_FREE
+    scopes: dict[str, str] = getattr(view_class, "required_scopes", None) or {}
+    return scopes.get("read" if method in SAFE_METHODS else "write")
+
+
+def token_cells(cells: Sequence[Cell], bearers: Mapping[Who, Bearer]) -> list[Cell]:
+    """The same cells asked with the person's API token instead of the session, for the
+    API's paths and the people who hold a token. Each keeps its expectation, unless the
+    token may not use the operation at all (then 401/403 whoever asks)."""
+    twins: list[Cell] = []
+    for c in cells:
+        bearer = bearers.get(c.who)
+        if bearer is None or not urlsplit(c.url).path.startswith(API_PREFIXES):
+            continue
+        needed = required_scope(c.url, c.method)
+        refused = needed != _SCOPE_FREE and (needed is None or needed not in bearer.scopes)
+        twins.append(replace(c, auth="token", scope_refused=refused))
+    return twins
+
+
 def _login_path() -> str:
     return reverse("account_login")
 
@@ -221,6 +267,8 @@ def judge(cell: Cell, outcome: str, row: Row) -> str | None:  # noqa: PLR0911
     """None when the outcome is what the rule predicts, else what was expected."""
     if outcome == "error":
         return "no server error"
+    if cell.scope_refused:
+        return None if outcome in ("denied", "not_offered") else "401/403 (the token's scopes)"
     if cell.allowed:
         if outcome in ("ok", "redirect", "client_error", "not_offered"):
             return None
@@ -293,20 +341,28 @@ def run_row(
     clients: dict[Who, HttpClient],
     *,
     full: bool = False,
+    bearers: Mapping[Who, Bearer] | None = None,
 ) -> RowResult:
     """Send every cell of ``row`` and judge each answer. Each request runs in a savepoint
-    that is rolled back, so one cell cannot change what the next one sees."""
+    that is rolled back, so one cell cannot change what the next one sees. With
+    ``bearers``, the API's cells are sent again with each person's API token."""
     result = RowResult(pattern=pattern.key)
     cells, result.skipped_slots = cells_for(pattern, row, world, full=full)
+    if bearers:
+        cells += token_cells(cells, bearers)
     for cell in cells:
         result.cells += 1
+        http = clients[cell.who]
+        if cell.auth == "token" and bearers:
+            http = bearers[cell.who].http
+            result.token_requests += 1
         if not cell.allowed:
             result.denied_cells += 1
         unsafe = cell.method not in SAFE
         before = fingerprint(row, world, cell.side) if unsafe and not cell.allowed else None
         try:
             with transaction.atomic():
-                response = send(clients[cell.who], cell.method, cell.url)
+                response = send(http, cell.method, cell.url)
                 outcome = classify(response)
                 after = fingerprint(row, world, cell.side) if before is not None else None
                 transaction.set_rollback(True)
@@ -336,6 +392,7 @@ def run_row(
                     expected=expected,
                     got=outcome,
                     detail=detail,
+                    auth=cell.auth,
                 )
             )
     return result

@@ -9,6 +9,7 @@ matrix reports it instead of silently asking only about missing ids.
 
 from __future__ import annotations
 
+import os
 import traceback
 from collections.abc import Callable
 from dataclasses import dataclass, field
@@ -26,6 +27,9 @@ from kindred.groups.models import TherapyGroup
 from .rules import Side, Who
 
 MISSING_ID = 987654321
+# Set to "1": the world also holds an API token for each staff person, and the matrix
+# asks the /api/ rows with it as well as with the session (``World.bearers``).
+TOKENS_ENV = "KINDRED_AUTHZ_TOKENS"
 
 
 @dataclass(frozen=True)
@@ -58,11 +62,20 @@ class Keyed:
 Built = models.Model | Keyed
 
 
+@dataclass(frozen=True)
+class Bearer:
+    """A client that sends a person's API token (no session), and the token's scopes."""
+
+    http: HttpClient
+    scopes: frozenset[str]
+
+
 @dataclass
 class World:
     cast: Cast
     slots: dict[str, Slot] = field(default_factory=dict)
     unbuilt: dict[str, str] = field(default_factory=dict)
+    bearers: dict[Who, Bearer] = field(default_factory=dict)
 
     def user(self, who: Who) -> User | None:
         if who is Who.ANONYMOUS:
@@ -82,6 +95,24 @@ class World:
             if answer.status_code != 302:
                 raise RuntimeError(f"re-authentication as {who} answered {answer.status_code}")
         return http
+
+    def make_bearers(self) -> dict[Who, Bearer]:
+        """An API token for each person who may hold one (staff: MANAGE_OWN_TOKENS), made
+        through the token service with every scope their roles allow, as they would."""
+        from kindred.accounts.token_services import allowed_scopes, api_token_create
+        from kindred.practice import roles as role_checks
+        from kindred.practice.roles import Capability
+
+        made: dict[Who, Bearer] = {}
+        for who in Who:
+            user = self.user(who)
+            if user is None or not role_checks.has(user, Capability.MANAGE_OWN_TOKENS):
+                continue
+            scopes = sorted(allowed_scopes(user))
+            raw, _token = api_token_create(actor=user, name="authz matrix", scopes=scopes)
+            http = HttpClient(HTTP_AUTHORIZATION=f"Bearer {raw}")
+            made[who] = Bearer(http, frozenset(str(s) for s in scopes))
+        return made
 
     def add(self, name: str, build: Callable[[Cast], tuple[Built, Built]]) -> None:
         try:
@@ -989,6 +1020,8 @@ def build_world() -> World:
     )
     for name, build in BUILDERS.items():
         world.add(name, build)
+    if os.environ.get(TOKENS_ENV) == "1":
+        world.bearers = world.make_bearers()
     return world
 
 

@@ -36,7 +36,8 @@ __all__ = ["stage"]  # the fixture, imported for pytest
 
 def _report(findings: list[Finding]) -> str:
     lines = [
-        f"{f.pattern} {f.method} {f.url} as {f.who} ({f.cell}): expected {f.expected}, "
+        f"{f.pattern} {f.method} {f.url} as {f.who} ({f.cell}, {f.auth}): "
+        f"expected {f.expected}, "
         f"got {f.got} [{f.detail}]"
         for f in findings[:40]
     ]
@@ -84,7 +85,7 @@ def test_authz_row(key: str, stage: Stage) -> None:
     pattern = PATTERNS.get(key)
     if pattern is None:
         pytest.fail(f"{key}: row for a URL pattern that does not exist")
-    result = run_row(pattern, ROWS[key], world, clients, full=FULL)
+    result = run_row(pattern, ROWS[key], world, clients, full=FULL, bearers=world.bearers)
     RESULTS.append(result)
     record(result)
     assert not result.findings, _report(result.findings)
