@@ -8,7 +8,6 @@ import http.client
 import json
 import os
 import shutil
-import socket
 import subprocess
 import tempfile
 import threading
@@ -17,9 +16,10 @@ from collections.abc import Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass
 from pathlib import Path
-from typing import IO, Any
+from typing import Any
 
 from kindred.bench.stats import percentiles
+from kindred.core.liveserver import LiveServer
 
 HOST = "127.0.0.1"
 
@@ -51,57 +51,28 @@ class Request:
         return headers
 
 
-def free_port() -> int:
-    with socket.socket() as sock:
-        sock.bind((HOST, 0))
-        return int(sock.getsockname()[1])
+#: gunicorn as in production: sync workers; a deep backlog for the load phase.
+GUNICORN_OPTIONS = (
+    "--worker-class", "sync", "--backlog", "2048", "--log-level", "warning",
+    "--graceful-timeout", "5",
+)  # fmt: skip
 
 
 @contextmanager
 def gunicorn(env: dict[str, str], *, workers: int, python: str) -> Iterator[tuple[int, int]]:
-    """Serve Kindred with gunicorn (sync workers); yields (port, master pid)."""
-    port = free_port()
-    with tempfile.TemporaryFile() as log:
-        process = subprocess.Popen(
-            [
-                python, "-m", "gunicorn", "kindred.wsgi:application",
-                "--workers", str(workers), "--worker-class", "sync",
-                "--bind", f"{HOST}:{port}", "--backlog", "2048",
-                "--log-level", "warning", "--graceful-timeout", "5",
-            ],
-            env=env,
-            stdout=log,
-            stderr=log,
-        )  # fmt: skip
-        try:
-            _wait_until_serving(process, port, log)
-            yield port, process.pid
-        finally:
-            process.terminate()
-            try:
-                process.wait(timeout=15)
-            except subprocess.TimeoutExpired:
-                process.kill()
-                process.wait()
-
-
-def _wait_until_serving(process: subprocess.Popen[bytes], port: int, log: IO[bytes]) -> None:
-    deadline = time.monotonic() + 60
-    while True:
-        if process.poll() is not None:
-            log.seek(0)
-            raise RuntimeError(
-                "gunicorn exited during start-up:\n" + log.read().decode(errors="replace")
-            )
-        try:
-            status, _ = get(Request("/healthz", ""), port)
-        except OSError:
-            status = 0
-        if status == 200:
-            return
-        if time.monotonic() > deadline:
-            raise RuntimeError("gunicorn did not answer /healthz within 60 s")
-        time.sleep(0.2)
+    """Serve Kindred with gunicorn (sync workers; kindred.core.liveserver), ready once
+    /healthz answers 200; yields (port, master pid)."""
+    server = LiveServer(
+        env,
+        workers=workers,
+        options=GUNICORN_OPTIONS,
+        python=python,
+        cwd=Path.cwd(),
+        start_seconds=60,
+        stop_seconds=15,
+    )
+    with server:
+        yield server.port, server.pid
 
 
 def get(request: Request, port: int) -> tuple[int, bytes]:

@@ -42,9 +42,15 @@ from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from pathlib import Path
 from typing import IO, Any
 
+from kindred.core.liveserver import LiveServer
+
 HOST = "127.0.0.1"
 PG_BIN = Path(os.environ.get("KINDRED_FAULTS_PG_BIN", "/usr/lib/postgresql/15/bin"))
 ROOT = Path(__file__).resolve().parents[3]
+GUNICORN_OPTIONS = (
+    "--worker-class", "sync", "--log-level", "warning", "--graceful-timeout", "5",
+    "--timeout", "60",
+)  # fmt: skip
 
 
 class CannotRun(RuntimeError):
@@ -303,57 +309,37 @@ def manage(env: dict[str, str], *args: str, timeout: float = 600) -> str:
 
 
 class Gunicorn:
+    """Kindred as in production (sync workers), on a free loopback port: a
+    kindred.core.liveserver.LiveServer logging to ``<log_dir>/gunicorn-<port>.log``."""
+
     def __init__(self, env: dict[str, str], *, workers: int, log_dir: Path) -> None:
         self.env = env
         self.workers = workers
-        self.port = free_port()
-        self.log_path = log_dir / f"gunicorn-{self.port}.log"
-        self.process: subprocess.Popen[bytes] | None = None
-        self._log: IO[bytes] | None = None
+        port = free_port()
+        self.server = LiveServer(
+            env,
+            workers=workers,
+            log=log_dir / f"gunicorn-{port}.log",
+            options=GUNICORN_OPTIONS,
+            start_seconds=90,
+            stop_seconds=20,
+            port=port,
+        )
+        self.port = port
+        self.log_path = self.server.log_path
+
+    @property
+    def process(self) -> subprocess.Popen[bytes] | None:
+        return self.server.process
 
     def start(self) -> None:
-        self._log = self.log_path.open("wb")
-        self.process = subprocess.Popen(
-            [
-                sys.executable, "-m", "gunicorn", "kindred.wsgi:application",
-                "--workers", str(self.workers), "--worker-class", "sync",
-                "--bind", f"{HOST}:{self.port}", "--log-level", "warning",
-                "--graceful-timeout", "5", "--timeout", "60",
-            ],
-            cwd=ROOT,
-            env=self.env,
-            stdout=self._log,
-            stderr=self._log,
-        )  # fmt: skip
-        from kindred.security.faults.client import Browser
-
-        def serving() -> bool:
-            if self.process is not None and self.process.poll() is not None:
-                raise RuntimeError("gunicorn exited during start-up:\n" + self.log_tail())
-            try:
-                return Browser(self.port).get("/healthz").status == 200
-            except OSError:
-                return False
-
-        wait_for(serving, seconds=90, what="gunicorn start", step=0.3)
+        self.server.start()
 
     def log_tail(self, chars: int = 4000) -> str:
-        try:
-            return self.log_path.read_text(encoding="utf-8", errors="replace")[-chars:]
-        except OSError:
-            return ""
+        return self.server.log_tail(chars)
 
     def stop(self) -> None:
-        if self.process is not None and self.process.poll() is None:
-            self.process.terminate()
-            try:
-                self.process.wait(timeout=20)
-            except subprocess.TimeoutExpired:
-                self.process.kill()
-                self.process.wait()
-        if self._log is not None:
-            self._log.close()
-            self._log = None
+        self.server.stop()
 
 
 class TaskWorker:

@@ -1,6 +1,7 @@
 """A live Kindred for the fuzz CLI: a throwaway PostgreSQL database on the shared server
 (``kindred_fuzz_<pid>``, created, migrated and dropped here) and gunicorn on a free
-loopback port. Nothing here listens on or talks to anything but 127.0.0.1.
+loopback port (kindred.core.liveserver). Nothing here listens on or talks to anything
+but 127.0.0.1.
 
 The processes started here are ended here, by their own process ids.
 """
@@ -8,14 +9,12 @@ The processes started here are ended here, by their own process ids.
 from __future__ import annotations
 
 import os
-import socket
 import subprocess
 import sys
-import time
-from collections.abc import Callable
 from pathlib import Path
 from types import TracebackType
 
+from kindred.core.liveserver import LiveServer, ServerDidNotStart
 from kindred.security.fuzz.recorder import READS_FILE_ENV
 
 ROOT = Path(__file__).resolve().parents[3]
@@ -26,28 +25,6 @@ CANARY_SETTINGS = "kindred.security.fuzz.canary_settings"
 
 class CannotRun(RuntimeError):
     """The environment does not allow the run (exit code 2)."""
-
-
-def free_port() -> int:
-    with socket.socket(socket.AF_INET, socket.SOCK_STREAM) as probe:
-        probe.bind((LOOPBACK, 0))
-        port: int = probe.getsockname()[1]
-        return port
-
-
-def wait_for(check: Callable[[], bool], *, seconds: float, what: str) -> None:
-    deadline = time.monotonic() + seconds
-    while time.monotonic() < deadline:
-        if check():
-            return
-        time.sleep(0.2)
-    raise CannotRun(f"{what} did not happen within {seconds:.0f} s")
-
-
-def port_open(port: int) -> bool:
-    with socket.socket(socket.AF_INET, socket.SOCK_STREAM) as probe:
-        probe.settimeout(0.5)
-        return probe.connect_ex((LOOPBACK, port)) == 0
 
 
 class ThrowawayDatabase:
@@ -117,54 +94,28 @@ def migrate(env: dict[str, str], timeout: float = 900) -> None:
 
 
 class Gunicorn:
-    """gunicorn serving Kindred on 127.0.0.1:<free port> with the given environment."""
+    """gunicorn serving Kindred on 127.0.0.1:<free port> with the given environment
+    (kindred.core.liveserver); a failed start is CannotRun."""
 
     def __init__(self, env: dict[str, str], log: Path, workers: int = 2) -> None:
-        self.env = env
-        self.log_path = log
-        self.workers = workers
-        self.port = free_port()
-        self.process: subprocess.Popen[bytes] | None = None
+        self.server = LiveServer(
+            env, workers=workers, log=log, options=("--timeout", "60"), stop_seconds=30
+        )
+        self.port = self.server.port
 
     @property
     def base_url(self) -> str:
-        return f"http://{LOOPBACK}:{self.port}"
+        return self.server.base_url
 
     def __enter__(self) -> Gunicorn:
-        log = self.log_path.open("ab")
-        self.process = subprocess.Popen(  # noqa: S603 - fixed arguments, loopback bind
-            [
-                sys.executable,
-                "-m",
-                "gunicorn",
-                "kindred.wsgi:application",
-                "--bind",
-                f"{LOOPBACK}:{self.port}",
-                "--workers",
-                str(self.workers),
-                "--timeout",
-                "60",
-            ],
-            env=self.env,
-            cwd=ROOT,
-            stdout=log,
-            stderr=log,
-        )
-        log.close()
-
-        def serving() -> bool:
-            if self.process is not None and self.process.poll() is not None:
-                raise CannotRun("gunicorn exited during start-up: " + self.tail())
-            return port_open(self.port)
-
-        wait_for(serving, seconds=90, what="gunicorn start")
+        try:
+            self.server.start()
+        except ServerDidNotStart as exc:
+            raise CannotRun(str(exc)[-3000:]) from exc
         return self
 
     def tail(self) -> str:
-        try:
-            return self.log_path.read_text(errors="replace")[-3000:]
-        except OSError:
-            return ""
+        return self.server.log_tail(3000)
 
     def __exit__(
         self,
@@ -172,10 +123,4 @@ class Gunicorn:
         exc: BaseException | None,
         tb: TracebackType | None,
     ) -> None:
-        if self.process is not None and self.process.poll() is None:
-            self.process.terminate()  # this process (the arbiter) ends its own workers
-            try:
-                self.process.wait(timeout=30)
-            except subprocess.TimeoutExpired:
-                self.process.kill()
-                self.process.wait(timeout=10)
+        self.server.stop()  # the arbiter's process group: its workers too
