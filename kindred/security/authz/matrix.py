@@ -27,8 +27,9 @@ UNSAFE_FULL = ("POST", "PUT", "PATCH", "DELETE")
 # Tables whose rows a denied request may add: the audit trail records the denied attempt,
 # sessions and throttles count it.
 FINGERPRINT_SKIP = ("audit_", "django_session", "usersessions_", "django_cache", "axes_")
-# Paths asked with each person's API token too, when the world holds tokens.
-API_PREFIXES = ("/api/",)
+# Paths asked with each person's API token too, when the world holds tokens: the REST
+# API and the FHIR API (both take tokens).
+API_PREFIXES = ("/api/", "/fhir/")
 
 
 @dataclass(frozen=True)

@@ -28,7 +28,7 @@ from .rules import Side, Who
 
 MISSING_ID = 987654321
 # Set to "1": the world also holds an API token for each staff person, and the matrix
-# asks the /api/ rows with it as well as with the session (``World.bearers``).
+# asks the /api/ and /fhir/ rows with it as well as with the session (``World.bearers``).
 TOKENS_ENV = "KINDRED_AUTHZ_TOKENS"
 
 

@@ -1,4 +1,4 @@
-"""The matrix's API-token pass (``KINDRED_AUTHZ_TOKENS=1``): the /api/ rows are asked
+"""The matrix's API-token pass (``KINDRED_AUTHZ_TOKENS=1``): the /api/ and /fhir/ rows are asked
 again with each staff person's API token (made through the token service with every
 scope their roles allow) instead of their session, with the same expectations, except
 that a token the operation's scope refuses gets 401/403 whoever holds it.
