@@ -482,6 +482,19 @@ def main(argv: list[str] | None = None) -> int:
     import django
 
     django.setup()
+    people, values = prepare()
+    rows = dataset_rows()
+    results = measure(people=people, values=values, requests=args.requests, warmup=args.warmup)
+    payload: dict[str, Any] = {"rows": rows, "values": values, "targets": results}
+    if args.cookies:
+        payload["cookies"] = session_cookies(people)
+    args.out.write_text(json.dumps(payload, indent=2), encoding="utf-8")
+    return 0
+
+
+def prepare() -> tuple[dict[str, User], dict[str, str]]:
+    """The benchmark's signed-in people and the values its target paths are filled
+    with, found in (or added to) the database the environment names."""
     people = bench_people()
     values = path_values()
     busiest = busiest_session()
@@ -500,13 +513,7 @@ def main(argv: list[str] | None = None) -> int:
         people["space_facilitator"] = bench_facilitator(lead)
     if writer is not None:
         people["space_member"] = space_member(writer)
-    rows = dataset_rows()
-    results = measure(people=people, values=values, requests=args.requests, warmup=args.warmup)
-    payload: dict[str, Any] = {"rows": rows, "values": values, "targets": results}
-    if args.cookies:
-        payload["cookies"] = session_cookies(people)
-    args.out.write_text(json.dumps(payload, indent=2), encoding="utf-8")
-    return 0
+    return people, values
 
 
 if __name__ == "__main__":
