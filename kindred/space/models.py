@@ -138,6 +138,10 @@ class Post(models.Model):
         ordering = ["created_at", "id"]
         indexes = [
             models.Index(fields=["thread", "status", "id"], name="space_post_thread"),
+            # A thread's newest posts whatever their status (the page shows visible,
+            # hidden and the reader's own pending ones): without it PostgreSQL walked
+            # the primary key backwards through every post of the practice.
+            models.Index(fields=["thread", "id"], name="space_post_thread_newest"),
             models.Index(fields=["space", "status"], name="space_post_status"),
         ]
         constraints = [
