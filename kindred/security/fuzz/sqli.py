@@ -88,9 +88,22 @@ class Target:
         if self.cookie:
             args += ["--cookie", self.cookie]
         if self.data:
-            args += ["--data", self.data, "--method", "POST"]
+            args += ["--data", self.data]  # a body: sqlmap posts it
+            if not self.csrf_url:
+                args += ["--method", "POST"]
+            # (Not with --csrf-url: an explicit --method makes sqlmap 1.10 send its token
+            # fetch as a POST with an empty body, which Django's CSRF check refuses.)
         if self.csrf_url:
-            args += [f"--csrf-token={CSRF_FIELD}", f"--csrf-url={self.csrf_url}"]
+            # GET the page for the token: sqlmap would otherwise use the target's method
+            # (POST, without a body) when the page is also where the form posts.
+            args += [
+                f"--csrf-token={CSRF_FIELD}",
+                f"--csrf-url={self.csrf_url}",
+                "--csrf-method=GET",
+            ]
+            # A form that succeeds redirects (to the new client, the list, ...): follow it
+            # as a browser would, with a GET, never re-posting the body to that page.
+            args += ["--answers=resend original POST data=N"]
         return args
 
 
