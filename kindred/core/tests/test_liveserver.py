@@ -94,3 +94,39 @@ def test_a_server_that_cannot_start_is_reported_with_its_log(tmp_path):
     assert server.process is not None
     assert server.process.returncode is not None
     assert _group_members(server.pid) == []
+
+
+@pytest.mark.filterwarnings("ignore::ResourceWarning")
+@pytest.mark.parametrize("caller", ["faults", "fuzz", "bench"])
+def test_the_three_callers_start_and_stop_their_server_through_it(tmp_path, caller):
+    """security/faults (infra.Gunicorn), security/fuzz (live.Gunicorn) and the
+    benchmark's HTTP phase (load.gunicorn) each get a serving gunicorn, with their own
+    options, and leave no process behind."""
+    import sys
+
+    from kindred.bench import load
+    from kindred.security.faults import infra
+    from kindred.security.fuzz import live
+
+    env = _env(tmp_path)
+    if caller == "faults":
+        web = infra.Gunicorn(env, workers=1, log_dir=tmp_path)
+        web.start()
+        try:
+            port, pid = web.port, web.server.pid
+            assert liveserver.healthz_status(port) == 200
+            assert web.log_path == tmp_path / f"gunicorn-{port}.log"
+            assert "--graceful-timeout" in web.server.command()
+        finally:
+            web.stop()
+    elif caller == "fuzz":
+        with live.Gunicorn(env, tmp_path / "server.log", workers=1) as server:
+            port, pid = server.port, server.server.pid
+            assert server.base_url == f"http://127.0.0.1:{port}"
+            assert liveserver.healthz_status(port) == 200
+    else:
+        with load.gunicorn(env, workers=1, python=sys.executable) as (port, pid):
+            assert liveserver.healthz_status(port) == 200
+            assert len(_group_members(pid)) >= 2
+    assert _group_members(pid) == []
+    assert liveserver.healthz_status(port) == 0
