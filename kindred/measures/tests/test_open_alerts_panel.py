@@ -3,6 +3,8 @@ query however many are open."""
 
 from __future__ import annotations
 
+from typing import Any
+
 from django.db import connection, transaction
 from django.test.utils import CaptureQueriesContext
 
@@ -21,7 +23,7 @@ ITEM9 = {f"item{i}": 0 for i in range(1, 10)} | {"item9": 1}
 
 
 def _raise(cast: Cast, n: int) -> list[int]:
-    ids = []
+    ids: list[int] = []
     for _ in range(n):
         admin = completed(cast.client, "phq9", ITEM9, flags=[PHQ9_ITEM9_FLAG], group=cast.group_a)
         with transaction.atomic():
@@ -29,7 +31,7 @@ def _raise(cast: Cast, n: int) -> list[int]:
     return ids
 
 
-def _panel_queries(cast: Cast) -> tuple[dict | None, int]:
+def _panel_queries(cast: Cast) -> tuple[dict[str, Any] | None, int]:
     open_alerts_panel(cast.admin)  # the role look-up is cached per person after this
     with CaptureQueriesContext(connection) as captured:
         panel = open_alerts_panel(cast.admin)
