@@ -100,6 +100,7 @@ class Target:
                 f"--csrf-token={CSRF_FIELD}",
                 f"--csrf-url={self.csrf_url}",
                 "--csrf-method=GET",
+                "--csrf-retries=2",  # a slow page (5 s timeout) must not end the run
             ]
             # A form that succeeds redirects (to the new client, the list, ...): follow it
             # as a browser would, with a GET, never re-posting the body to that page.

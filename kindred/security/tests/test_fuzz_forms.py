@@ -147,6 +147,7 @@ def test_each_field_is_one_sqlmap_run_with_the_session_and_a_fresh_csrf_token(tm
     assert f"--csrf-token={sqli.CSRF_FIELD}" in command
     assert "--csrf-url=http://127.0.0.1:8123/journal/new/" in command
     assert "--csrf-method=GET" in command  # the page is read, never posted to for a token
+    assert "--csrf-retries=2" in command
     assert "--answers=resend original POST data=N" in command  # a redirect is followed by GET
     assert "--level=1" in command
     assert target.form
