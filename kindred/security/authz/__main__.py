@@ -22,6 +22,7 @@ RESULTS_ENV = "KINDRED_AUTHZ_RESULTS"  # matrix.RESULTS_ENV (not imported: Djang
 MODULES = [
     "kindred/security/tests/test_authz_matrix.py",
     "kindred/security/tests/test_authz_broken.py",
+    "kindred/security/tests/test_authz_tokens.py",
 ]
 
 
@@ -52,10 +53,14 @@ def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(prog="python -m kindred.security.authz")
     parser.add_argument("--out", required=True, type=Path)
     parser.add_argument("--full", action="store_true", help="all people, objects and methods")
+    parser.add_argument("--tokens", action="store_true", help="API rows with API tokens too")
     parser.add_argument("--workers", type=int, default=0, help="pytest-xdist workers (0: none)")
     args = parser.parse_args(argv)
     if args.full:
         os.environ["KINDRED_SECURITY_FULL"] = "1"
+    if args.full or args.tokens:
+        # The full battery asks /api/ and /fhir/ again with each staff person's token.
+        os.environ["KINDRED_AUTHZ_TOKENS"] = "1"
     os.environ.setdefault("DJANGO_SETTINGS_MODULE", "kindred.settings")
     import pytest
 
@@ -120,6 +125,7 @@ def build_report(
         "rows_run": len(rows),
         "cells_checked": sum(r["cells"] for r in rows),
         "requests": sum(r["requests"] for r in rows),
+        "token_requests": sum(r.get("token_requests", 0) for r in rows),
         "denied_cells": sum(r["denied_cells"] for r in rows),
         "unsafe_denied_checked": sum(r["unsafe_checked"] for r in rows),
         "rows_missing_object_only": sum(1 for r in rows if r["skipped_slots"]),
