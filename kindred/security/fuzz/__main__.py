@@ -317,8 +317,14 @@ def _canaries_caught(
 ) -> bool:
     """sqlmap on the canaries (canary_urls.py): the concatenating query parameter and
     form field must be reported and confirmed, the bound and word-sensitive ones not."""
+    import requests
+
     from kindred.security.fuzz import sqli
 
+    # Warm the canary server up (its worker has served nothing but /healthz): sqlmap's
+    # first request has 5 s, which a cold worker on a loaded machine can miss.
+    for path in ("/canary/safe/?q=x", "/canary/sqli/?q=x", "/canary/search/?q=x"):
+        requests.get(f"{canary_url}{path}", timeout=120)
     injectable_canary, safe_canary, search_canary = _canary_targets(canary_url)
     caught = sqli.run_one(injectable_canary, seconds=PER_SQLMAP_RUN)
     control = sqli.run_one(safe_canary, seconds=PER_SQLMAP_RUN)
