@@ -165,7 +165,8 @@ class LiveServer:
         try:
             if self.log_path is not None:
                 return self.log_path.read_text(encoding="utf-8", errors="replace")[-chars:]
-            assert self._log is not None  # noqa: S101 - checked above
+            if self._log is None:
+                return ""
             self._log.flush()
             self._log.seek(0)
             return self._log.read().decode(errors="replace")[-chars:]
