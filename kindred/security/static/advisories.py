@@ -544,11 +544,15 @@ def check(  # noqa: PLR0912 - one branch per way a check can fall short
 
 
 def build_snapshot(
-    database: str | None, lock_files: Sequence[Path] = LOCK_FILES, out: Path = SNAPSHOT_FILE
+    database: str | None,
+    lock_files: Sequence[Path] = LOCK_FILES,
+    out: Path = SNAPSHOT_FILE,
+    origin: str | None = None,
 ) -> dict[str, Any]:
     """Write the snapshot for the packages of ``lock_files`` from a full database: per
     advisory only its id, aliases, withdrawn date and the affected entries (versions,
-    ranges) for those packages. Returns the snapshot."""
+    ranges) for those packages. ``origin`` says where the database copy came from (a
+    clone URL or mirror), recorded beside the commit. Returns the snapshot."""
     pins, problems = read_pins(lock_files)
     if problems:
         raise CouldNotCheck("; ".join(problems))
@@ -584,6 +588,7 @@ def build_snapshot(
             "database": "PyPA advisory database (OSV format)",
             "commit": info.commit,
             "commit_date": info.commit_date,
+            **({"origin": origin} if origin else {}),
         },
         "packages": names,
         "advisories": kept,
@@ -632,10 +637,13 @@ def main(argv: Sequence[str] | None = None) -> int:
         action="store_true",
         help=f"write {SNAPSHOT_FILE.name} for the lock files from the full database --db",
     )
+    parser.add_argument(
+        "--origin", help="with --build-snapshot: where the database copy came from (recorded)"
+    )
     args = parser.parse_args(argv)
     if args.build_snapshot:
         try:
-            built = build_snapshot(args.db, args.lock or LOCK_FILES)
+            built = build_snapshot(args.db, args.lock or LOCK_FILES, origin=args.origin)
         except CouldNotCheck as exc:
             say(f"could not build the snapshot: {exc}")
             return 2

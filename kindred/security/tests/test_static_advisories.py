@@ -8,6 +8,7 @@ as "no vulnerabilities"."""
 
 from __future__ import annotations
 
+import json
 import os
 import shutil
 import subprocess
@@ -302,7 +303,12 @@ def test_a_snapshot_keeps_the_facts_and_finds_the_same(tmp_path: Path) -> None:
     )
     lock = write_lock(tmp_path)
     out = tmp_path / "snapshot.json"
-    built = advisories.build_snapshot(str(db), [lock], out)
+    built = advisories.build_snapshot(str(db), [lock], out, origin="https://example.org/adb")
+    # Where the copy came from is recorded beside its commit.
+    assert built["source"]["origin"] == "https://example.org/adb"
+    assert (
+        json.loads(out.read_text(encoding="utf-8"))["source"]["origin"] == built["source"]["origin"]
+    )
     # Only the locked packages' advisories, and no advisory text.
     assert built["packages"] == ["django", "nh3"]
     assert sorted(built["advisories"]) == [
