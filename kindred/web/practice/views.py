@@ -9,12 +9,10 @@ from __future__ import annotations
 
 from collections.abc import Callable
 from datetime import date
-from functools import wraps
 from typing import TYPE_CHECKING, Any, cast
 
 from django import forms
 from django.contrib import messages
-from django.contrib.auth.decorators import login_required
 from django.core.exceptions import PermissionDenied
 from django.forms.models import model_to_dict
 from django.http import HttpRequest, HttpResponse
@@ -33,6 +31,7 @@ from kindred.practice.models import (
 )
 from kindred.practice.settings import practice_today
 from kindred.web.forms import apply_error
+from kindred.web.pages import signed_in_page
 from kindred.web.paging import paginate
 from kindred.web.practice.forms import (
     CompactForm,
@@ -51,18 +50,9 @@ View = Callable[..., HttpResponse]
 # --- Shared by the practice, staff and clinician pages --------------------------------
 
 
-def staff_page(view: View) -> View:
-    """Signed in; a service's NotPermitted becomes a 403 page (the person can see the
-    thing but not change it). NotFound is an Http404 already."""
-
-    @wraps(view)
-    def wrapper(request: HttpRequest, *args: Any, **kwargs: Any) -> HttpResponse:
-        try:
-            return view(request, *args, **kwargs)
-        except NotPermitted as exc:
-            raise PermissionDenied(exc.message) from exc
-
-    return login_required(wrapper)
+#: The staff sections' page decorator is the one every section uses: signed in first,
+#: then the view; a service's NotPermitted becomes a 403 page (NotFound is a 404 already).
+staff_page = signed_in_page
 
 
 def actor_of(request: HttpRequest) -> User:
