@@ -7,10 +7,15 @@ docs/data-rights.md for the retention table.
 
 from __future__ import annotations
 
+import uuid
+from typing import ClassVar
+
 from django.conf import settings
 from django.db import models
 from django.db.models import Q
 from django.utils.translation import gettext_lazy as _
+
+from kindred.core.crypto import EncryptedTextField
 
 
 class ClosureStatus(models.TextChoices):
@@ -55,3 +60,79 @@ class ClosureRequest(models.Model):
 
     def __str__(self) -> str:
         return f"closure request {self.pk}"
+
+
+class SelfExportStatus(models.TextChoices):
+    QUEUED = "queued", _("Waiting to start")
+    RUNNING = "running", _("Being prepared")
+    READY = "ready", _("Ready to download")
+    FAILED = "failed", _("Could not be prepared")
+    EXPIRED = "expired", _("Expired and deleted")
+
+
+class SelfExportFormat(models.TextChoices):
+    PDF = "pdf", _("PDF")
+
+
+#: A job in one of these states is still on its way: one per member and format at a time.
+ACTIVE_STATUSES = (SelfExportStatus.QUEUED, SelfExportStatus.RUNNING)
+
+
+class SelfExport(models.Model):
+    """A member's own-data download prepared in the background (kindred/datarights/
+    selfexport.py). The file is kept encrypted in ``content`` (the project's field
+    encryption, kindred/core/crypto.py, bound to ``uid``; the PDF's bytes as base64
+    inside the sealed value) until ``expires_at``, then wiped: the row stays, as a record
+    that it was asked for, with ``content`` emptied and the status ``expired``.
+
+    One queued or running job per member and format (a partial unique constraint, so two
+    requests at once cannot both start one)."""
+
+    #: The row's identity for life: in URLs and in the encrypted value's associated data.
+    uid = models.UUIDField(default=uuid.uuid4, unique=True, editable=False)
+    user = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="+")
+    client = models.ForeignKey("clients.Client", on_delete=models.PROTECT, related_name="+")
+    format = models.CharField(
+        max_length=8, choices=SelfExportFormat.choices, default=SelfExportFormat.PDF
+    )
+    status = models.CharField(
+        max_length=8, choices=SelfExportStatus.choices, default=SelfExportStatus.QUEUED
+    )
+    requested_at = models.DateTimeField()
+    started_at = models.DateTimeField(null=True, blank=True)
+    finished_at = models.DateTimeField(null=True, blank=True)
+    #: When the file is wiped (set when it is ready).
+    expires_at = models.DateTimeField(null=True, blank=True)
+    #: The file's size in bytes (kept after it is wiped).
+    size = models.PositiveIntegerField(null=True, blank=True)
+    #: The file, encrypted (base64 of its bytes inside the sealed value); empty once wiped.
+    content = EncryptedTextField(blank=True, identity="uid", editable=False)
+    #: What went wrong, in plain words the app composes (never the member's data).
+    error = models.CharField(max_length=500, blank=True, editable=False)
+    #: How many posts, messages and journal entries the file holds.
+    counts = models.JSONField(default=dict, blank=True, editable=False)
+    #: The background task's id (django.tasks), for the logs.
+    task_id = models.CharField(max_length=64, blank=True, editable=False)
+
+    objects: ClassVar[models.Manager[SelfExport]] = models.Manager()
+
+    class Meta:
+        ordering = ["-requested_at", "-id"]
+        constraints = [
+            models.UniqueConstraint(
+                fields=["user", "format"],
+                condition=Q(status__in=["queued", "running"]),
+                name="datarights_one_active_selfexport",
+            ),
+        ]
+        indexes = [
+            models.Index(fields=["user", "-requested_at"], name="datarights_selfexport_own"),
+            models.Index(fields=["status", "expires_at"], name="datarights_selfexport_due"),
+        ]
+
+    def __str__(self) -> str:
+        return f"self export {self.pk}"
+
+    @property
+    def active(self) -> bool:
+        return self.status in ACTIVE_STATUSES
