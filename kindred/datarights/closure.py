@@ -39,9 +39,10 @@ if TYPE_CHECKING:
 
     from kindred.accounts.models import User
 
-#: How long the clinical record is kept after closure unless the practice says otherwise
-#: (``KINDRED_RECORD_RETENTION_YEARS`` in settings). Seven years covers most US states'
-#: adult-record rules; the practice must check its own state's law.
+#: How long the clinical record is kept after closure when there is no practice profile
+#: yet (``KINDRED_RECORD_RETENTION_YEARS`` in settings); the practice's own figure is
+#: ``Practice.record_retention_years`` (its profile page). Seven years covers most US
+#: states' adult-record rules; the practice must check its own state's law.
 RETENTION_YEARS = 7
 REASON_MAX = 500
 ALREADY = gettext_lazy(
@@ -50,7 +51,12 @@ ALREADY = gettext_lazy(
 
 
 def retention_years() -> int:
-    years = getattr(settings, "KINDRED_RECORD_RETENTION_YEARS", RETENTION_YEARS)
+    """The practice's retention period in years (its profile), else the setting."""
+    from kindred.practice.settings import practice_settings
+
+    years = practice_settings().record_retention_years
+    if years is None:
+        years = getattr(settings, "KINDRED_RECORD_RETENTION_YEARS", RETENTION_YEARS)
     return int(years)
 
 

@@ -64,6 +64,16 @@ class Practice(TimeStampedModel):
         validators=[validate_reminder_offsets],
         help_text=_("When members get reminders, e.g. 1440 (a day) and 60 (an hour)."),
     )
+    #: How long a closed member's clinical record is kept (datarights/closure.py records
+    #: ``retain_until`` = closure date + this many years). The law is the state's.
+    record_retention_years = models.PositiveSmallIntegerField(
+        _("keep clinical records (years after an account closes)"),
+        default=7,
+        help_text=_(
+            "Check your states' record-keeping law; seven years covers most states' rules "
+            "for adults. Applies to accounts closed from now on."
+        ),
+    )
 
     class Meta:
         constraints = [
@@ -75,6 +85,10 @@ class Practice(TimeStampedModel):
             models.CheckConstraint(
                 condition=Q(member_idle_minutes__gte=1, member_idle_minutes__lte=720),
                 name="practice_member_idle_range",
+            ),
+            models.CheckConstraint(
+                condition=Q(record_retention_years__gte=1, record_retention_years__lte=100),
+                name="practice_record_retention_range",
             ),
         ]
 

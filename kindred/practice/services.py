@@ -43,6 +43,7 @@ if TYPE_CHECKING:
 Errors = dict[str, list[str]]
 
 IDLE_MINUTES_MIN, IDLE_MINUTES_MAX = 1, 720
+RETENTION_YEARS_MIN, RETENTION_YEARS_MAX = 1, 100
 ROOM_SEATS_MIN, ROOM_SEATS_MAX = 1, 500
 # The statuses a license or privilege can be ended with.
 ENDED_STATUSES = (
@@ -150,9 +151,10 @@ def practice_save(
     staff_idle_minutes: int = 15,
     member_idle_minutes: int = 30,
     reminder_minutes_before: list[int] | None = None,
+    record_retention_years: int | None = None,
 ) -> Practice:
     """Create the practice profile the first time, update it afterwards.
-    ``reminder_minutes_before`` None keeps the current reminder times."""
+    ``reminder_minutes_before`` or ``record_retention_years`` None keeps the current value."""
     _require(actor, Capability.MANAGE_PRACTICE)
     errors: Errors = {}
     if not (name or "").strip():
@@ -165,6 +167,14 @@ def practice_save(
     _check_range(
         errors, "member_idle_minutes", member_idle_minutes, IDLE_MINUTES_MIN, IDLE_MINUTES_MAX
     )
+    if record_retention_years is not None:
+        _check_range(
+            errors,
+            "record_retention_years",
+            record_retention_years,
+            RETENTION_YEARS_MIN,
+            RETENTION_YEARS_MAX,
+        )
     states = list(states_served)
     values: dict[str, Any] = {
         "name": name,
@@ -180,6 +190,8 @@ def practice_save(
         offsets = list(reminder_minutes_before)
         ints = all(isinstance(v, int) and not isinstance(v, bool) for v in offsets)
         values["reminder_minutes_before"] = sorted(offsets, reverse=True) if ints else offsets
+    if record_retention_years is not None:
+        values["record_retention_years"] = record_retention_years
     with transaction.atomic():
         practice = Practice.objects.select_for_update().filter(pk=1).first()
         created = practice is None

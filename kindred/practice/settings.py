@@ -12,7 +12,7 @@ from django.utils import timezone
 
 from kindred.practice.models import DEFAULT_CRISIS_TEXT, Practice
 
-CACHE_KEY = "kindred:practice-settings:v1"
+CACHE_KEY = "kindred:practice-settings:v2"
 CACHE_SECONDS = 60
 
 
@@ -24,6 +24,9 @@ class PracticeSettings:
     staff_idle_minutes: int
     member_idle_minutes: int
     configured: bool
+    #: Years a closed member's clinical record is kept; None: the deployment's default
+    #: (``KINDRED_RECORD_RETENTION_YEARS``) because no practice profile exists yet.
+    record_retention_years: int | None = None
 
 
 def practice_settings() -> PracticeSettings:
@@ -48,6 +51,7 @@ def practice_settings() -> PracticeSettings:
             staff_idle_minutes=practice.staff_idle_minutes,
             member_idle_minutes=practice.member_idle_minutes,
             configured=True,
+            record_retention_years=practice.record_retention_years,
         )
     cache.set(CACHE_KEY, value, CACHE_SECONDS)
     return value

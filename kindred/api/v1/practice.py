@@ -95,6 +95,7 @@ class PracticeSerializer(serializers.ModelSerializer[Practice]):
             "staff_idle_minutes",
             "member_idle_minutes",
             "reminder_minutes_before",
+            "record_retention_years",
             "updated_at",
         )
         read_only_fields = fields
@@ -301,6 +302,11 @@ class PracticeInput(serializers.Serializer[Any]):
         help_text="Minutes before each session that members get a reminder, e.g. [1440, 60] "
         "(a day and an hour); up to four, from 5 to 10080; [] turns reminders off. "
         "Left out: unchanged.",
+    )
+    record_retention_years = serializers.IntegerField(
+        required=False,
+        help_text="Years a closed member's clinical record is kept (1 to 100). Applies to "
+        "accounts closed from then on. Left out: unchanged.",
     )
 
 

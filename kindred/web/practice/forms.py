@@ -98,6 +98,17 @@ class PracticeForm(forms.Form):
         ),
     )
 
+    record_retention_years = forms.IntegerField(
+        label=_("Keep clinical records (years after an account closes)"),
+        required=False,
+        min_value=1,
+        max_value=100,
+        help_text=_(
+            "Check your states' record-keeping law; seven years covers most states' rules "
+            "for adults. Applies to accounts closed from now on."
+        ),
+    )
+
     def __init__(self, *args: Any, **kwargs: Any) -> None:
         super().__init__(*args, **kwargs)
         tz = self.fields["timezone"]

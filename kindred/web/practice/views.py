@@ -128,6 +128,7 @@ def practice_profile(request: HttpRequest) -> HttpResponse:
                 "staff_idle_minutes": 15,
                 "member_idle_minutes": 30,
                 "reminder_minutes_before": default_reminder_offsets(),
+                "record_retention_years": 7,
             }
         )
         form = PracticeForm(request.POST or None, initial=initial)
