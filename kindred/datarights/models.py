@@ -1,8 +1,9 @@
 """A member's request to close their portal account, and what became of it.
 
 One open request per person at a time (a partial unique constraint). Closing keeps the
-clinical record (``retain_until`` says until when) and never deletes rows; see
-docs/data-rights.md for the retention table.
+clinical record (``retain_until`` says until when) and never deletes rows; an admin
+destroys the record after that date (purge.py), unless it is on legal hold, and the
+request stays as the tombstone. See docs/data-rights.md for the retention table.
 """
 
 from __future__ import annotations
@@ -31,7 +32,11 @@ class PostsChoice(models.TextChoices):
 
 class ClosureRequest(models.Model):
     user = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="+")
-    client = models.ForeignKey("clients.Client", on_delete=models.PROTECT, related_name="+")
+    #: Empty once the record is destroyed (kindred/datarights/purge.py): the request stays
+    #: as the tombstone. PROTECT all the same: only the purge may remove the client.
+    client = models.ForeignKey(
+        "clients.Client", on_delete=models.PROTECT, null=True, blank=True, related_name="+"
+    )
     status = models.CharField(
         max_length=10, choices=ClosureStatus.choices, default=ClosureStatus.REQUESTED
     )
@@ -44,8 +49,20 @@ class ClosureRequest(models.Model):
     posts = models.CharField(max_length=10, choices=PostsChoice.choices, blank=True)
     #: The last day the clinical record is kept (set at closure).
     retain_until = models.DateField(null=True, blank=True)
-    #: What closure did: sessions ended, tokens revoked, display names removed.
+    #: What closure did: sessions ended, tokens revoked, display names removed; after a
+    #: purge, ``outcome["purge"]`` holds the counts per table (never content).
     outcome = models.JSONField(default=dict, blank=True)
+    #: When the record was destroyed, and by whom (kindred/datarights/purge.py).
+    purged_at = models.DateTimeField(null=True, blank=True)
+    purged_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.PROTECT, null=True, blank=True, related_name="+"
+    )
+    #: A legal hold: while set, the record is never destroyed (the reason is required).
+    held_at = models.DateTimeField(null=True, blank=True)
+    held_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.PROTECT, null=True, blank=True, related_name="+"
+    )
+    hold_reason = models.CharField(_("reason for the hold"), max_length=500, blank=True)
 
     class Meta:
         ordering = ["-requested_at", "-id"]
@@ -56,7 +73,10 @@ class ClosureRequest(models.Model):
                 name="datarights_one_open_closure",
             ),
         ]
-        indexes = [models.Index(fields=["status", "requested_at"], name="datarights_queue")]
+        indexes = [
+            models.Index(fields=["status", "requested_at"], name="datarights_queue"),
+            models.Index(fields=["status", "retain_until"], name="datarights_retention"),
+        ]
 
     def __str__(self) -> str:
         return f"closure request {self.pk}"
