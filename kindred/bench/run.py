@@ -7,7 +7,9 @@ benchmark's environment (production settings, DEBUG off, its own PostgreSQL data
    measure query counts and in-process latency;
 2. the same on the full data set (20,000 clients), then serve it with gunicorn and
    measure single-user latency over HTTP and requests/s under 16 connections with wrk,
-   beside the minimal hello view measured in the same run;
+   beside the minimal hello view measured in the same run; then, in the same gunicorn,
+   a mixed workload over every route of every role at once, timed per route by the
+   client (kindred/bench/mixed.py);
 3. on the full data set, the background jobs (kindred/bench/jobs.py) and the PDF
    exports of a member with two years of weekly sessions (kindred/bench/pdf.py), post
    creation throughput in the busiest group space (kindred/bench/space.py) and matching;
@@ -34,7 +36,7 @@ from pathlib import Path
 from typing import Any
 from urllib.parse import urlsplit, urlunsplit
 
-from kindred.bench import load
+from kindred.bench import load, mixed
 from kindred.bench.targets import HELLO, TARGETS, Target
 
 ROOT = Path(__file__).resolve().parents[2]
@@ -241,7 +243,10 @@ def http_phase(
     cookies: dict[str, str],
     options: argparse.Namespace,
     wrk: str | None,
-) -> tuple[dict[str, dict[str, Any]], dict[str, float]]:
+) -> tuple[dict[str, dict[str, Any]], dict[str, Any], dict[str, float]]:
+    """Each target on its own (single user, then under load), then the mixed workload
+    in the same gunicorn; returns the per-target results, the mixed phase's and the
+    workers' peak memory."""
     results: dict[str, dict[str, Any]] = {}
     order = [(HELLO, HELLO.path), *available, (HELLO, HELLO.path)]
     with load.gunicorn(env, workers=options.workers, python=sys.executable) as (port, pid):
@@ -260,8 +265,38 @@ def http_phase(
                 continue
             under_load = _load(request, port, options, wrk, seconds=options.duration)
             results[key] = {"single_user": single, "load": under_load}
+        mixed_result = mixed_phase(available, cookies, port, options)
         rss = load.peak_rss_mb(pid)
-    return results, rss
+    return results, mixed_result, rss
+
+
+def mixed_phase(
+    available: list[tuple[Target, str]],
+    cookies: dict[str, str],
+    port: int,
+    options: argparse.Namespace,
+) -> dict[str, Any]:
+    """Every route of every role at once (kindred/bench/mixed.py), each request as its
+    person sends it in the per-route phase (same path, cookie and headers)."""
+    if options.mixed_seconds <= 0:
+        return {"skipped": "--mixed-seconds 0"}
+    routes = mixed.routes_for(available, cookies)
+    if not routes:
+        return {"skipped": "no route to mix"}
+    connections = options.mixed_connections or options.connections
+    say(
+        f"HTTP mixed: {len(routes)} routes of every role, weighted, {connections} "
+        f"connections x {options.mixed_seconds} s, seed {options.seed}"
+    )
+    result = mixed.mixed_load(
+        routes, port, connections=connections, seconds=options.mixed_seconds, seed=options.seed
+    )
+    total = result["total"]
+    say(
+        f"HTTP mixed: {total['requests']:,} requests, {total['requests_per_s']}/s, p99 "
+        f"{(total['latency_ms'] or {}).get('p99', '-')} ms, errors {total['errors']}"
+    )
+    return result
 
 
 def _load(
@@ -419,6 +454,7 @@ def summary(results: dict[str, Any]) -> str:
             f"{_f(lat.get('p99')):>9}{_f(rps, 0):>9}{_f(ratio, 2):>9}  {ok}"
         )
     lines += ["", *skipped]
+    lines.extend(mixed.summary_lines(results.get("mixed_load") or {}))
     lines.extend(jobs_summary(results.get("jobs") or {}))
     lines.extend(pdf_summary(results.get("pdf") or {}))
     lines.extend(space_summary(results.get("space") or {}))
@@ -601,6 +637,18 @@ def parse_args(argv: list[str] | None) -> argparse.Namespace:
     parser.add_argument(
         "--warmup-seconds", type=int, default=2, help="unrecorded load before each target"
     )
+    parser.add_argument(
+        "--mixed-seconds",
+        type=int,
+        default=60,
+        help="seconds of the mixed workload after the per-route load (0 to skip)",
+    )
+    parser.add_argument(
+        "--mixed-connections",
+        type=int,
+        default=None,
+        help="connections of the mixed workload (default: --connections)",
+    )
     parser.add_argument("--threads", type=int, default=cores, help="wrk threads")
     parser.add_argument("--workers", type=int, default=2 * cores, help="gunicorn workers")
     parser.add_argument("--keep-db", action="store_true", help="leave the database in place")
@@ -667,7 +715,9 @@ def main(argv: list[str] | None = None) -> int:
             and "skipped" not in large["targets"][t.name]
             and "error" not in large["targets"][t.name]
         ]
-        http, rss = http_phase(env, available=available, cookies=cookies, options=options, wrk=wrk)
+        http, mixed_load, rss = http_phase(
+            env, available=available, cookies=cookies, options=options, wrk=wrk
+        )
         background = measure_background(env)
     finally:
         shutil.rmtree(static_root, ignore_errors=True)
@@ -696,6 +746,8 @@ def main(argv: list[str] | None = None) -> int:
             "single_user_requests": options.requests,
             "warmup_requests": options.warmup,
             "warmup_load_seconds": options.warmup_seconds,
+            "mixed_seconds": options.mixed_seconds,
+            "mixed_connections": options.mixed_connections or options.connections,
             "settings": "production (DJANGO_DEBUG=0), requests sent as if from a TLS proxy",
             "load_average_1min_before": load_before,
             "allowed_busy": verdict.allowed_busy,
@@ -704,6 +756,7 @@ def main(argv: list[str] | None = None) -> int:
         "datasets": datasets,
         "hello_requests_per_s": round(hello, 1) if hello else None,
         "targets": targets,
+        "mixed_load": mixed_load,
         **background,
         "worker_peak_rss_mb": rss,
     }
