@@ -299,5 +299,9 @@ def own_export(*, actor: User, fmt: str) -> Download:
     if fmt == "json":
         content = json.dumps(data, indent=2, ensure_ascii=False).encode()
         return Download(f"{stem}.json", "application/json", content, data)
-    html = render_to_string("web/datarights/own_data_pdf.html", {"data": data})
-    return Download(f"{stem}.pdf", "application/pdf", html_to_pdf(html), data)
+    return Download(f"{stem}.pdf", "application/pdf", html_to_pdf(pdf_html(data)), data)
+
+
+def pdf_html(data: dict[str, Any]) -> str:
+    """The HTML the PDF is drawn from (here and in the background copy, selfexport.py)."""
+    return render_to_string("web/datarights/own_data_pdf.html", {"data": data})

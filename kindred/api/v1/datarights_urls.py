@@ -7,11 +7,23 @@ from kindred.api.v1.datarights import (
     OwnDataPdfView,
     OwnDataView,
 )
+from kindred.api.v1.datarights_exports import (
+    SelfExportDetailView,
+    SelfExportDownloadView,
+    SelfExportListView,
+)
 
 urlpatterns: list[URLPattern] = [
     path("me/data/", OwnDataView.as_view(), name="me_data"),
     path("me/data.pdf", OwnDataPdfView.as_view(), name="me_data_pdf"),
     path("me/closure/", OwnClosureView.as_view(), name="me_closure"),
+    path("me/exports/", SelfExportListView.as_view(), name="me_exports"),
+    path("me/exports/<int:export_id>/", SelfExportDetailView.as_view(), name="me_export"),
+    path(
+        "me/exports/<int:export_id>/download/",
+        SelfExportDownloadView.as_view(),
+        name="me_export_download",
+    ),
     path("account-closures/", ClosureListView.as_view(), name="account_closures"),
     path(
         "account-closures/<int:request_id>/confirm/",

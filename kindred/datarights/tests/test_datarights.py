@@ -163,7 +163,7 @@ def test_the_page_explains_and_bad_format_is_404(cast: Cast) -> None:
     page = http.get("/account/my-data/")
     assert page.status_code == 200
     body = page.content.decode()
-    assert "Download as PDF" in body
+    assert "Prepare PDF" in body  # PDFs are prepared in the background (selfexport)
     assert "never holds other members" in body
     assert http.get("/account/my-data/?format=xml").status_code == 404
     assert not AuditEvent.objects.filter(action="datarights.own_data.downloaded").exists()

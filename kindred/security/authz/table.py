@@ -476,6 +476,9 @@ ROWS: dict[str, Row] = {
     "api:v1:me_data": row(rule(ANY_MEMBER)),
     "api:v1:me_data_pdf": row(rule(ANY_MEMBER)),
     "api:v1:me_closure": row(rule(ANY_MEMBER)),
+    "api:v1:me_exports": row(rule(ANY_MEMBER)),
+    "api:v1:me_export": row(rule(OWNER), {"export_id": "self_export"}),
+    "api:v1:me_export_download": row(rule(OWNER), {"export_id": "self_export"}),
     "api:v1:account_closures": row(rule(cap(C.MANAGE_CLIENTS))),
     "api:v1:account_closure_confirm": row(
         rule(cap(C.MANAGE_CLIENTS)), {"request_id": "closure"}, method="POST"
@@ -902,6 +905,9 @@ ROWS: dict[str, Row] = {
         rule(cap(C.VIEW_AUDIT)), {"grant_id": "breakglass_grant"}, method="POST"
     ),
     "web:my_data": row(rule(ANY_MEMBER)),
+    "web:my_data_pdf_request": row(rule(ANY_MEMBER), method="POST"),
+    "web:my_data_pdf_status": row(rule(OWNER), {"export_id": "self_export"}),
+    "web:my_data_pdf_download": row(rule(OWNER), {"export_id": "self_export"}),
     "web:close_account": row(rule(ANY_MEMBER)),
     "web:withdraw_closure": row(rule(ANY_MEMBER), method="POST"),
     "web:datarights_closures": row(rule(cap(C.MANAGE_CLIENTS))),

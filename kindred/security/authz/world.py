@@ -935,6 +935,16 @@ def _audit_events(c: Cast) -> tuple[models.Model, models.Model]:
     return _pair(_need(a), _need(b))
 
 
+def _self_exports(c: Cast) -> tuple[models.Model, models.Model]:
+    from kindred.datarights.selfexport import selfexport_request
+
+    # Each side's member asks for their PDF (still queued: the world is built in a
+    # transaction that is rolled back, so no worker runs).
+    a, _ = selfexport_request(actor=c.member)
+    b, _ = selfexport_request(actor=c.outsider)
+    return a, b
+
+
 # Kinds of object the URLs name that the world does not build yet: their rows are asked
 # only about a missing object (reported as ``rows_missing_object_only``).
 NOT_BUILT: dict[str, str] = {}
@@ -1002,6 +1012,7 @@ BUILDERS: dict[str, Callable[[Cast], tuple[Built, Built]]] = {
     "invitation_token": _invitation_tokens,
     "calendar_token": _calendar_tokens,
     "audit_event": _audit_events,
+    "self_export": _self_exports,
 }
 
 

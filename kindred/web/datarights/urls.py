@@ -1,9 +1,20 @@
 from django.urls import URLPattern, URLResolver, path
 
-from kindred.web.datarights import views
+from kindred.web.datarights import export_views, views
 
 urlpatterns: list[URLPattern | URLResolver] = [
     path("account/my-data/", views.my_data, name="my_data"),
+    path("account/my-data/pdf/", export_views.pdf_request, name="my_data_pdf_request"),
+    path(
+        "account/my-data/pdf/<int:export_id>/status/",
+        export_views.pdf_status,
+        name="my_data_pdf_status",
+    ),
+    path(
+        "account/my-data/pdf/<int:export_id>/download/",
+        export_views.pdf_download,
+        name="my_data_pdf_download",
+    ),
     path("account/close/", views.close_account, name="close_account"),
     path("account/close/withdraw/", views.withdraw_closure, name="withdraw_closure"),
     path("account-closures/", views.closures, name="datarights_closures"),

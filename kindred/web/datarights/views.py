@@ -18,7 +18,7 @@ from django.views.decorators.http import require_http_methods, require_POST, req
 
 from kindred.accounts.reauth import sensitive
 from kindred.core.errors import KindredError, NotFound, NotPermitted, ValidationFailed
-from kindred.datarights import closure
+from kindred.datarights import closure, selfexport
 from kindred.datarights.export import FORMATS, own_client, own_export
 from kindred.datarights.models import ClosureRequest, ClosureStatus
 from kindred.practice import roles
@@ -48,11 +48,19 @@ def my_data(request: HttpRequest) -> HttpResponse:
         response["Content-Disposition"] = f'attachment; filename="{result.filename}"'
         return _no_store(response)
     last = ClosureRequest.objects.filter(user=actor).order_by("-requested_at", "-id").first()
+    pdf = selfexport.latest_for(actor)  # the background PDF (export_views.py)
     return _no_store(
         render(
             request,
             "web/datarights/my_data.html",
-            {"section": "account", "formats": FORMATS, "closure": last},
+            {
+                "section": "account",
+                "formats": FORMATS,
+                "closure": last,
+                "pdf_export": pdf,
+                "pdf_status": selfexport.shown_status(pdf) if pdf else "",
+                "poll_seconds": selfexport.POLL_SECONDS,
+            },
         )
     )
 
@@ -128,7 +136,7 @@ def closure_detail(request: HttpRequest, request_id: int) -> HttpResponse:
         raise Http404 from None
     form = ClosureConfirmForm(
         request.POST if request.method == "POST" else None,
-        initial={"posts": closure.default_posts_choice()},
+        initial={"posts": closure.agreed_posts_choice(item.client_id)},
     )
     if request.method == "POST" and form.is_valid():
         try:

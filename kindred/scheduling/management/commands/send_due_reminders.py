@@ -12,6 +12,7 @@ from typing import Any
 
 from django.core.management.base import BaseCommand, CommandParser
 
+from kindred.datarights.selfexport import selfexport_housekeeping
 from kindred.scheduling.reminders import reminders_run
 from kindred.scheduling.stale_tasks import fail_stale_tasks
 
@@ -45,4 +46,10 @@ class Command(BaseCommand):
             f"after a stopped worker: retried {run.reaped.retried}, sent "
             f"{run.reaped.sent}, failed {run.reaped.failed}; queued {run.queued}; "
             f"task rows left running by a stopped worker marked failed: {lost}."
+        )
+        # Members' own-data files (datarights/selfexport.py): wipe expired, fail stale.
+        files = selfexport_housekeeping()
+        self.stdout.write(
+            f"own-data files wiped after expiry: {files.expired}; stopped ones marked "
+            f"failed: {files.stale}."
         )
