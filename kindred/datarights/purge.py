@@ -492,29 +492,37 @@ def plan_models() -> list[str]:
 Progress = Callable[[int], object]
 
 
+@dataclass
+class PurgeRun:
+    """What ``purge_due`` did: destroyed, left alone (held), and refused or failed (each
+    with its reason; their transactions rolled back)."""
+
+    destroyed: list[ClosureRequest] = field(default_factory=list)
+    held: list[ClosureRequest] = field(default_factory=list)
+    failed: list[tuple[ClosureRequest, str]] = field(default_factory=list)
+
+
 def purge_due(
     *, actor: User, batch: int = 20, on: date | None = None, progress: Progress | None = None
-) -> tuple[list[ClosureRequest], list[tuple[ClosureRequest, str]]]:
-    """Destroy every due record not on hold, ``batch`` requests fetched at a time, each in
-    its own transaction. Returns (destroyed, [(skipped, why)])."""
+) -> PurgeRun:
+    """Destroy every due record not on hold, ``batch`` requests fetched at a time, each
+    in its own transaction (one that fails rolls back alone)."""
     roles.require(actor, Capability.MANAGE_PRACTICE)
-    done: list[ClosureRequest] = []
-    skipped: list[tuple[ClosureRequest, str]] = []
+    run = PurgeRun()
     seen: set[int] = set()
     while True:
         rows = list(due_requests(on=on).exclude(pk__in=seen)[:batch])
         if not rows:
-            return done, skipped
+            return run
         for row in rows:
             seen.add(row.pk)
-            why = refusal(row, on=on)
-            if why is not None:
-                skipped.append((row, why))
+            if row.held_at is not None:
+                run.held.append(row)
             else:
                 try:
-                    done.append(record_purge(actor=actor, request_id=row.pk, on=on))
+                    run.destroyed.append(record_purge(actor=actor, request_id=row.pk, on=on))
                 except InvalidState as exc:
-                    skipped.append((row, exc.message))
+                    run.failed.append((row, exc.message))
             if progress is not None:
                 progress(1)
 

@@ -427,18 +427,19 @@ def test_legal_hold_needs_a_reason_blocks_and_lifts(cast: Cast) -> None:
     assert "Litigation" not in str(event.detail)
 
     with after_retention(request):
-        destroyed, skipped = purge.purge_due(actor=cast.admin)
-        assert destroyed == []
-        assert [s[0].pk for s in skipped] == [request.pk]
+        run = purge.purge_due(actor=cast.admin)
+        assert run.destroyed == []
+        assert run.failed == []
+        assert [r.pk for r in run.held] == [request.pk]
         assert [r.pk for r in purge.due(cast.admin)] == [request.pk]  # listed, marked held
         lifted = purge.record_release(actor=cast.admin, request_id=request.pk)
         assert lifted.held_at is None
         assert lifted.hold_reason == ""
         with pytest.raises(InvalidState, match="not on hold"):
             purge.record_release(actor=cast.admin, request_id=request.pk)
-        destroyed, skipped = purge.purge_due(actor=cast.admin)
-        assert [r.pk for r in destroyed] == [request.pk]
-        assert skipped == []
+        run = purge.purge_due(actor=cast.admin)
+        assert [r.pk for r in run.destroyed] == [request.pk]
+        assert run.held == []
         assert purge.due(cast.admin).count() == 0
     assert AuditEvent.objects.filter(action="datarights.record.hold_lifted").count() == 1
     with pytest.raises(InvalidState, match="already been destroyed"):
@@ -516,3 +517,102 @@ def test_a_failed_purge_changes_nothing(cast: Cast, monkeypatch: pytest.MonkeyPa
     request.refresh_from_db()
     assert request.purged_at is None
     assert request.client_id == cast.client.pk
+
+
+# --- the command -------------------------------------------------------------------------
+
+
+def run_command(*args: str) -> tuple[int, str, str]:
+    from io import StringIO
+
+    from django.core.management import call_command
+
+    out, err = StringIO(), StringIO()
+    code = 0
+    try:
+        call_command("purge_expired_records", *args, stdout=out, stderr=err)
+    except SystemExit as exc:
+        code = int(exc.code or 0)
+    return code, out.getvalue(), err.getvalue()
+
+
+def test_command_dry_run_lists_and_changes_nothing(cast: Cast) -> None:
+    from django.core.management.base import CommandError
+
+    request = cast_closed(cast)
+    held = close(cast, cast.member_b)
+    purge.record_hold(actor=cast.admin, request_id=held.pk, reason="Audit by the state board")
+    code, out, _err = run_command()
+    assert code == 0
+    assert "No record is due" in out
+    before = table_counts()
+    with after_retention(request):
+        code, out, _err = run_command("--dry-run")
+    assert code == 0
+    assert f"request {request.pk}  client {cast.client.pk}" in out
+    assert "clients.Client: 1" in out
+    assert "groups.Enrollment: 1" in out
+    assert f"request {held.pk}  client {cast.client_b.pk}" in out
+    assert "ON LEGAL HOLD" in out
+    assert "Would destroy 1 record(s)" in out
+    assert "Avery" not in out  # ids, never names
+    assert table_counts() == before
+    for bad in (("--confirm",), ("--confirm", "--admin", cast.coordinator.email)):
+        with pytest.raises(CommandError):
+            run_command(*bad)
+    with pytest.raises(CommandError, match="--batch"):
+        run_command("--batch", "0")
+    assert table_counts() == before
+
+
+def test_command_confirm_destroys_due_records_in_batches(cast: Cast) -> None:
+    first = cast_closed(cast)
+    second = close(cast, cast.member_b)
+    third = close(cast, cast.outsider)
+    purge.record_hold(actor=cast.admin, request_id=third.pk, reason="Pending complaint")
+    with after_retention(first):
+        code, out, err = run_command("--confirm", "--admin", cast.admin.email, "--batch", "1")
+        assert code == 0, err
+        assert f"request {first.pk}: destroyed" in out
+        assert f"request {second.pk}: destroyed" in out
+        assert f"request {third.pk}: on legal hold, kept" in out
+        assert "Destroyed 2 record(s); 1 on legal hold; 0 failed." in out
+        assert not Client.objects.filter(pk__in=[cast.client.pk, cast.client_b.pk]).exists()
+        assert Client.objects.filter(pk=cast.outsider_client.pk).exists()
+        assert AuditEvent.objects.filter(action="datarights.record.purged").count() == 2
+        # Again: nothing left to do but the held one.
+        code, out, _err = run_command("--confirm", "--admin", cast.admin.email)
+        assert code == 0
+        assert "Destroyed 0 record(s); 1 on legal hold" in out
+
+
+def test_command_exit_code_3_when_a_record_fails(
+    cast: Cast, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    from kindred.billing.services import diagnosis_add
+
+    diagnosis_add(
+        actor=cast.admin,
+        client=cast.client,
+        code="F41.1",
+        description="GAD",
+        starts_on=date(2026, 1, 5),
+    )
+    monkeypatch.setattr(
+        purge, "PLAN", tuple(s for s in purge.PLAN if s.model != "billing.Diagnosis")
+    )
+    first = cast_closed(cast)
+    second = close(cast, cast.member_b)
+    with after_retention(first):
+        code, out, err = run_command("--confirm", "--admin", cast.admin.email)
+    assert code == purge_command_exit_failed()
+    assert f"request {first.pk}: NOT destroyed" in err
+    assert "billing.Diagnosis" in err
+    assert f"request {second.pk}: destroyed" in out
+    assert Client.objects.filter(pk=cast.client.pk).exists()
+
+
+def purge_command_exit_failed() -> int:
+    from kindred.datarights.management.commands.purge_expired_records import EXIT_FAILED
+
+    return EXIT_FAILED
