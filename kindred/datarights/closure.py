@@ -65,6 +65,15 @@ def default_posts_choice() -> str:
     return str(getattr(settings, "KINDRED_CLOSURE_POSTS", PostsChoice.ANONYMIZE))
 
 
+def agreed_posts_choice(client_id: int | None) -> str:
+    """What the group agreements the member signed say (the latest signed version per
+    group; the more private choice if they differ), else the default."""
+    from kindred.intake.agreements import posts_when_leaving_signed
+
+    signed = posts_when_leaving_signed(client_id) if client_id is not None else None
+    return signed or default_posts_choice()
+
+
 def _add_years(day: date, years: int) -> date:
     try:
         return day.replace(year=day.year + years)
@@ -152,13 +161,15 @@ def get_request_for(actor: User, request_id: object) -> ClosureRequest:
 def closure_confirm(*, actor: User, request_id: object, posts: object = None) -> ClosureRequest:
     """A coordinator or admin closes the account the member asked to close."""
     roles.require(actor, Capability.MANAGE_CLIENTS)
-    choice = default_posts_choice() if posts in (None, "") else posts
-    if choice not in PostsChoice.values:
+    choice = posts
+    if choice not in (None, "") and choice not in PostsChoice.values:
         raise ValidationFailed(
             _("Choose whether the member's posts keep their display name or not."),
             field="posts",
         )
-    get_request_for(actor, request_id)
+    found = get_request_for(actor, request_id)
+    if choice in (None, ""):
+        choice = agreed_posts_choice(found.client_id)
     with transaction.atomic():
         request = (
             ClosureRequest.objects.select_for_update()

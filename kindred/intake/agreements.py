@@ -54,6 +54,7 @@ from kindred.intake.models import (
     AgreementSignature,
     AgreementTemplate,
     AgreementVersion,
+    PostsWhenLeaving,
 )
 from kindred.practice import roles as role_checks
 from kindred.practice.roles import Capability
@@ -258,6 +259,14 @@ def _clean_summary(summary: str) -> str:
     return summary
 
 
+def _clean_posts_choice(value: object) -> str:
+    if value not in PostsWhenLeaving.values:
+        raise ValidationFailed(
+            _("Choose what happens to a leaving member's posts."), field="posts_when_leaving"
+        )
+    return str(value)
+
+
 def _actor_or_none(actor: User | None) -> User | None:
     return actor if actor is not None and actor.is_authenticated else None
 
@@ -332,6 +341,9 @@ def agreement_draft_start(*, actor: User | None, template: AgreementTemplate) ->
         draft = AgreementDraft.objects.create(
             template=locked,
             body=latest.body if latest is not None else "",
+            posts_when_leaving=(
+                latest.posts_when_leaving if latest is not None else PostsWhenLeaving.ANONYMIZE
+            ),
             based_on=latest,
             updated_by=_actor_or_none(actor),
         )
@@ -360,20 +372,29 @@ def agreement_draft_update(
     template: AgreementTemplate,
     body: str,
     summary_of_changes: str = "",
+    posts_when_leaving: str | None = None,
 ) -> AgreementDraft:
-    """Change the text (or the "what changed" note) of the version being written."""
+    """Change the text, the "what changed" note or what becomes of a leaving member's
+    posts (None keeps it) of the version being written."""
     _require_manage(actor)
     body = _clean_body(body)
     summary = _clean_summary(summary_of_changes)
+    posts = None if posts_when_leaving in (None, "") else _clean_posts_choice(posts_when_leaving)
     with transaction.atomic():
         locked, draft = _locked_draft(template)
+        posts = posts or draft.posts_when_leaving
         changed = [
             field
-            for field, value in (("body", body), ("summary_of_changes", summary))
+            for field, value in (
+                ("body", body),
+                ("summary_of_changes", summary),
+                ("posts_when_leaving", posts),
+            )
             if getattr(draft, field) != value
         ]
         if changed:
             draft.body, draft.summary_of_changes = body, summary
+            draft.posts_when_leaving = posts
             draft.updated_by = _actor_or_none(actor)
             draft.save(update_fields=[*changed, "updated_by", "updated_at"])
             audit_change(
@@ -404,7 +425,11 @@ def agreement_version_publish(
         errors: dict[str, list[str]] = {}
         if not draft.body.strip():
             errors["body"] = [_("Write the agreement before publishing it.")]
-        elif latest is not None and latest.body == draft.body:
+        elif (
+            latest is not None
+            and latest.body == draft.body
+            and latest.posts_when_leaving == draft.posts_when_leaving
+        ):
             errors["body"] = [
                 _(
                     "This is the same text as version %(number)d. Change something before "
@@ -424,6 +449,7 @@ def agreement_version_publish(
             body=draft.body,
             body_sha256=sha256_of(draft.body),
             summary_of_changes=draft.summary_of_changes,
+            posts_when_leaving=draft.posts_when_leaving,
             published_at=now,
             published_by=_actor_or_none(actor),
         )
@@ -548,3 +574,23 @@ def group_agreement_changed(*, group: TherapyGroup) -> int:
         )
         told += note is not None
     return told
+
+
+def posts_when_leaving_signed(client_id: int) -> str | None:
+    """What the agreements a member signed say becomes of their posts when they leave:
+    per group, the version they signed last; "anonymize" if any of those says so (the
+    more private reading wins), "keep" if all say keep, None if they signed none. One
+    query."""
+    latest: dict[int, str] = {}
+    rows = (
+        AgreementSignature.objects.filter(client_id=client_id)
+        .order_by("group_id", "-signed_at", "-id")
+        .values_list("group_id", "version__posts_when_leaving")
+    )
+    for group_id, choice in rows:
+        latest.setdefault(group_id, choice)
+    if not latest:
+        return None
+    if any(choice == PostsWhenLeaving.ANONYMIZE for choice in latest.values()):
+        return str(PostsWhenLeaving.ANONYMIZE)
+    return str(PostsWhenLeaving.KEEP)

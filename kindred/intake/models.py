@@ -380,6 +380,14 @@ class Screening(TimeStampedModel):
         return f"screening {self.pk} of {self.client_id} for {self.group_id}"
 
 
+class PostsWhenLeaving(models.TextChoices):
+    """What a group agreement says becomes of a member's group-space posts when they
+    close their account (datarights/closure.py follows it)."""
+
+    ANONYMIZE = "anonymize", _("They stay, shown as written by “A former member”")
+    KEEP = "keep", _("They stay under the member's display name")
+
+
 class AgreementTemplate(TimeStampedModel):
     """A named group agreement the practice keeps; its text lives in versions."""
 
@@ -433,6 +441,12 @@ class AgreementVersion(_AppendOnlyModel):
     body = models.TextField(_("agreement text (Markdown)"), max_length=20000)
     body_sha256 = models.CharField(max_length=64)
     summary_of_changes = models.CharField(_("what changed"), max_length=500, blank=True)
+    posts_when_leaving = models.CharField(
+        _("posts of a member who closes their account"),
+        max_length=10,
+        choices=PostsWhenLeaving.choices,
+        default=PostsWhenLeaving.ANONYMIZE,
+    )
     published_at = models.DateTimeField()
     published_by = models.ForeignKey(
         settings.AUTH_USER_MODEL, on_delete=models.SET_NULL, null=True, related_name="+"
@@ -500,6 +514,12 @@ class AgreementDraft(models.Model):
     )
     body = models.TextField(_("agreement text (Markdown)"), max_length=20000, blank=True)
     summary_of_changes = models.CharField(_("what changed"), max_length=500, blank=True)
+    posts_when_leaving = models.CharField(
+        _("posts of a member who closes their account"),
+        max_length=10,
+        choices=PostsWhenLeaving.choices,
+        default=PostsWhenLeaving.ANONYMIZE,
+    )
     based_on = models.ForeignKey(
         AgreementVersion, on_delete=models.PROTECT, null=True, blank=True, related_name="+"
     )

@@ -37,6 +37,7 @@ from kindred.intake.models import (
     AgreementSignature,
     AgreementTemplate,
     AgreementVersion,
+    PostsWhenLeaving,
 )
 from kindred.intake.pdf import signature_filename
 
@@ -82,6 +83,7 @@ class VersionSerializer(serializers.ModelSerializer[AgreementVersion]):
             "body_html",
             "body_sha256",
             "summary_of_changes",
+            "posts_when_leaving",
             "published_at",
         )
         read_only_fields = fields
@@ -95,7 +97,14 @@ class DraftSerializer(serializers.ModelSerializer[AgreementDraft]):
 
     class Meta:
         model = AgreementDraft
-        fields = ("body", "summary_of_changes", "based_on", "based_on_number", "updated_at")
+        fields = (
+            "body",
+            "summary_of_changes",
+            "posts_when_leaving",
+            "based_on",
+            "based_on_number",
+            "updated_at",
+        )
         read_only_fields = fields
 
     def get_based_on_number(self, draft: AgreementDraft) -> int | None:
@@ -148,6 +157,13 @@ class DraftInputSerializer(serializers.Serializer[Any]):
     body = serializers.CharField(max_length=30000, allow_blank=True, trim_whitespace=False)
     summary_of_changes = serializers.CharField(
         max_length=1000, allow_blank=True, required=False, default=""
+    )
+    posts_when_leaving = serializers.ChoiceField(
+        choices=PostsWhenLeaving.choices,
+        required=False,
+        help_text="What becomes of a member's group-space posts when they close their "
+        "account: anonymize (they read as written by “A former member”) or keep (under "
+        "their display name). Left out: unchanged.",
     )
 
 

@@ -12,7 +12,8 @@ from django.utils.translation import gettext_lazy as _
 
 from kindred.accounts.names import validate_person_name
 from kindred.groups.models import TherapyGroup
-from kindred.web.widgets import FastSelect
+from kindred.intake.models import PostsWhenLeaving
+from kindred.web.widgets import FastRadios, FastSelect
 
 
 class TemplateCreateForm(forms.Form):
@@ -43,6 +44,16 @@ class DraftForm(forms.Form):
         help_text=_(
             "One or two sentences members read before signing a new version, e.g. “We "
             "added a section on recording sessions.”"
+        ),
+    )
+    posts_when_leaving = forms.ChoiceField(
+        label=_("When a member closes their account, their posts in the group space"),
+        choices=PostsWhenLeaving.choices,
+        required=False,  # left out (an older form): unchanged
+        widget=FastRadios,
+        help_text=_(
+            "Their posts always stay, so other members' conversations still make sense. "
+            "Members read this with the agreement before they sign it."
         ),
     )
 

@@ -190,7 +190,11 @@ def agreement_draft(request: HttpRequest, template_id: int) -> HttpResponse:
     if draft is None:
         messages.info(request, _("Start a new version first."))
         return _to_template(template)
-    initial = {"body": draft.body, "summary_of_changes": draft.summary_of_changes}
+    initial = {
+        "body": draft.body,
+        "summary_of_changes": draft.summary_of_changes,
+        "posts_when_leaving": draft.posts_when_leaving,
+    }
     form = DraftForm(request.POST if request.method == "POST" else None, initial=initial)
     preview = draft.body
     if request.method == "POST" and form.is_valid():
