@@ -322,7 +322,8 @@ def _canaries_caught(
     from kindred.security.fuzz import sqli
 
     # Warm the canary server up (its worker has served nothing but /healthz): sqlmap's
-    # first request has 5 s, which a cold worker on a loaded machine can miss.
+    # first request has 30 s and two retries, which a cold worker on a loaded machine
+    # could still miss.
     for path in ("/canary/safe/?q=x", "/canary/sqli/?q=x", "/canary/search/?q=x"):
         requests.get(f"{canary_url}{path}", timeout=120)
     injectable_canary, safe_canary, search_canary = _canary_targets(canary_url)

@@ -164,3 +164,36 @@ def test_json_data_blocks_are_data_but_a_script_is_not():
     assert scan_html(render('{{ data|json_script:"x" }}', value)).injections == []
     assert scan_html(f'<script type="application/json">"{value}</script>').injections
     assert scan_html(f"<script>var x = '{value}';</script>").injections
+
+
+def test_htmx_data_attributes_with_modifiers_are_data_unless_they_run_script():
+    marker = corpus.marker(5, 1)
+    inherited = f'<body hx-headers:inherited=\'{{"X-CSRFToken": "a{marker}b"}}\'></body>'
+    assert scan_html(inherited).injections == []
+    assert scan_html(f'<div hx-vals:append=\'{{"q": "{marker}"}}\'></div>').injections == []
+    script = scan_html(f"<body hx-vals:inherited='js:alert(\"{marker}\")'></body>").injections
+    assert [(i.kind, i.marker) for i in script] == [("attribute", marker)]
+    # Any other attribute holding the marker is still markup the payload made.
+    assert scan_html(f"<div hx-on:click='{marker}'></div>").injections
+
+
+def test_a_marker_no_payload_planted_is_counted_stray_not_injected():
+    from kindred.clients.models import Client
+    from kindred.security.xss.fields import FreeTextField
+    from kindred.security.xss.fill import Placed
+    from kindred.security.xss.run import Report, _attribute
+
+    report = Report()
+    planted_field = FreeTextField(
+        7, "clients.Client.notes", Client, "notes", None, "text", False, False
+    )
+    report.placed.append(Placed(planted_field, (3,), 1))
+    page = (
+        f"<div onclick='{corpus.marker(7, 3)}'></div>"  # planted: an injection
+        f"<div onclick='{corpus.marker(932, 21)}'></div>"  # inside a random token: stray
+        f"<div onclick='{corpus.marker(7, 4)}'></div>"  # field 7 never got payload 4: stray
+    )
+    _attribute(report, scan_html(page), "pages", "/x/", "admin")
+    assert [f.injection.marker for f in report.findings] == [corpus.marker(7, 3)]
+    assert len(report.stray_markers) == 2
+    assert report.as_dict()["figures"]["stray_markers"] == 2

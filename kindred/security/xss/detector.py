@@ -105,6 +105,8 @@ def harmless_url(value: str) -> bool:
 
 
 def _attribute_ok(tag: str, name: str, value: str, element: Element) -> bool:
+    # htmx 2 reads ``hx-headers:inherited`` / ``hx-vals:append`` as the attribute itself.
+    name = name.split(":", 1)[0] if name.startswith("hx-") else name
     if name in TEXT_ATTRIBUTES or name.startswith(("aria-", "data-")):
         return True
     if name == "content":

@@ -110,6 +110,17 @@ class Report:
     placed: list[Placed] = field(default_factory=list)
     seconds: float = 0.0
 
+    #: Marker-shaped text no payload of this run planted (``xk`` and five digits inside
+    #: a random CSRF token, say): not an injection, counted so it is visible.
+    stray_markers: list[str] = field(default_factory=list)
+
+    def planted(self, parsed: tuple[int, int]) -> bool:
+        """Whether a payload of this run carries the marker (field, payload)."""
+        field_index, payload = parsed
+        if field_index == REFLECTED_FIELD:
+            return payload < len(corpus.PAYLOADS)
+        return any(p.field.index == field_index and payload in p.payloads for p in self.placed)
+
     def field_label(self, index: int) -> str:
         if index == REFLECTED_FIELD:
             return "(a GET form's text box)"
@@ -161,6 +172,7 @@ class Report:
                 "surfaces": surfaces,
                 "responses_scanned": self.responses,
                 "injected_elements": len(self.findings),
+                "stray_markers": len(self.stray_markers),
                 "server_errors": len(self.server_errors),
                 "statuses": {str(k): v for k, v in sorted(self.statuses.items())},
                 "seconds": round(self.seconds, 1),
@@ -169,6 +181,7 @@ class Report:
             "unfilled_fields": self.unfilled,
             "refused_by_database": self.refused,
             "stale_exclusions": self.stale_exclusions,
+            "stray_markers": self.stray_markers[:20],
             "fields_never_seen": never_seen,
             "server_errors": self.server_errors[:50],
             "notes": self.notes[:100],
@@ -182,6 +195,9 @@ def _attribute(report: Report, scan: Scan, surface: str, where: str, role: str) 
     report.seen |= scan.seen
     for injection in scan.injections:
         parsed = corpus.parse_marker(injection.marker) if injection.marker else None
+        if parsed is not None and not report.planted(parsed):
+            report.stray_markers.append(f"{injection.marker} in {injection.detail} at {where}")
+            continue
         report.findings.append(
             Finding(
                 surface=surface,
