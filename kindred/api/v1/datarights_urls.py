@@ -12,6 +12,7 @@ from kindred.api.v1.datarights_exports import (
     SelfExportDownloadView,
     SelfExportListView,
 )
+from kindred.api.v1.datarights_purge import DestroyView, DueListView, HoldView
 
 urlpatterns: list[URLPattern] = [
     path("me/data/", OwnDataView.as_view(), name="me_data"),
@@ -25,6 +26,17 @@ urlpatterns: list[URLPattern] = [
         name="me_export_download",
     ),
     path("account-closures/", ClosureListView.as_view(), name="account_closures"),
+    path("account-closures/due/", DueListView.as_view(), name="account_closures_due"),
+    path(
+        "account-closures/<int:request_id>/destroy/",
+        DestroyView.as_view(),
+        name="account_closure_destroy",
+    ),
+    path(
+        "account-closures/<int:request_id>/hold/",
+        HoldView.as_view(),
+        name="account_closure_hold",
+    ),
     path(
         "account-closures/<int:request_id>/confirm/",
         ClosureConfirmView.as_view(),

@@ -483,6 +483,13 @@ ROWS: dict[str, Row] = {
     "api:v1:account_closure_confirm": row(
         rule(cap(C.MANAGE_CLIENTS)), {"request_id": "closure"}, method="POST"
     ),
+    "api:v1:account_closures_due": row(rule(cap(C.MANAGE_PRACTICE))),
+    "api:v1:account_closure_destroy": row(
+        rule(cap(C.MANAGE_PRACTICE)), {"request_id": "closure"}, method="POST"
+    ),
+    "api:v1:account_closure_hold": row(
+        rule(cap(C.MANAGE_PRACTICE)), {"request_id": "closure"}, method="POST"
+    ),
     "fhir:metadata": row(rule(ANY_STAFF)),
     "fhir:patient_search": row(rule(ANY_STAFF)),
     # A Patient is a client record: clients/access.py visible_clients decides.
@@ -912,4 +919,12 @@ ROWS: dict[str, Row] = {
     "web:withdraw_closure": row(rule(ANY_MEMBER), method="POST"),
     "web:datarights_closures": row(rule(cap(C.MANAGE_CLIENTS))),
     "web:datarights_closure": row(rule(cap(C.MANAGE_CLIENTS)), {"request_id": "closure"}),
+    "web:datarights_purge_due": row(rule(cap(C.MANAGE_PRACTICE))),
+    "web:datarights_purge": row(rule(cap(C.MANAGE_PRACTICE)), {"request_id": "closure"}),
+    "web:datarights_purge_hold": row(
+        rule(cap(C.MANAGE_PRACTICE)), {"request_id": "closure"}, method="POST"
+    ),
+    "web:datarights_purge_lift": row(
+        rule(cap(C.MANAGE_PRACTICE)), {"request_id": "closure"}, method="POST"
+    ),
 }

@@ -1,6 +1,6 @@
 from django.urls import URLPattern, URLResolver, path
 
-from kindred.web.datarights import export_views, views
+from kindred.web.datarights import export_views, purge_views, views
 
 urlpatterns: list[URLPattern | URLResolver] = [
     path("account/my-data/", views.my_data, name="my_data"),
@@ -18,6 +18,22 @@ urlpatterns: list[URLPattern | URLResolver] = [
     path("account/close/", views.close_account, name="close_account"),
     path("account/close/withdraw/", views.withdraw_closure, name="withdraw_closure"),
     path("account-closures/", views.closures, name="datarights_closures"),
+    path("account-closures/due/", purge_views.due_list, name="datarights_purge_due"),
+    path(
+        "account-closures/<int:request_id>/destruction/",
+        purge_views.destruction,
+        name="datarights_purge",
+    ),
+    path(
+        "account-closures/<int:request_id>/hold/",
+        purge_views.hold,
+        name="datarights_purge_hold",
+    ),
+    path(
+        "account-closures/<int:request_id>/hold/lift/",
+        purge_views.lift_hold,
+        name="datarights_purge_lift",
+    ),
     path(
         "account-closures/<int:request_id>/",
         views.closure_detail,
