@@ -42,6 +42,8 @@ class SelfExportSerializer(serializers.ModelSerializer[SelfExport]):
     status = serializers.SerializerMethodField(
         help_text="queued, running, ready, failed or expired"
     )
+    # Plain strings too (enum names would collide with other "format" fields).
+    format = serializers.CharField(read_only=True, help_text="pdf")
     download_url = serializers.SerializerMethodField(
         help_text="Where to fetch the file while it is ready; null otherwise."
     )
@@ -72,9 +74,14 @@ class SelfExportSerializer(serializers.ModelSerializer[SelfExport]):
 
 
 class SelfExportRequestSerializer(serializers.Serializer[Any]):
-    format = serializers.ChoiceField(
-        choices=[("pdf", "PDF")], required=False, default="pdf", help_text="pdf (the default)"
+    format = serializers.CharField(
+        required=False, default="pdf", help_text="pdf (the default and, for now, the only one)"
     )
+
+    def validate_format(self, value: str) -> str:
+        if value != "pdf":
+            raise serializers.ValidationError("Only a PDF is prepared in the background.")
+        return value
 
 
 class SelfExportListView(APIView):
