@@ -102,6 +102,13 @@ def test_destruction_page_needs_reauth_typed_confirmation_and_destroys(cast: Cas
         detail = admin.get(f"/account-closures/{request.pk}/").content.decode()
         assert url in detail
         assert "due for destruction" in detail
+        assert 'name="confirm"' in detail  # the Destroy button on the request's own page
+        assert (
+            'name="confirm"'
+            not in confirmed(cast.coordinator)
+            .get(f"/account-closures/{request.pk}/")
+            .content.decode()
+        )
         done = admin.post(url, {"confirm": str(request.pk)})
         assert done.status_code == 302
         assert done["Location"] == "/account-closures/due/"
