@@ -463,3 +463,20 @@ def test_two_requests_at_once_make_one_job_on_postgresql(cast: Cast, settings: A
     assert len(set(results)) == 1
     assert SelfExport.objects.filter(user=cast.member).count() == 1
     assert AuditEvent.objects.filter(action="datarights.own_data.requested").count() == 1
+
+
+def test_key_rotation_re_encrypts_the_file(
+    cast: Cast, django_capture_on_commit_callbacks: Any, settings: Any
+) -> None:
+    from kindred.core import crypto
+
+    old, new = (base64.b64encode(os.urandom(32)).decode() for _ in range(2))
+    settings.KINDRED_FIELD_KEYS = f"old:{old}"
+    job = prepared(cast.member, django_capture_on_commit_callbacks)
+    before = selfexport_download(actor=cast.member, export_id=job.pk).content
+    assert crypto.key_id_of(raw_content(job)) == "old"
+    settings.KINDRED_FIELD_KEYS = f"new:{new},old:{old}"
+    call_command("rotate_keys", stdout=StringIO())
+    assert crypto.key_id_of(raw_content(job)) == "new"
+    settings.KINDRED_FIELD_KEYS = f"new:{new}"  # the old key can go
+    assert selfexport_download(actor=cast.member, export_id=job.pk).content == before
