@@ -10,7 +10,8 @@ allauth after the confirmation.
 Sensitive today: creating API tokens, changes to staff accounts (invite, edit, roles,
 deactivate, reactivate, sign-in link), exporting a member's record, the psychotherapy-notes
 export, the licensure and intake report downloads, staff downloads of signed agreements and
-billing PDFs, closing an account, and break-glass access. (The API's own checks answer 403
+billing PDFs, closing an account, break-glass access, destroying a closed member's record
+and lifting a legal hold on it. (The API's own checks answer 403
 JSON instead of redirecting to a re-authentication page.)
 """
 
