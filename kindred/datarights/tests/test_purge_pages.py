@@ -116,6 +116,10 @@ def test_destruction_page_needs_reauth_typed_confirmation_and_destroys(cast: Cas
         after = admin.get(url).content.decode()
         assert "What was destroyed" in after
         assert "Record destroyed" in after
+        # The request's own page names no one once the record is gone.
+        gone = admin.get(f"/account-closures/{request.pk}/").content.decode()
+        assert f"Closed account, request {request.pk} (record destroyed)" in gone
+        assert "Close the account of" not in gone
         events = AuditEvent.objects.count()
         assert admin.post(url, {"confirm": str(request.pk)}).status_code == 302  # a no-op
         assert AuditEvent.objects.count() == events
