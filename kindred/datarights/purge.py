@@ -220,6 +220,29 @@ def _drop_duplicate_candidate(client_id: int, tally: Tally) -> None:
         tally.changed["intake.Referral (duplicate candidate removed)"] += 1
 
 
+#: django-axes' sign-in records, kept by the e-mail typed (lower-cased): they name the
+#: member, so they go with the record.
+SIGN_IN_LOGS = ("axes.AccessAttempt", "axes.AccessLog", "axes.AccessFailureLog")
+
+
+def _emails_of(user: User) -> set[str]:
+    emails = {user.email.strip().lower()} if user.email else set()
+    if _installed("account.EmailAddress"):
+        address = apps.get_model("account.EmailAddress")
+        emails |= {
+            e.strip().lower()
+            for e in address._base_manager.filter(user=user).values_list("email", flat=True)
+        }
+    return emails
+
+
+def _drop_sign_in_logs(emails: set[str], tally: Tally) -> None:
+    for label in SIGN_IN_LOGS:
+        if emails and _installed(label):
+            model = apps.get_model(label)
+            tally.add(model._base_manager.filter(username__in=sorted(emails)).delete())
+
+
 def _tombstone_user(user: User, tally: Tally) -> None:
     user.email = tombstone_email(user.pk)
     user.full_name = TOMBSTONE_NAME
@@ -244,6 +267,7 @@ def _destroy(request: ClosureRequest, tally: Tally) -> None:
         raise InvalidState(_("This record has already been destroyed."))
     client = Client._base_manager.get(pk=request.client_id)
     user: User | None = request.user
+    emails = _emails_of(user) if user is not None else set()
     _set_bypass(str(request.pk))
     try:
         for step in PLAN:
@@ -271,6 +295,7 @@ def _destroy(request: ClosureRequest, tally: Tally) -> None:
                 % {"tables": ", ".join(left) or "another table"}
             ) from exc
         _drop_duplicate_candidate(client.pk, tally)
+        _drop_sign_in_logs(emails, tally)
         if user is not None:
             _tombstone_user(user, tally)
     finally:

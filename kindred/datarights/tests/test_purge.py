@@ -616,3 +616,24 @@ def purge_command_exit_failed() -> int:
     from kindred.datarights.management.commands.purge_expired_records import EXIT_FAILED
 
     return EXIT_FAILED
+
+
+def test_the_members_sign_in_records_go_and_others_stay(cast: Cast) -> None:
+    from axes.models import AccessAttempt, AccessFailureLog
+
+    from kindred.accounts.tests.flows import new_browser, post_password
+
+    wrong = "this is not the password at all"
+    for email in (cast.member.email, cast.member_b.email):
+        post_password(new_browser("10.0.0.9"), email, wrong)
+    mine, theirs = cast.member.email.lower(), cast.member_b.email.lower()
+    assert AccessFailureLog.objects.filter(username=mine).exists()
+    assert AccessAttempt.objects.filter(username=mine).exists()
+    request = close(cast, cast.member)
+    with after_retention(request):
+        done = purge.record_purge(actor=cast.admin, request_id=request.pk, confirm=str(request.pk))
+    assert not AccessFailureLog.objects.filter(username=mine).exists()
+    assert not AccessAttempt.objects.filter(username=mine).exists()
+    assert AccessFailureLog.objects.filter(username=theirs).exists()
+    assert AccessAttempt.objects.filter(username=theirs).exists()
+    assert done.outcome["purge"]["deleted"]["axes.AccessFailureLog"] >= 1
