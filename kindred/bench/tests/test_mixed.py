@@ -29,9 +29,10 @@ RELEASE = threading.Event()
 
 
 class _Handler(BaseHTTPRequestHandler):
-    """/ok/<x>/ 200; /boom/ 500; /expired/ a redirect to sign-in; /moved/ a redirect
-    elsewhere; /whoami/<name>/ 200 only with the cookie ``sessionid=<name>`` (and the
-    proxy's header), else the sign-in redirect; /hang/ never answers in time."""
+    """/ok/<x>/ 200; /drop/ 200 then a silent close; /boom/ 500; /expired/ a redirect
+    to sign-in; /moved/ a redirect elsewhere; /whoami/<name>/ 200 only with the cookie
+    ``sessionid=<name>`` (and the proxy's header), else the sign-in redirect; /hang/
+    never answers in time."""
 
     protocol_version = "HTTP/1.1"  # keep-alive, unless the server says otherwise
 
@@ -45,6 +46,10 @@ class _Handler(BaseHTTPRequestHandler):
         path = self.path
         if path.startswith("/ok/"):
             self._answer(200)
+        elif path == "/drop/":
+            # Answers as if keeping the connection, then closes it without a word.
+            self._answer(200)
+            self.close_connection = True
         elif path == "/boom/":
             self._answer(500)
         elif path == "/expired/":
@@ -261,6 +266,23 @@ def test_connections_are_kept_open_when_the_server_allows_it():
     assert closed["keepalive"]["connections_opened"] == 40
     assert closed["keepalive"]["server_closed_after_every_response"] is True
     assert closed["total"]["errors"] == 0
+
+
+def test_a_kept_connection_the_server_dropped_is_retried_once_not_an_error():
+    with tiny_server() as port:
+        result = mixed.mixed_load(
+            [_route("drop", "/drop/")],
+            port,
+            connections=2,
+            seconds=0,
+            seed=1,
+            max_requests_per_connection=6,
+        )
+    assert result["total"]["requests"] == 12
+    assert result["total"]["errors"] == 0
+    # Each request after the first found its kept connection closed and opened another.
+    assert result["keepalive"]["connections_opened"] == 12
+    assert result["keepalive"]["requests_on_kept_connections"] == 10
 
 
 def _gunicorn_env(tmp_path: Path) -> dict[str, str]:
