@@ -202,9 +202,11 @@ def query_target(
     *,
     headers: Sequence[str] = (),
     cookie: str = "",
+    values: dict[str, str] | None = None,
 ) -> Target:
-    """A GET target: every parameter gets a harmless starting value."""
-    query = urlencode(dict.fromkeys(parameters, "1"))
+    """A GET target: every parameter gets a harmless starting value (``values``, else
+    ``1``)."""
+    query = urlencode({name: (values or {}).get(name, "1") for name in parameters})
     return Target(
         label=label,
         url=f"{base_url}{path}?{query}",
