@@ -25,10 +25,9 @@ from kindred.accounts.reauth import sensitive
 from kindred.core.errors import KindredError, NotFound, NotPermitted
 from kindred.datarights import purge
 from kindred.datarights.models import ClosureRequest
-from kindred.practice import roles
 from kindred.practice.roles import Capability
+from kindred.web.datarights.views import staff_with
 from kindred.web.forms import apply_error
-from kindred.web.pages import actor_of
 
 
 class DestroyForm(forms.Form):
@@ -57,12 +56,9 @@ def _no_store(response: HttpResponse) -> HttpResponse:
 
 
 def _admin(request: HttpRequest) -> User:
-    actor = actor_of(request)
-    if not getattr(actor, "is_staff_member", False):
-        raise Http404
-    if not roles.has(actor, Capability.MANAGE_PRACTICE):
-        raise PermissionDenied(_("Destroying records is for practice admins."))
-    return actor
+    return staff_with(
+        request, Capability.MANAGE_PRACTICE, _("Destroying records is for practice admins.")
+    )
 
 
 def _get(actor: User, request_id: int) -> ClosureRequest:

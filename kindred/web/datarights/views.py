@@ -16,6 +16,7 @@ from django.shortcuts import redirect, render
 from django.utils.translation import gettext as _
 from django.views.decorators.http import require_http_methods, require_POST, require_safe
 
+from kindred.accounts.models import User
 from kindred.accounts.reauth import sensitive
 from kindred.core.errors import KindredError, NotFound, NotPermitted, ValidationFailed
 from kindred.datarights import closure, selfexport
@@ -107,12 +108,21 @@ def withdraw_closure(request: HttpRequest) -> HttpResponse:
     return redirect("web:my_data")
 
 
-def _staff(request: HttpRequest) -> None:
+def staff_with(request: HttpRequest, capability: Capability, refusal: str) -> User:
+    """The staff pages of this section: members and other non-staff get 404 (the pages do
+    not exist for them), staff without ``capability`` 403 with ``refusal``."""
     actor = actor_of(request)
     if not getattr(actor, "is_staff_member", False):
         raise Http404
-    if not roles.has(actor, Capability.MANAGE_CLIENTS):
-        raise PermissionDenied(_("Closing accounts is for coordinators and admins."))
+    if not roles.has(actor, capability):
+        raise PermissionDenied(refusal)
+    return actor
+
+
+def _staff(request: HttpRequest) -> None:
+    staff_with(
+        request, Capability.MANAGE_CLIENTS, _("Closing accounts is for coordinators and admins.")
+    )
 
 
 @login_required
